@@ -1,0 +1,117 @@
+# Headframe top-level build.
+#
+# Conventions (add files, not rules):
+#   network/*.c          -> $(B)/libnetwork.a
+#   utils/*.c            -> $(B)/libutils.a
+#   <module>/*.c         -> $(B)/bin/<module>      for every module folder with a main.c
+#   tools/<tool>/*.c     -> $(B)/bin/<tool>
+#   tests/unit/test_*.c  -> $(B)/tests/test_*     (cmocka, one binary per file)
+#   bench/bench_*.c      -> $(B)/bench/bench_*
+# BUILD=release (default, build/) or BUILD=asan (build-asan/, ASan+UBSan).
+
+BUILD   ?= release
+CC      ?= cc
+ifeq ($(BUILD),asan)
+B       := build-asan
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+else
+B       := build
+OPT     := -O2 -g
+LDSAN   :=
+endif
+
+CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
+           -Wshadow -Wstrict-prototypes -fPIC -I. -MMD -MP $(OPT) $(EXTRA_CFLAGS)
+LDLIBS  := -lev -ljansson -lhiredis -lcurl -lcrypto -lhttp_parser -lpthread -lm
+LDFLAGS := $(LDSAN) $(EXTRA_LDFLAGS)
+
+MODULES := $(patsubst %/main.c,%,$(wildcard */main.c))
+TOOLS   := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
+
+NW_SRC  := $(wildcard network/*.c)
+UT_SRC  := $(wildcard utils/*.c)
+NW_OBJ  := $(NW_SRC:%.c=$(B)/obj/%.o)
+UT_OBJ  := $(UT_SRC:%.c=$(B)/obj/%.o)
+LIBS    := $(B)/libutils.a $(B)/libnetwork.a
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+BENCH_SRC  := $(wildcard bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+BINS       := $(MODULES:%=$(B)/bin/%) $(TOOLS:%=$(B)/bin/%)
+
+.PHONY: all build depends test test-unit test-e2e test-asan run stop bench clean
+all: build
+build: $(BINS) $(UNIT_BINS) $(BENCH_BINS)
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libnetwork.a: $(NW_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(B)/libutils.a: $(UT_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+# One binary per module folder: every .c file of the folder.
+define module_rule
+$(B)/bin/$(notdir $(1)): $(patsubst %.c,$(B)/obj/%.o,$(wildcard $(1)/*.c)) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+$(foreach t,$(TOOLS),$(eval $(call module_rule,tools/$(t))))
+
+# Unit tests may link a module's non-main files: a test named
+# test_gw_*.c links gateway/*.c except main.c, test_jm_* jobmaster, and so on.
+modobjs = $(patsubst %.c,$(B)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
+testmod = $(strip \
+  $(if $(filter test_gw_%,$(1)),$(call modobjs,gateway)) \
+  $(if $(filter test_jm_%,$(1)),$(call modobjs,jobmaster)) \
+  $(if $(filter test_ma_%,$(1)),$(call modobjs,mineragent)) \
+  $(if $(filter test_mr_%,$(1)),$(call modobjs,metarelay)) \
+  $(if $(filter test_mw_%,$(1)),$(call modobjs,metawriter)) \
+  $(if $(filter test_hfm_%,$(1)),$(call modobjs,tools/hfminer)))
+.SECONDEXPANSION:
+$(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call testmod,$$*) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+$(B)/bench/%: $(B)/obj/bench/%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+depends:
+	@./depends/install.sh
+
+# make test: install what is missing, build release and ASan/UBSan, run the
+# unit tests under both builds and the end-to-end tests against the ASan build.
+test: depends
+	$(MAKE) build BUILD=release
+	$(MAKE) build BUILD=asan
+	./tests/run.sh
+
+test-unit: build
+	./tests/run.sh --unit-only --build $(B)
+
+test-asan:
+	$(MAKE) build BUILD=asan
+	./tests/run.sh --build build-asan
+
+run: depends
+	$(MAKE) build BUILD=release
+	./deploy/run-local.sh start
+
+stop:
+	./deploy/run-local.sh stop
+
+bench: depends
+	$(MAKE) build BUILD=release
+	./bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(shell find build build-asan -name '*.d' 2>/dev/null)

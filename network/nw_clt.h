@@ -1,0 +1,32 @@
+/* nw_clt: an outgoing connection that reconnects by itself with
+ * exponential backoff (reconnect_min doubling up to reconnect_max). */
+#ifndef NW_CLT_H
+#define NW_CLT_H
+
+#include "network/nw_ses.h"
+
+typedef struct nw_clt_cfg {
+    const char *addr;        /* "tcp@127.0.0.1:7000", "unix@/path", "udp@..." */
+    size_t max_msg;          /* default 64 KiB */
+    size_t wbuf_limit;       /* default 16 MiB */
+    double reconnect_min;    /* default 0.1 s */
+    double reconnect_max;    /* default 5 s */
+    double connect_timeout;  /* default 5 s */
+} nw_clt_cfg;
+
+typedef struct nw_clt nw_clt;
+
+nw_clt *nw_clt_create(struct ev_loop *loop, const nw_clt_cfg *cfg,
+                      const nw_handlers *h, void *udata);
+int nw_clt_start(nw_clt *clt);             /* starts connecting; 0 or -1 */
+void nw_clt_stop(nw_clt *clt);             /* closes, stops reconnecting */
+void nw_clt_free(nw_clt *clt);
+bool nw_clt_connected(const nw_clt *clt);
+nw_ses *nw_clt_ses(nw_clt *clt);           /* the live session or NULL */
+void *nw_clt_udata(const nw_clt *clt);
+/* Sends on the live session; -1 when not connected or over the limit. */
+int nw_clt_send(nw_clt *clt, const void *data, size_t len);
+/* The client a session belongs to, or NULL when it belongs to a server. */
+nw_clt *nw_ses_clt(const nw_ses *ses);
+
+#endif

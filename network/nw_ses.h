@@ -1,0 +1,75 @@
+/* nw_ses: one connection (TCP, Unix stream) or one UDP socket, owned by a
+ * nw_svr or a nw_clt. Holds no buffer while idle: input is read into a
+ * per-loop scratch buffer and only a partial message is kept per session;
+ * output is written at once and only what the kernel refused is queued,
+ * up to wbuf_limit, past which the session is closed ("slow reader"). */
+#ifndef NW_SES_H
+#define NW_SES_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "network/nw_addr.h"
+#include "network/nw_buf.h"
+
+typedef struct nw_ses nw_ses;
+
+/* Callbacks shared by servers and clients. Only on_message is required. */
+typedef struct nw_handlers {
+    /* Framing: data/len are the unread bytes. Return the size of the whole
+     * message at the start of data (>0), 0 when more bytes are needed, or
+     * <0 when the input is invalid (the session is closed with reason
+     * "decode error"). NULL: every read chunk is one message. */
+    int (*decode)(nw_ses *ses, const void *data, size_t len);
+    /* One whole message. The pointer is only valid during the call. */
+    void (*on_message)(nw_ses *ses, const void *msg, size_t len);
+    /* Server: a new connection was accepted (ses->privdata may be set). */
+    void (*on_accept)(nw_ses *ses);
+    /* Client: connected (ok=true) or a connect attempt failed (ok=false). */
+    void (*on_connect)(nw_ses *ses, bool ok);
+    /* The session is about to be freed. reason: "peer closed", "decode error",
+     * "write buffer limit", "idle timeout", "closed", or an strerror text. */
+    void (*on_close)(nw_ses *ses, const char *reason);
+    /* Called once after a batch of messages read in one go has been handled
+     * (the place to flush batched replies); optional. */
+    void (*on_batch_end)(nw_ses *ses);
+} nw_handlers;
+
+struct nw_ses {
+    ev_io io;
+    int fd;
+    nw_proto proto;
+    bool connected;
+    bool closing;          /* nw_ses_close was called; freed after the current callback */
+    uint64_t id;           /* unique per process, never reused */
+    nw_addr peer;          /* remote address (for UDP: sender of the current message) */
+    double last_read;      /* ev_now of the last read, for idle timeouts */
+    nw_buf rbuf;           /* partial input only; empty and unallocated when idle */
+    nw_buf wbuf;           /* output the kernel did not take yet */
+    size_t wbuf_limit;
+    size_t max_msg;        /* a pending partial message larger than this is an error */
+    const nw_handlers *h;
+    struct ev_loop *loop;
+    void *owner;           /* the nw_svr or nw_clt */
+    void *privdata;        /* the user's, never touched by the library */
+    nw_ses *prev, *next;   /* owner's list */
+};
+
+/* Queues len bytes for the peer; writes at once when nothing is queued.
+ * Returns 0, or -1 when the session is closing or the queue would pass
+ * wbuf_limit (the session is then closed with "write buffer limit"). */
+int nw_ses_send(nw_ses *ses, const void *data, size_t len);
+
+/* UDP only: send one datagram to addr. */
+int nw_ses_sendto(nw_ses *ses, const void *data, size_t len, const nw_addr *addr);
+
+/* Closes the session. Safe inside any callback of this session: the memory
+ * is released after the callback returns; on_close runs exactly once. */
+void nw_ses_close(nw_ses *ses, const char *reason);
+
+/* "1.2.3.4:5678" of the peer, in a static per-thread buffer. */
+const char *nw_ses_peer_str(const nw_ses *ses);
+
+size_t nw_ses_pending(const nw_ses *ses);          /* bytes queued for write */
+
+#endif

@@ -1,0 +1,34 @@
+/* nw_svr: a listening socket (TCP, Unix stream, or a bound UDP socket) and
+ * the sessions it accepted. With reuseport several processes can listen on
+ * the same TCP port and the kernel spreads connections among them. */
+#ifndef NW_SVR_H
+#define NW_SVR_H
+
+#include "network/nw_ses.h"
+
+typedef struct nw_svr_cfg {
+    const char *bind;      /* "tcp@0.0.0.0:3333", "unix@/path", "udp@127.0.0.1:4444" */
+    size_t max_msg;        /* largest message the decoder may ask for; default 64 KiB */
+    size_t wbuf_limit;     /* per-session queued output limit; default 1 MiB */
+    double idle_timeout;   /* seconds without input before closing; 0 = never */
+    int backlog;           /* default 1024 */
+    bool reuseport;        /* SO_REUSEPORT */
+    size_t max_sessions;   /* accept no more than this; 0 = unlimited */
+} nw_svr_cfg;
+
+typedef struct nw_svr nw_svr;
+
+/* Copies cfg (and the bind string). Returns NULL on a bad bind spec. */
+nw_svr *nw_svr_create(struct ev_loop *loop, const nw_svr_cfg *cfg,
+                      const nw_handlers *h, void *udata);
+int nw_svr_start(nw_svr *svr);            /* bind + listen; 0 or -1 with errno set */
+void nw_svr_stop(nw_svr *svr);            /* stop accepting; sessions stay */
+void nw_svr_free(nw_svr *svr);            /* closes every session (on_close runs) */
+void *nw_svr_udata(const nw_svr *svr);
+size_t nw_svr_count(const nw_svr *svr);   /* live sessions */
+void nw_svr_foreach(nw_svr *svr, void (*fn)(nw_ses *ses, void *arg), void *arg);
+int nw_svr_fd(const nw_svr *svr);         /* the listening fd (-1 before start) */
+/* The server a session belongs to, or NULL when it belongs to a client. */
+nw_svr *nw_ses_svr(const nw_ses *ses);
+
+#endif

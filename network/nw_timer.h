@@ -1,0 +1,28 @@
+/* nw_timer: a one-shot or repeating timer on the loop. */
+#ifndef NW_TIMER_H
+#define NW_TIMER_H
+
+#include <ev.h>
+#include <stdbool.h>
+
+typedef struct nw_timer nw_timer;
+typedef void (*nw_timer_cb)(nw_timer *t, void *privdata);
+
+struct nw_timer {
+    ev_timer ev;
+    struct ev_loop *loop;
+    nw_timer_cb cb;
+    void *privdata;
+    bool repeat;
+};
+
+/* Arms t (caller owns its memory) to fire after interval seconds, and every
+ * interval seconds after that when repeat is true. */
+void nw_timer_set(nw_timer *t, struct ev_loop *loop, double interval, bool repeat,
+                  nw_timer_cb cb, void *privdata);
+void nw_timer_start(nw_timer *t);
+void nw_timer_stop(nw_timer *t);
+bool nw_timer_active(const nw_timer *t);
+double nw_timer_remaining(const nw_timer *t);
+
+#endif

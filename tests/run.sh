@@ -1,0 +1,71 @@
+#!/bin/sh
+# Runs every test: the cmocka unit tests of the release and the ASan/UBSan
+# builds, then the end-to-end tests (tests/e2e/test_*.py, stdlib Python
+# against real bcoin, redis-server, SMTP) with the ASan/UBSan binaries.
+# Ends with "N passed, N failed" and exits non-zero when anything failed.
+#   tests/run.sh [--unit-only] [--e2e-only] [--build DIR]... [-k PATTERN]
+set -u
+cd "$(dirname "$0")/.."
+
+builds="" unit=1 e2e=1 pattern=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --unit-only) e2e=0 ;;
+        --e2e-only) unit=0 ;;
+        --build) shift; builds="$builds $1" ;;
+        -k) shift; pattern="$1" ;;
+        *) echo "usage: $0 [--unit-only] [--e2e-only] [--build DIR] [-k PATTERN]" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ -n "$builds" ] || builds="build build-asan"
+
+passed=0 failed=0 failures=""
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+logdir=${HF_TEST_LOGS:-/tmp/headframe-tests}
+mkdir -p "$logdir"
+
+record() { # name rc
+    if [ "$2" -eq 0 ]; then
+        passed=$((passed + 1)); echo "PASS $1"
+    else
+        failed=$((failed + 1)); failures="$failures $1"; echo "FAIL $1 (exit $2)"
+    fi
+}
+
+if [ $unit -eq 1 ]; then
+    for b in $builds; do
+        for t in "$b"/tests/test_*; do
+            [ -x "$t" ] || continue
+            name="$b/$(basename "$t")"
+            case "$name" in *"$pattern"*) ;; *) continue ;; esac
+            log="$logdir/$(echo "$name" | tr / _).log"
+            "$t" >"$log" 2>&1
+            rc=$?
+            grep -E '^\[  (PASSED|FAILED) \]|^\[  ERROR   \]' "$log" | sed "s|^|    $name: |"
+            [ $rc -eq 0 ] || tail -30 "$log" | sed 's/^/    | /'
+            record "$name" $rc
+        done
+    done
+fi
+
+if [ $e2e -eq 1 ]; then
+    ebin=${HF_BIN:-build-asan/bin}
+    [ -d "$ebin" ] || ebin=build/bin
+    for t in tests/e2e/test_*.py; do
+        [ -f "$t" ] || continue
+        case "$t" in *"$pattern"*) ;; *) continue ;; esac
+        log="$logdir/$(basename "$t" .py).log"
+        echo "RUN  $t (binaries: $ebin, log: $log)"
+        HF_BIN="$ebin" timeout 900 python3 "$t" >"$log" 2>&1
+        rc=$?
+        grep -E '^(ok|FAIL|ERROR|not ok)' "$log" | sed 's/^/    /'
+        [ $rc -eq 0 ] || tail -40 "$log" | sed 's/^/    | /'
+        record "$t" $rc
+    done
+fi
+
+[ -z "$failures" ] || echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ $failed -eq 0 ] && [ $passed -gt 0 ]

@@ -1,0 +1,19 @@
+/* ut_cmd: the command numbers of every internal link, in one place so two
+ * modules can never disagree. Bodies are JSON objects with a "v" field;
+ * docs/protocol.md lists each body. */
+#ifndef UT_CMD_H
+#define UT_CMD_H
+
+/* jobmaster <-> gateway / mineragent-facing gateways */
+#define CMD_JM_HELLO        0x0101  /* gateway -> jobmaster request: {"v":1,"gateway_id":N,"host":".."} */
+#define CMD_JM_JOB          0x0102  /* jobmaster -> gateway push: a job (see docs/protocol.md) */
+#define CMD_JM_BLOCK_FOUND  0x0103  /* gateway -> jobmaster request: a share that meets the network target */
+#define CMD_JM_BLOCK_RESULT 0x0104  /* jobmaster -> gateways push: what the node said about a block */
+
+/* gateway / mineragent -> metarelay -> metawriter */
+#define CMD_MW_BATCH        0x0201  /* request: one batch of per-minute counts and events */
+
+/* every module -> alertcenter */
+#define CMD_ALERT           0x0301  /* push: a FATAL log line */
+
+#endif

@@ -1,0 +1,41 @@
+/* ut_config: reads a JSON config file once into a module's typed struct.
+ * Every getter names the file, the key path and what was expected when a
+ * value is missing or of the wrong type, e.g.
+ *   "gateway.json: key 'stratum.port': expected an integer 1..65535, got string". */
+#ifndef UT_CONFIG_H
+#define UT_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct ut_cfg {
+    const char *file;
+    json_t *root;
+    char err[512];      /* the first error; empty when none */
+} ut_cfg;
+
+/* Loads and parses path. Returns 0, or -1 with cfg->err set. */
+int ut_cfg_load(ut_cfg *cfg, const char *path);
+void ut_cfg_free(ut_cfg *cfg);
+
+/* Getters: obj is cfg->root or a sub-object; key is looked up in obj and
+ * named in errors with its path. required=false leaves *out at the default
+ * the caller set beforehand when the key is absent. Return 0 or -1 (err set).
+ * Strings point into the config and live until ut_cfg_free; _dup copies. */
+int ut_cfg_str(ut_cfg *cfg, json_t *obj, const char *key, const char **out, bool required);
+int ut_cfg_str_dup(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool required);
+int ut_cfg_int(ut_cfg *cfg, json_t *obj, const char *key, int64_t *out, int64_t min,
+               int64_t max, bool required);
+int ut_cfg_uint32(ut_cfg *cfg, json_t *obj, const char *key, uint32_t *out, bool required);
+int ut_cfg_double(ut_cfg *cfg, json_t *obj, const char *key, double *out, double min,
+                  double max, bool required);
+int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool required);
+/* An object or array member; NULL (and err set when required) if absent. */
+json_t *ut_cfg_object(ut_cfg *cfg, json_t *obj, const char *key, bool required);
+json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required);
+/* Records a custom error ("expected ...") for key. Returns -1. */
+int ut_cfg_fail(ut_cfg *cfg, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,65 @@
+/* ut_rpc_link: request/reply/push over ut_rpc frames on top of network/,
+ * with heartbeats (a link silent for 3 intervals is closed and, on the
+ * client side, reconnected) and per-request timeouts. Bodies are opaque
+ * bytes to this layer; modules send JSON bodies carrying a "v" version. */
+#ifndef UT_RPC_LINK_H
+#define UT_RPC_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "network/nw_clt.h"
+#include "network/nw_svr.h"
+#include "utils/ut_rpc.h"
+
+typedef struct ut_rpc_link ut_rpc_link;   /* one connection, either side */
+typedef struct ut_rpc_clt ut_rpc_clt;
+typedef struct ut_rpc_svr ut_rpc_svr;
+
+typedef struct ut_rpc_handlers {
+    /* A request or push arrived; answer requests with ut_rpc_reply. */
+    void (*on_msg)(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata);
+    /* Link up (client connected / server accepted) and down. */
+    void (*on_up)(ut_rpc_link *link, void *udata);
+    void (*on_down)(ut_rpc_link *link, const char *reason, void *udata);
+} ut_rpc_handlers;
+
+/* Reply callback: msg is NULL on timeout or when the link went down
+ * (error says which). Called exactly once per request. */
+typedef void (*ut_rpc_reply_cb)(const ut_rpc_msg *msg, const char *error, void *arg);
+
+typedef struct ut_rpc_cfg {
+    const char *addr;          /* connect (client) or bind (server) spec */
+    double heartbeat;          /* seconds; default 2 */
+    double request_timeout;    /* seconds; default 10 */
+    size_t max_body;           /* default UT_RPC_DEFAULT_MAX_BODY */
+    size_t wbuf_limit;         /* default 64 MiB */
+    const char **allow;        /* server: NULL or a NULL-terminated list of peer hosts */
+} ut_rpc_cfg;
+
+ut_rpc_clt *ut_rpc_clt_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
+                              const ut_rpc_handlers *h, void *udata);
+int ut_rpc_clt_start(ut_rpc_clt *clt);
+void ut_rpc_clt_free(ut_rpc_clt *clt);
+ut_rpc_link *ut_rpc_clt_link(ut_rpc_clt *clt);     /* NULL while down */
+bool ut_rpc_clt_up(const ut_rpc_clt *clt);
+
+ut_rpc_svr *ut_rpc_svr_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
+                              const ut_rpc_handlers *h, void *udata);
+int ut_rpc_svr_start(ut_rpc_svr *svr);
+void ut_rpc_svr_free(ut_rpc_svr *svr);
+size_t ut_rpc_svr_count(const ut_rpc_svr *svr);
+void ut_rpc_svr_foreach(ut_rpc_svr *svr, void (*fn)(ut_rpc_link *link, void *arg), void *arg);
+
+/* Sending. All return 0, or -1 when the link is down or over its limit. */
+int ut_rpc_request(ut_rpc_link *link, uint16_t command, const void *body, size_t len,
+                   ut_rpc_reply_cb cb, void *arg);
+int ut_rpc_reply(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t status,
+                 const void *body, size_t len);
+int ut_rpc_push(ut_rpc_link *link, uint16_t command, const void *body, size_t len);
+
+const char *ut_rpc_link_peer(const ut_rpc_link *link);  /* "host:port" */
+void ut_rpc_link_set_data(ut_rpc_link *link, void *data);
+void *ut_rpc_link_data(const ut_rpc_link *link);
+void ut_rpc_link_close(ut_rpc_link *link, const char *reason);
+
+#endif

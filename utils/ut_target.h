@@ -1,0 +1,22 @@
+/* ut_target: difficulty <-> 256-bit target, compact nBits, and the
+ * hash-vs-target compare. Targets and hashes are 32-byte little-endian
+ * numbers (a header hash as sha256d outputs it). diff1 is
+ * 0x00000000FFFF0000000000000000000000000000000000000000000000000000.
+ * Fractional difficulties (below 1) work. */
+#ifndef UT_TARGET_H
+#define UT_TARGET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+void ut_target_from_diff(double diff, uint8_t target[32]);
+double ut_target_to_diff(const uint8_t target[32]);
+/* nBits (compact) -> target; returns -1 for a negative or overflowing value. */
+int ut_target_from_nbits(uint32_t nbits, uint8_t target[32]);
+double ut_nbits_to_diff(uint32_t nbits);
+/* true when hash <= target, both little-endian 256-bit numbers. */
+bool ut_hash_meets(const uint8_t hash[32], const uint8_t target[32]);
+/* Difficulty a hash achieves: diff1 / hash (as doubles). */
+double ut_hash_to_diff(const uint8_t hash[32]);
+
+#endif
