@@ -10,13 +10,14 @@
 # BUILD=release (default, build/) or BUILD=asan (build-asan/, ASan+UBSan).
 
 BUILD   ?= release
+BUILDDIR ?=
 CC      ?= cc
 ifeq ($(BUILD),asan)
-B       := build-asan
+B       := $(or $(BUILDDIR),build-asan)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
 else
-B       := build
+B       := $(or $(BUILDDIR),build)
 OPT     := -O2 -g
 LDSAN   :=
 endif
