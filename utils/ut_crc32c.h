@@ -7,4 +7,11 @@
 
 uint32_t ut_crc32c(uint32_t crc, const void *data, size_t len);  /* start with crc 0 */
 
+/* The two paths ut_crc32c chooses between, for tests and benchmarks:
+ * the table path, and the SSE4.2 path, which falls back to the table when
+ * ut_crc32c_hw_available() is 0. */
+uint32_t ut_crc32c_sw(uint32_t crc, const void *data, size_t len);
+uint32_t ut_crc32c_hw(uint32_t crc, const void *data, size_t len);
+int ut_crc32c_hw_available(void);
+
 #endif

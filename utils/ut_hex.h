@@ -13,7 +13,8 @@ int ut_hex_decode(const char *hex, void *out, size_t n);
 /* Decodes a hex string of any even length; *outlen gets its byte count. */
 int ut_hex_decode_any(const char *hex, size_t hexlen, void *out, size_t cap, size_t *outlen);
 void ut_bytes_reverse(void *p, size_t n);
-/* Hash as shown by nodes (byte-reversed hex) <-> internal byte order. */
+/* Hash as shown by nodes (byte-reversed hex) <-> internal byte order.
+ * ut_hash_from_hex reads exactly 64 hex digits (what follows is not checked). */
 void ut_hash_to_hex(const uint8_t hash[32], char out[65]);
 int ut_hash_from_hex(const char *hex, uint8_t hash[32]);
 

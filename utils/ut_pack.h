@@ -21,8 +21,12 @@ void ut_bytes_le16(ut_bytes *b, uint16_t v);
 void ut_bytes_le32(ut_bytes *b, uint32_t v);
 void ut_bytes_le64(ut_bytes *b, uint64_t v);
 void ut_bytes_compact(ut_bytes *b, uint64_t v);          /* CompactSize */
-void ut_bytes_push(ut_bytes *b, const void *p, size_t n); /* minimal script push of n bytes */
-void ut_bytes_push_int(ut_bytes *b, int64_t v);          /* CScriptNum push (OP_0, numbers) */
+/* Script push of n bytes as Bitcoin Core's CScript << vector: OP_0 for
+ * n == 0, a direct push below 76 bytes, else OP_PUSHDATA1/2/4. */
+void ut_bytes_push(ut_bytes *b, const void *p, size_t n);
+/* CScriptNum push as Core's CScript << int64: OP_0, OP_1NEGATE, OP_1..OP_16,
+ * else a push of the minimal little-endian sign-magnitude number. */
+void ut_bytes_push_int(ut_bytes *b, int64_t v);
 
 /* Plain helpers on memory. */
 void ut_le32_put(uint8_t *p, uint32_t v);
@@ -36,7 +40,8 @@ uint16_t ut_be16_get(const uint8_t *p);
 void ut_be64_put(uint8_t *p, uint64_t v);
 uint64_t ut_be64_get(const uint8_t *p);
 
-/* Reads a CompactSize at p (at most avail bytes). Returns bytes used, 0 on short input. */
+/* Reads a CompactSize at p (at most avail bytes). Returns bytes used, 0 on
+ * short input or a non-canonical encoding (rejected as Bitcoin Core does). */
 size_t ut_compact_get(const uint8_t *p, size_t avail, uint64_t *out);
 size_t ut_compact_size(uint64_t v);   /* 1, 3, 5 or 9 */
 

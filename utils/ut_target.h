@@ -9,14 +9,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Exact floor(diff1 / diff) for the double diff; capped at 2^256-1 (also
+ * for diff <= 0 or NaN); an infinite diff gives 0. */
 void ut_target_from_diff(double diff, uint8_t target[32]);
+/* diff1 / target; INFINITY for a zero target. */
 double ut_target_to_diff(const uint8_t target[32]);
-/* nBits (compact) -> target; returns -1 for a negative or overflowing value. */
+/* nBits (compact) -> target as Bitcoin Core's SetCompact; returns -1 (and
+ * a zero target) for a negative, zero or overflowing value. */
 int ut_target_from_nbits(uint32_t nbits, uint8_t target[32]);
-double ut_nbits_to_diff(uint32_t nbits);
+double ut_nbits_to_diff(uint32_t nbits);   /* 0.0 for invalid nBits */
 /* true when hash <= target, both little-endian 256-bit numbers. */
 bool ut_hash_meets(const uint8_t hash[32], const uint8_t target[32]);
-/* Difficulty a hash achieves: diff1 / hash (as doubles). */
+/* Difficulty a hash achieves: diff1 / hash (as doubles; INFINITY for 0). */
 double ut_hash_to_diff(const uint8_t hash[32]);
 
 #endif
