@@ -24,7 +24,9 @@ int ut_log_level_parse(const char *name, ut_log_level *out); /* "debug".."fatal"
 void ut_log_set_level(ut_log_level level);
 /* Called (on the logging thread) with the formatted line of each FATAL record. */
 void ut_log_set_fatal_hook(void (*hook)(const char *line, void *arg), void *arg);
-void ut_log_reopen(void);  /* after an external logrotate (SIGHUP) */
+/* After an external logrotate (SIGHUP). Takes a lock: call it from the loop
+ * (an ev_signal watcher), not from a raw signal handler. */
+void ut_log_reopen(void);
 
 void ut_log_write(ut_log_level level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

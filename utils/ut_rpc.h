@@ -54,7 +54,8 @@ const char *ut_rpc_strerror(int err);
 int ut_rpc_parse(const void *frame, size_t len, ut_rpc_msg *out);
 
 /* Writes header + body into out (capacity UT_RPC_HEADER_SIZE + msg->body_len),
- * computing the CRC. Returns the frame size. */
+ * computing the CRC. Returns the frame size. msg->version 0 packs as
+ * UT_RPC_VERSION; msg->body may already sit at out + UT_RPC_HEADER_SIZE. */
 size_t ut_rpc_pack(const ut_rpc_msg *msg, void *out);
 
 #endif

@@ -39,7 +39,7 @@ typedef struct ut_rpc_cfg {
 ut_rpc_clt *ut_rpc_clt_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
                               const ut_rpc_handlers *h, void *udata);
 int ut_rpc_clt_start(ut_rpc_clt *clt);
-void ut_rpc_clt_free(ut_rpc_clt *clt);
+void ut_rpc_clt_free(ut_rpc_clt *clt);   /* not from inside its own callbacks */
 ut_rpc_link *ut_rpc_clt_link(ut_rpc_clt *clt);     /* NULL while down */
 bool ut_rpc_clt_up(const ut_rpc_clt *clt);
 
@@ -48,9 +48,13 @@ ut_rpc_svr *ut_rpc_svr_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
 int ut_rpc_svr_start(ut_rpc_svr *svr);
 void ut_rpc_svr_free(ut_rpc_svr *svr);
 size_t ut_rpc_svr_count(const ut_rpc_svr *svr);
+/* The bound TCP port (the real one after binding port 0), or -1. */
+int ut_rpc_svr_port(const ut_rpc_svr *svr);
 void ut_rpc_svr_foreach(ut_rpc_svr *svr, void (*fn)(ut_rpc_link *link, void *arg), void *arg);
 
-/* Sending. All return 0, or -1 when the link is down or over its limit. */
+/* Sending. All return 0, or -1 when the link is down or over its limit.
+ * A request that returned -1 never calls its callback; one that returned 0
+ * calls it exactly once. Request ids start at 1 on every new link. */
 int ut_rpc_request(ut_rpc_link *link, uint16_t command, const void *body, size_t len,
                    ut_rpc_reply_cb cb, void *arg);
 int ut_rpc_reply(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t status,
@@ -60,6 +64,9 @@ int ut_rpc_push(ut_rpc_link *link, uint16_t command, const void *body, size_t le
 const char *ut_rpc_link_peer(const ut_rpc_link *link);  /* "host:port" */
 void ut_rpc_link_set_data(ut_rpc_link *link, void *data);
 void *ut_rpc_link_data(const ut_rpc_link *link);
+/* Closes the link: pending requests fail with "link down", on_down runs
+ * (at once, or when the current callback returns) and the link is freed
+ * after it: do not keep link pointers past on_down. */
 void ut_rpc_link_close(ut_rpc_link *link, const char *reason);
 
 #endif

@@ -1,0 +1,233 @@
+/* Tests of ut_config: typed getters, defaults, and the exact error texts
+ * (file, key path, expectation) for missing keys, wrong types, ranges and
+ * parse errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "utils/ut_config.h"
+
+static char tmpdir[64];
+static char cfgpath[128];
+
+static int setup(void **state)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/hf-test-cfg-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(cfgpath, sizeof(cfgpath), "%s/gateway.json", tmpdir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    unlink(cfgpath);
+    return rmdir(tmpdir);
+}
+
+static void write_file(const char *text)
+{
+    FILE *fp = fopen(cfgpath, "w");
+    assert_non_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+}
+
+/* The expected error: "<cfgpath>: <rest>". */
+static void assert_err(const ut_cfg *cfg, const char *rest)
+{
+    char want[600];
+    snprintf(want, sizeof(want), "%s: %s", cfgpath, rest);
+    assert_string_equal(cfg->err, want);
+}
+
+static const char *good =
+    "{\n"
+    "  \"name\": \"gw-a\",\n"
+    "  \"debug\": true,\n"
+    "  \"stratum\": {\"port\": 3333, \"diff\": 0.5, \"mask\": 4294967295},\n"
+    "  \"nodes\": [{\"url\": \"http://127.0.0.1:8332/\"}, {\"url\": 5}],\n"
+    "  \"nothing\": null\n"
+    "}\n";
+
+static void test_getters(void **state)
+{
+    ut_cfg cfg;
+    const char *name = NULL;
+    char *dup = NULL;
+    int64_t port = 0, dflt = 77;
+    uint32_t mask = 0;
+    double diff = 0;
+    bool debug = false;
+
+    write_file(good);
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    assert_string_equal(cfg.err, "");
+    assert_int_equal(ut_cfg_str(&cfg, cfg.root, "name", &name, true), 0);
+    assert_string_equal(name, "gw-a");
+    assert_int_equal(ut_cfg_str_dup(&cfg, cfg.root, "name", &dup, true), 0);
+    assert_string_equal(dup, "gw-a");
+    free(dup);
+    assert_int_equal(ut_cfg_bool(&cfg, cfg.root, "debug", &debug, true), 0);
+    assert_true(debug);
+    json_t *st = ut_cfg_object(&cfg, cfg.root, "stratum", true);
+    assert_non_null(st);
+    assert_int_equal(ut_cfg_int(&cfg, st, "port", &port, 1, 65535, true), 0);
+    assert_int_equal(port, 3333);
+    assert_int_equal(ut_cfg_double(&cfg, st, "diff", &diff, 0, 1e12, true), 0);
+    assert_true(diff == 0.5);
+    assert_int_equal(ut_cfg_uint32(&cfg, st, "mask", &mask, true), 0);
+    assert_int_equal(mask, 0xffffffffu);
+    /* Optional and absent (or null): the default stays. */
+    assert_int_equal(ut_cfg_int(&cfg, st, "absent", &dflt, 0, 100, false), 0);
+    assert_int_equal(dflt, 77);
+    assert_int_equal(ut_cfg_int(&cfg, cfg.root, "nothing", &dflt, 0, 100, false), 0);
+    assert_int_equal(dflt, 77);
+    assert_null(ut_cfg_object(&cfg, cfg.root, "absent", false));
+    assert_non_null(ut_cfg_array(&cfg, cfg.root, "nodes", true));
+    /* An integer is a fine double. */
+    assert_int_equal(ut_cfg_double(&cfg, st, "port", &diff, 0, 1e6, true), 0);
+    assert_true(diff == 3333.0);
+    assert_string_equal(cfg.err, "");
+    ut_cfg_free(&cfg);
+}
+
+static void test_type_errors(void **state)
+{
+    ut_cfg cfg;
+    int64_t port = 0;
+    const char *s = NULL;
+    bool b = false;
+
+    write_file("{\"stratum\": {\"port\": \"3333\", \"host\": 12, \"on\": \"yes\"}}");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    json_t *st = ut_cfg_object(&cfg, cfg.root, "stratum", true);
+    assert_int_equal(ut_cfg_int(&cfg, st, "port", &port, 1, 65535, true), -1);
+    assert_err(&cfg, "key 'stratum.port': expected an integer 1..65535, got string");
+    assert_int_equal(port, 0);
+    cfg.err[0] = '\0';
+    assert_int_equal(ut_cfg_str(&cfg, st, "host", &s, true), -1);
+    assert_err(&cfg, "key 'stratum.host': expected a string, got integer");
+    cfg.err[0] = '\0';
+    /* A present key of the wrong type is an error even when optional. */
+    assert_int_equal(ut_cfg_bool(&cfg, st, "on", &b, false), -1);
+    assert_err(&cfg, "key 'stratum.on': expected true or false, got string");
+    cfg.err[0] = '\0';
+    assert_null(ut_cfg_array(&cfg, cfg.root, "stratum", true));
+    assert_err(&cfg, "key 'stratum': expected an array, got object");
+    ut_cfg_free(&cfg);
+}
+
+static void test_range_and_missing(void **state)
+{
+    ut_cfg cfg;
+    int64_t v = 0;
+    double d = 0;
+    uint32_t u = 0;
+
+    write_file("{\"a\": {\"port\": 70000, \"ratio\": 1.5, \"neg\": -1, \"n\": null}}");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    json_t *a = ut_cfg_object(&cfg, cfg.root, "a", true);
+    assert_int_equal(ut_cfg_int(&cfg, a, "port", &v, 1, 65535, true), -1);
+    assert_err(&cfg, "key 'a.port': expected an integer 1..65535, got 70000");
+    /* Only the first error is kept. */
+    assert_int_equal(ut_cfg_int(&cfg, a, "gone", &v, 0, 10, true), -1);
+    assert_err(&cfg, "key 'a.port': expected an integer 1..65535, got 70000");
+    cfg.err[0] = '\0';
+    assert_int_equal(ut_cfg_int(&cfg, a, "gone", &v, 0, INT64_MAX, true), -1);
+    assert_err(&cfg, "key 'a.gone': missing, expected an integer >= 0");
+    cfg.err[0] = '\0';
+    assert_int_equal(ut_cfg_double(&cfg, a, "ratio", &d, 0, 1, true), -1);
+    assert_err(&cfg, "key 'a.ratio': expected a number 0..1, got 1.5");
+    cfg.err[0] = '\0';
+    assert_int_equal(ut_cfg_uint32(&cfg, a, "neg", &u, true), -1);
+    assert_err(&cfg, "key 'a.neg': expected an integer 0..4294967295, got -1");
+    cfg.err[0] = '\0';
+    assert_int_equal(ut_cfg_int(&cfg, a, "n", &v, INT64_MIN, INT64_MAX, true), -1);
+    assert_err(&cfg, "key 'a.n': expected an integer, got null");
+    cfg.err[0] = '\0';
+    assert_null(ut_cfg_object(&cfg, cfg.root, "redis", true));
+    assert_err(&cfg, "key 'redis': missing, expected an object");
+    ut_cfg_free(&cfg);
+}
+
+static void test_array_paths(void **state)
+{
+    ut_cfg cfg;
+    const char *url = NULL;
+
+    write_file(good);
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    json_t *nodes = ut_cfg_array(&cfg, cfg.root, "nodes", true);
+    assert_int_equal(ut_cfg_str(&cfg, json_array_get(nodes, 0), "url", &url, true), 0);
+    assert_string_equal(url, "http://127.0.0.1:8332/");
+    assert_int_equal(ut_cfg_str(&cfg, json_array_get(nodes, 1), "url", &url, true), -1);
+    assert_err(&cfg, "key 'nodes[1].url': expected a string, got integer");
+    ut_cfg_free(&cfg);
+}
+
+static void test_custom_fail(void **state)
+{
+    ut_cfg cfg;
+
+    write_file(good);
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    assert_int_equal(ut_cfg_fail(&cfg, "stratum.diff", "expected a power of two, got %g", 0.5),
+                     -1);
+    assert_err(&cfg, "key 'stratum.diff': expected a power of two, got 0.5");
+    ut_cfg_free(&cfg);
+}
+
+static void test_parse_error(void **state)
+{
+    ut_cfg cfg;
+
+    write_file("{\n  \"a\": 1,\n  \"b\": [1, 2\n}\n");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), -1);
+    assert_err(&cfg, "line 4 column 1: ']' expected near '}'");
+    ut_cfg_free(&cfg);
+
+    write_file("{\"a\": 1, \"a\": 2}");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), -1);
+    assert_non_null(strstr(cfg.err, "duplicate object key"));
+    assert_int_equal(strncmp(cfg.err, cfgpath, strlen(cfgpath)), 0);
+    ut_cfg_free(&cfg);
+
+    write_file("[1, 2]");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), -1);
+    assert_err(&cfg, "expected a JSON object at the top level");
+    ut_cfg_free(&cfg);
+}
+
+static void test_missing_file(void **state)
+{
+    ut_cfg cfg;
+    char path[160];
+
+    snprintf(path, sizeof(path), "%s/nope.json", tmpdir);
+    assert_int_equal(ut_cfg_load(&cfg, path), -1);
+    char want[300];
+    snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+    assert_string_equal(cfg.err, want);
+    ut_cfg_free(&cfg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_getters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_type_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_range_and_missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_array_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_custom_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parse_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,309 @@
+/* ut_config: loads a module's JSON config with jansson and reads typed
+ * values out of it. Every error names the file, the full key path (found
+ * by locating the sub-object inside the tree, e.g. "nodes[1].url") and
+ * what was expected, so an operator can fix the file from the message
+ * alone. Only the first error is kept in cfg->err. */
+#include "utils/ut_config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UT_CFG_PATH_MAX 256
+
+int ut_cfg_load(ut_cfg *cfg, const char *path)
+{
+    json_error_t jerr;
+    FILE *fp;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->file = strdup(path);     /* owned; released by ut_cfg_free */
+    if (!cfg->file) {
+        snprintf(cfg->err, sizeof(cfg->err), "%s: out of memory", path);
+        return -1;
+    }
+    fp = fopen(path, "r");
+    if (!fp) {
+        snprintf(cfg->err, sizeof(cfg->err), "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    cfg->root = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(fp);
+    if (!cfg->root) {
+        snprintf(cfg->err, sizeof(cfg->err), "%s: line %d column %d: %s", path, jerr.line,
+                 jerr.column, jerr.text);
+        return -1;
+    }
+    if (!json_is_object(cfg->root)) {
+        snprintf(cfg->err, sizeof(cfg->err), "%s: expected a JSON object at the top level",
+                 path);
+        return -1;
+    }
+    return 0;
+}
+
+void ut_cfg_free(ut_cfg *cfg)
+{
+    json_decref(cfg->root);
+    free((char *)cfg->file);
+    cfg->root = NULL;
+    cfg->file = NULL;
+}
+
+/* The name of a JSON type as errors show it. */
+static const char *ut_cfg_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    default: return "null";
+    }
+}
+
+/* Appends ".key" or "[i]" to the path in buf (length *len). */
+static void ut_cfg_path_push(char *buf, size_t *len, const char *key, size_t index)
+{
+    int n;
+
+    if (key)
+        n = snprintf(buf + *len, UT_CFG_PATH_MAX - *len, "%s%s", *len ? "." : "", key);
+    else
+        n = snprintf(buf + *len, UT_CFG_PATH_MAX - *len, "[%zu]", index);
+    if (n > 0)
+        *len += (size_t)n < UT_CFG_PATH_MAX - *len ? (size_t)n : UT_CFG_PATH_MAX - 1 - *len;
+}
+
+/* Depth-first search for target below node; on success buf holds its path. */
+static int ut_cfg_find(const json_t *node, const json_t *target, char *buf, size_t len)
+{
+    const char *key;
+    json_t *child;
+    size_t i;
+
+    if (node == target)
+        return 1;
+    if (json_is_object(node)) {
+        json_object_foreach((json_t *)node, key, child) {
+            size_t l = len;
+            ut_cfg_path_push(buf, &l, key, 0);
+            if (ut_cfg_find(child, target, buf, l))
+                return 1;
+            buf[len] = '\0';
+        }
+    } else if (json_is_array(node)) {
+        json_array_foreach(node, i, child) {
+            size_t l = len;
+            ut_cfg_path_push(buf, &l, NULL, i);
+            if (ut_cfg_find(child, target, buf, l))
+                return 1;
+            buf[len] = '\0';
+        }
+    }
+    return 0;
+}
+
+/* The full path of obj.key ("stratum.port") into buf. */
+static const char *ut_cfg_keypath(const ut_cfg *cfg, const json_t *obj, const char *key,
+                                  char *buf)
+{
+    size_t len = 0;
+
+    buf[0] = '\0';
+    if (obj && cfg->root && obj != cfg->root && ut_cfg_find(cfg->root, obj, buf, 0))
+        len = strlen(buf);
+    ut_cfg_path_push(buf, &len, key, 0);
+    return buf;
+}
+
+/* Records "file: key 'path': <msg>" unless an error is already recorded. */
+static int ut_cfg_vfail_path(ut_cfg *cfg, const char *path, const char *fmt, va_list ap)
+{
+    char msg[384];
+
+    if (cfg->err[0])
+        return -1;
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    snprintf(cfg->err, sizeof(cfg->err), "%s: key '%s': %s", cfg->file ? cfg->file : "config",
+             path, msg);
+    return -1;
+}
+
+int ut_cfg_fail(ut_cfg *cfg, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ut_cfg_vfail_path(cfg, key, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Like ut_cfg_fail but key is relative to obj. */
+static int ut_cfg_fail_at(ut_cfg *cfg, const json_t *obj, const char *key, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+static int ut_cfg_fail_at(ut_cfg *cfg, const json_t *obj, const char *key, const char *fmt,
+                          ...)
+{
+    char path[UT_CFG_PATH_MAX];
+    va_list ap;
+
+    ut_cfg_keypath(cfg, obj, key, path);
+    va_start(ap, fmt);
+    ut_cfg_vfail_path(cfg, path, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Looks key up. Returns 1 with *v set, 0 when absent or null (not an error
+ * unless required), -1 after recording "missing" for a required key. */
+static int ut_cfg_lookup(ut_cfg *cfg, json_t *obj, const char *key, bool required,
+                         const char *expected, json_t **v)
+{
+    *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (*v && !json_is_null(*v))
+        return 1;
+    if (!required)
+        return 0;
+    if (*v)
+        return ut_cfg_fail_at(cfg, obj, key, "expected %s, got null", expected);
+    return ut_cfg_fail_at(cfg, obj, key, "missing, expected %s", expected);
+}
+
+int ut_cfg_str(ut_cfg *cfg, json_t *obj, const char *key, const char **out, bool required)
+{
+    json_t *v;
+    int rc = ut_cfg_lookup(cfg, obj, key, required, "a string", &v);
+
+    if (rc <= 0)
+        return rc;
+    if (!json_is_string(v))
+        return ut_cfg_fail_at(cfg, obj, key, "expected a string, got %s", ut_cfg_type(v));
+    *out = json_string_value(v);
+    return 0;
+}
+
+int ut_cfg_str_dup(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool required)
+{
+    const char *s = NULL;
+
+    if (ut_cfg_str(cfg, obj, key, &s, required) != 0)
+        return -1;
+    if (!s)
+        return 0;
+    char *copy = strdup(s);
+    if (!copy)
+        return ut_cfg_fail_at(cfg, obj, key, "out of memory");
+    *out = copy;
+    return 0;
+}
+
+/* "an integer 1..65535", "an integer >= 0" or "an integer". */
+static void ut_cfg_int_expect(char *buf, size_t n, int64_t min, int64_t max)
+{
+    if (min == INT64_MIN && max == INT64_MAX)
+        snprintf(buf, n, "an integer");
+    else if (max == INT64_MAX)
+        snprintf(buf, n, "an integer >= %" PRId64, min);
+    else if (min == INT64_MIN)
+        snprintf(buf, n, "an integer <= %" PRId64, max);
+    else
+        snprintf(buf, n, "an integer %" PRId64 "..%" PRId64, min, max);
+}
+
+int ut_cfg_int(ut_cfg *cfg, json_t *obj, const char *key, int64_t *out, int64_t min,
+               int64_t max, bool required)
+{
+    char expect[96];
+    json_t *v;
+    int rc;
+
+    ut_cfg_int_expect(expect, sizeof(expect), min, max);
+    rc = ut_cfg_lookup(cfg, obj, key, required, expect, &v);
+    if (rc <= 0)
+        return rc;
+    if (!json_is_integer(v))
+        return ut_cfg_fail_at(cfg, obj, key, "expected %s, got %s", expect, ut_cfg_type(v));
+    int64_t x = (int64_t)json_integer_value(v);
+    if (x < min || x > max)
+        return ut_cfg_fail_at(cfg, obj, key, "expected %s, got %" PRId64, expect, x);
+    *out = x;
+    return 0;
+}
+
+int ut_cfg_uint32(ut_cfg *cfg, json_t *obj, const char *key, uint32_t *out, bool required)
+{
+    int64_t x = *out;
+
+    if (ut_cfg_int(cfg, obj, key, &x, 0, UINT32_MAX, required) != 0)
+        return -1;
+    *out = (uint32_t)x;
+    return 0;
+}
+
+int ut_cfg_double(ut_cfg *cfg, json_t *obj, const char *key, double *out, double min,
+                  double max, bool required)
+{
+    char expect[96];
+    json_t *v;
+    int rc;
+
+    snprintf(expect, sizeof(expect), "a number %g..%g", min, max);
+    rc = ut_cfg_lookup(cfg, obj, key, required, expect, &v);
+    if (rc <= 0)
+        return rc;
+    if (!json_is_number(v))
+        return ut_cfg_fail_at(cfg, obj, key, "expected %s, got %s", expect, ut_cfg_type(v));
+    double x = json_number_value(v);
+    if (!(x >= min && x <= max))
+        return ut_cfg_fail_at(cfg, obj, key, "expected %s, got %g", expect, x);
+    *out = x;
+    return 0;
+}
+
+int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool required)
+{
+    json_t *v;
+    int rc = ut_cfg_lookup(cfg, obj, key, required, "true or false", &v);
+
+    if (rc <= 0)
+        return rc;
+    if (!json_is_boolean(v))
+        return ut_cfg_fail_at(cfg, obj, key, "expected true or false, got %s",
+                              ut_cfg_type(v));
+    *out = json_is_true(v);
+    return 0;
+}
+
+json_t *ut_cfg_object(ut_cfg *cfg, json_t *obj, const char *key, bool required)
+{
+    json_t *v;
+
+    if (ut_cfg_lookup(cfg, obj, key, required, "an object", &v) <= 0)
+        return NULL;
+    if (!json_is_object(v)) {
+        ut_cfg_fail_at(cfg, obj, key, "expected an object, got %s", ut_cfg_type(v));
+        return NULL;
+    }
+    return v;
+}
+
+json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required)
+{
+    json_t *v;
+
+    if (ut_cfg_lookup(cfg, obj, key, required, "an array", &v) <= 0)
+        return NULL;
+    if (!json_is_array(v)) {
+        ut_cfg_fail_at(cfg, obj, key, "expected an array, got %s", ut_cfg_type(v));
+        return NULL;
+    }
+    return v;
+}
