@@ -115,4 +115,4 @@ bench: depends
 clean:
 	rm -rf build build-asan
 
--include $(shell find build build-asan -name '*.d' 2>/dev/null)
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,285 @@
+/* jm_config: parses jobmaster.json into struct jm_config once at start-up.
+ * Every error names the file and the key that was wrong. */
+#include "jobmaster/jm_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "utils/ut_address.h"
+#include "utils/ut_config.h"
+#include "utils/ut_hex.h"
+
+#define JM_SCRIPTSIG_MAX 100
+#define JM_HEIGHT_PUSH_MAX 6    /* push of a 5-byte CScriptNum: any uint32 height */
+
+size_t jm_config_tag_max(size_t extranonce_size)
+{
+    size_t fixed = JM_HEIGHT_PUSH_MAX + 1 + extranonce_size;
+    if (fixed >= JM_SCRIPTSIG_MAX - 1)
+        return 0;
+    size_t avail = JM_SCRIPTSIG_MAX - fixed;   /* for the tag push, opcode(s) included */
+    size_t max = avail <= 76 ? avail - 1 : avail - 2;
+    return max > JM_TAG_MAX ? JM_TAG_MAX : max;
+}
+
+static char *jm_strdup_or_null(const char *s)
+{
+    return (s && s[0]) ? strdup(s) : NULL;
+}
+
+static int jm_cfg_log(jm_config *cfg, ut_cfg *uc)
+{
+    json_t *log = ut_cfg_object(uc, uc->root, "log", false);
+    cfg->log_level = UT_LOG_INFO;
+    cfg->log_max_size = 100u * 1024 * 1024;
+    cfg->log_max_files = 5;
+    if (!log)
+        return uc->err[0] ? -1 : 0;
+    const char *path = NULL, *level = "info";
+    int64_t max_size = (int64_t)cfg->log_max_size, max_files = cfg->log_max_files;
+    if (ut_cfg_str(uc, log, "path", &path, false) < 0 ||
+        ut_cfg_str(uc, log, "level", &level, false) < 0 ||
+        ut_cfg_int(uc, log, "max_size", &max_size, 0, INT64_MAX, false) < 0 ||
+        ut_cfg_int(uc, log, "max_files", &max_files, 0, 1000, false) < 0)
+        return -1;
+    if (ut_log_level_parse(level, &cfg->log_level) < 0)
+        return ut_cfg_fail(uc, "log.level", "expected debug|info|notice|warn|error|fatal, got '%s'",
+                           level);
+    cfg->log_path = jm_strdup_or_null(path);
+    cfg->log_max_size = (size_t)max_size;
+    cfg->log_max_files = (int)max_files;
+    return 0;
+}
+
+static int jm_cfg_one_node(ut_cfg *uc, json_t *obj, size_t i, ut_node_url *out)
+{
+    char key[64];
+    const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
+    if (!json_is_object(obj)) {
+        snprintf(key, sizeof(key), "nodes[%zu]", i);
+        return ut_cfg_fail(uc, key, "expected an object {url, user, password | cookie_file}");
+    }
+    if (ut_cfg_str(uc, obj, "url", &url, true) < 0 ||
+        ut_cfg_str(uc, obj, "user", &user, false) < 0 ||
+        ut_cfg_str(uc, obj, "password", &password, false) < 0 ||
+        ut_cfg_str(uc, obj, "cookie_file", &cookie, false) < 0)
+        return -1;
+    if (!cookie && !password) {
+        snprintf(key, sizeof(key), "nodes[%zu]", i);
+        return ut_cfg_fail(uc, key, "expected 'password' (with 'user') or 'cookie_file'");
+    }
+    out->url = strdup(url);
+    out->user = cookie ? NULL : strdup(user ? user : "");
+    out->password = cookie ? NULL : strdup(password);
+    out->cookie_file = jm_strdup_or_null(cookie);
+    return 0;
+}
+
+static int jm_cfg_nodes(jm_config *cfg, ut_cfg *uc)
+{
+    json_t *arr = ut_cfg_array(uc, uc->root, "nodes", true);
+    if (!arr)
+        return -1;
+    size_t n = json_array_size(arr);
+    if (n == 0)
+        return ut_cfg_fail(uc, "nodes", "expected at least one node");
+    cfg->node.nodes = calloc(n, sizeof(ut_node_url));
+    if (!cfg->node.nodes)
+        return ut_cfg_fail(uc, "nodes", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (jm_cfg_one_node(uc, json_array_get(arr, i), i, &cfg->node.nodes[i]) < 0)
+            return -1;
+        cfg->node.count = i + 1;
+    }
+    int64_t threads = 2;
+    cfg->node.timeout = 10;
+    cfg->node.connect_timeout = 2;
+    if (ut_cfg_double(uc, uc->root, "node_timeout", &cfg->node.timeout, 0.1, 600, false) < 0 ||
+        ut_cfg_int(uc, uc->root, "node_threads", &threads, 1, 16, false) < 0)
+        return -1;
+    cfg->node_threads = (int)threads;
+    return 0;
+}
+
+/* One payouts[] entry: {"address": ...} or {"script": hex}, plus "weight". */
+static int jm_cfg_one_payout(ut_cfg *uc, const ut_network *net, json_t *obj, size_t i,
+                             jm_payout *p)
+{
+    char key[64];
+    const char *addr = NULL, *script = NULL;
+    int64_t weight = 1;
+    snprintf(key, sizeof(key), "payouts[%zu]", i);
+    if (!json_is_object(obj))
+        return ut_cfg_fail(uc, key, "expected an object {address | script, weight}");
+    if (ut_cfg_str(uc, obj, "address", &addr, false) < 0 ||
+        ut_cfg_str(uc, obj, "script", &script, false) < 0 ||
+        ut_cfg_int(uc, obj, "weight", &weight, 1, INT64_MAX / 2, false) < 0)
+        return -1;
+    if ((addr == NULL) == (script == NULL))
+        return ut_cfg_fail(uc, key, "expected exactly one of 'address' and 'script'");
+    p->weight = (uint64_t)weight;
+    if (addr) {
+        char err[128] = "";
+        ut_addr_type type;
+        uint8_t buf[42];
+        int n = ut_address_to_script(net, addr, buf, &type, err, sizeof(err));
+        if (n <= 0)
+            return ut_cfg_fail(uc, key, "address '%s': %s", addr, err);
+        memcpy(p->script, buf, (size_t)n);
+        p->script_len = (size_t)n;
+        snprintf(p->label, sizeof(p->label), "%s", addr);
+        return 0;
+    }
+    size_t len = 0, hexlen = strlen(script);
+    if (hexlen == 0 || ut_hex_decode_any(script, hexlen, p->script, sizeof(p->script), &len) < 0)
+        return ut_cfg_fail(uc, key, "script: expected 1..%d bytes of hex", JM_SCRIPT_MAX);
+    p->script_len = len;
+    snprintf(p->label, sizeof(p->label), "script:%.100s", script);
+    return 0;
+}
+
+static int jm_cfg_coinbase(jm_config *cfg, ut_cfg *uc)
+{
+    const char *network = NULL, *tag = "/headframe/";
+    int64_t en = 12, version = 1;
+    if (ut_cfg_str(uc, uc->root, "network", &network, true) < 0 ||
+        ut_cfg_str(uc, uc->root, "pool_tag", &tag, false) < 0 ||
+        ut_cfg_int(uc, uc->root, "extranonce_size", &en, JM_EXTRANONCE_MIN, JM_EXTRANONCE_MAX,
+                   false) < 0 ||
+        ut_cfg_int(uc, uc->root, "coinbase_version", &version, 1, 2, false) < 0)
+        return -1;
+    const ut_network *net = ut_network_find(network);
+    if (!net)
+        return ut_cfg_fail(uc, "network",
+                           "expected main|testnet|signet|regtest|bcoin-regtest, got '%s'", network);
+    cfg->network = strdup(network);
+    cfg->extranonce_size = (size_t)en;
+    cfg->coinbase_version = (uint32_t)version;
+    size_t tag_max = jm_config_tag_max(cfg->extranonce_size);
+    if (strlen(tag) > tag_max)
+        return ut_cfg_fail(uc, "pool_tag", "expected at most %zu bytes with extranonce_size %zu "
+                           "(scriptSig <= 100 bytes), got %zu", tag_max, cfg->extranonce_size,
+                           strlen(tag));
+    cfg->pool_tag = strdup(tag);
+
+    json_t *arr = ut_cfg_array(uc, uc->root, "payouts", true);
+    if (!arr)
+        return -1;
+    size_t n = json_array_size(arr);
+    if (n == 0 || n > JM_MAX_PAYOUTS)
+        return ut_cfg_fail(uc, "payouts", "expected 1..%d entries, got %zu", JM_MAX_PAYOUTS, n);
+    for (size_t i = 0; i < n; i++)
+        if (jm_cfg_one_payout(uc, net, json_array_get(arr, i), i, &cfg->payouts[i]) < 0)
+            return -1;
+    cfg->payout_count = n;
+    return 0;
+}
+
+static int jm_cfg_timing(jm_config *cfg, ut_cfg *uc)
+{
+    int64_t keep = 16, attempts = 5;
+    cfg->poll_interval = 0.1;
+    cfg->refresh_interval = 30;
+    cfg->job_keep_seconds = 600;
+    cfg->submit_retry_delay = 1.0;
+    if (ut_cfg_double(uc, uc->root, "poll_interval", &cfg->poll_interval, 0.01, 60, false) < 0 ||
+        ut_cfg_double(uc, uc->root, "refresh_interval", &cfg->refresh_interval, 0.1, 3600,
+                      false) < 0 ||
+        ut_cfg_int(uc, uc->root, "job_keep_count", &keep, 1, 1024, false) < 0 ||
+        ut_cfg_double(uc, uc->root, "job_keep_seconds", &cfg->job_keep_seconds, 0, 86400,
+                      false) < 0 ||
+        ut_cfg_int(uc, uc->root, "submit_attempts", &attempts, 1, 100, false) < 0 ||
+        ut_cfg_double(uc, uc->root, "submit_retry_delay", &cfg->submit_retry_delay, 0.01, 60,
+                      false) < 0)
+        return -1;
+    cfg->job_keep_count = (size_t)keep;
+    cfg->submit_attempts = (int)attempts;
+    return 0;
+}
+
+static int jm_cfg_allow(jm_config *cfg, ut_cfg *uc, json_t *gw)
+{
+    json_t *arr = ut_cfg_array(uc, gw, "allow", false);
+    if (!arr)
+        return uc->err[0] ? -1 : 0;
+    size_t n = json_array_size(arr);
+    cfg->gateway_allow = calloc(n + 1, sizeof(char *));
+    if (!cfg->gateway_allow)
+        return ut_cfg_fail(uc, "gateway.allow", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *host = json_string_value(json_array_get(arr, i));
+        if (!host)
+            return ut_cfg_fail(uc, "gateway.allow", "expected an array of host strings");
+        cfg->gateway_allow[i] = strdup(host);
+    }
+    return 0;
+}
+
+static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
+{
+    json_t *gw = ut_cfg_object(uc, uc->root, "gateway", true);
+    if (!gw)
+        return -1;
+    const char *bind = NULL, *notify = NULL, *http = NULL;
+    cfg->gateway_heartbeat = 2;
+    if (ut_cfg_str(uc, gw, "bind", &bind, true) < 0 ||
+        ut_cfg_double(uc, gw, "heartbeat", &cfg->gateway_heartbeat, 0.1, 600, false) < 0 ||
+        jm_cfg_allow(cfg, uc, gw) < 0 ||
+        ut_cfg_str(uc, uc->root, "blocknotify", &notify, false) < 0 ||
+        ut_cfg_str(uc, uc->root, "http", &http, false) < 0)
+        return -1;
+    cfg->gateway_bind = strdup(bind);
+    cfg->blocknotify_bind = jm_strdup_or_null(notify);
+    cfg->http_bind = jm_strdup_or_null(http);
+    return 0;
+}
+
+int jm_config_load(jm_config *cfg, const char *path, char *err, size_t errlen)
+{
+    ut_cfg uc;
+    memset(cfg, 0, sizeof(*cfg));
+    memset(&uc, 0, sizeof(uc));
+    cfg->file = strdup(path);
+    int rc = -1;
+    if (ut_cfg_load(&uc, path) < 0)
+        goto out;
+    if (jm_cfg_log(cfg, &uc) < 0 || jm_cfg_nodes(cfg, &uc) < 0 ||
+        jm_cfg_coinbase(cfg, &uc) < 0 || jm_cfg_timing(cfg, &uc) < 0 ||
+        jm_cfg_listeners(cfg, &uc) < 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc < 0)
+        snprintf(err, errlen, "%s", uc.err[0] ? uc.err : "config error");
+    ut_cfg_free(&uc);
+    if (rc < 0)
+        jm_config_free(cfg);
+    return rc;
+}
+
+static void jm_node_url_free(ut_node_url *u)
+{
+    free(u->url);
+    free(u->user);
+    free(u->password);
+    free(u->cookie_file);
+}
+
+void jm_config_free(jm_config *cfg)
+{
+    for (size_t i = 0; i < cfg->node.count; i++)
+        jm_node_url_free(&cfg->node.nodes[i]);
+    free(cfg->node.nodes);
+    if (cfg->gateway_allow)
+        for (size_t i = 0; cfg->gateway_allow[i]; i++)
+            free(cfg->gateway_allow[i]);
+    free(cfg->gateway_allow);
+    free(cfg->file);
+    free(cfg->log_path);
+    free(cfg->network);
+    free(cfg->pool_tag);
+    free(cfg->gateway_bind);
+    free(cfg->blocknotify_bind);
+    free(cfg->http_bind);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,75 @@
+/* jm_config: the jobmaster's configuration, read once from a JSON file into
+ * typed fields (deploy/conf/jobmaster.json is an annotated example). After
+ * jm_config_load returns, nothing else looks at the JSON. */
+#ifndef JM_CONFIG_H
+#define JM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "utils/ut_log.h"
+#include "utils/ut_node.h"
+
+#define JM_SCRIPT_MAX 80        /* longest payout scriptPubKey accepted */
+#define JM_TAG_MAX 96           /* buffer bound; the real bound is jm_config_tag_max() */
+#define JM_EXTRANONCE_MIN 2
+#define JM_EXTRANONCE_MAX 32
+#define JM_MAX_PAYOUTS 64
+
+/* One payout output: a scriptPubKey and its share (weight) of the value. */
+typedef struct jm_payout {
+    uint8_t script[JM_SCRIPT_MAX];
+    size_t script_len;
+    uint64_t weight;
+    char label[128];            /* the address or "script:<hex>" for logs */
+} jm_payout;
+
+typedef struct jm_config {
+    char *file;                 /* the path it came from */
+
+    /* log */
+    char *log_path;             /* NULL: stderr */
+    ut_log_level log_level;
+    size_t log_max_size;
+    int log_max_files;
+
+    /* node(s) */
+    ut_node_cfg node;           /* nodes[] owned here */
+    int node_threads;           /* worker threads for node RPC */
+
+    /* coinbase */
+    char *network;              /* ut_network name used for payout addresses */
+    jm_payout payouts[JM_MAX_PAYOUTS];
+    size_t payout_count;
+    char *pool_tag;             /* coinbase text; may be "" */
+    size_t extranonce_size;     /* en1 + en2 bytes */
+    uint32_t coinbase_version;  /* 1 or 2 */
+
+    /* job timing */
+    double poll_interval;       /* getbestblockhash period */
+    double refresh_interval;    /* non-clean job period */
+    size_t job_keep_count;      /* always keep at least the newest N jobs */
+    double job_keep_seconds;    /* and any job younger than this */
+
+    /* found blocks */
+    int submit_attempts;        /* tries while the node is unreachable */
+    double submit_retry_delay;
+
+    /* listeners */
+    char *gateway_bind;         /* ut_rpc_svr bind spec */
+    double gateway_heartbeat;
+    char **gateway_allow;       /* NULL or NULL-terminated host list */
+    char *blocknotify_bind;     /* "udp@..." or NULL */
+    char *http_bind;            /* "tcp@..." or NULL */
+} jm_config;
+
+/* Reads path into cfg. Returns 0, or -1 with a message in err naming the
+ * file and key ("jobmaster.json: key 'payouts[1].address': bad checksum"). */
+int jm_config_load(jm_config *cfg, const char *path, char *err, size_t errlen);
+void jm_config_free(jm_config *cfg);
+
+/* The longest pool tag that still keeps the coinbase scriptSig within 100
+ * bytes for any 32-bit height, given the extranonce size. */
+size_t jm_config_tag_max(size_t extranonce_size);
+
+#endif

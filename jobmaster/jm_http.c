@@ -1,0 +1,165 @@
+/* jm_http: /status (JSON) and /metrics (Prometheus text) from the state
+ * in struct jm_server. Runs on the loop thread; reads, never writes. */
+#include "jobmaster/jm_http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "jobmaster/jm_server.h"
+#include "utils/ut_http.h"
+#include "utils/ut_log.h"
+
+struct jm_http {
+    ut_http_svr *svr;
+    jm_server *srv;
+};
+
+static json_t *jm_http_job_json(const jm_job *job)
+{
+    if (!job)
+        return json_pack("{s:n, s:n, s:n}", "height", "job_id", "prev_block");
+    return json_pack("{s:I, s:s, s:s, s:I, s:f, s:I, s:b}", "height",
+                     (json_int_t)job->tmpl->height, "job_id", job->id_hex, "prev_block",
+                     job->tmpl->prev_hex, "tx_count", (json_int_t)job->tmpl->tx_count,
+                     "network_diff", job->network_diff, "coinbase_value",
+                     (json_int_t)job->tmpl->coinbase_value, "clean", job->clean);
+}
+
+json_t *jm_http_status_json(const jm_server *srv)
+{
+    const jm_stats *st = &srv->stats;
+    json_t *o = jm_http_job_json(jm_server_current_job(srv));
+    json_object_set_new(o, "node_tip", json_string(srv->poller ? jm_poller_best(srv->poller)
+                                                               : ""));
+    json_object_set_new(o, "gateways", jm_gateway_status(srv->gw));
+    json_object_set_new(o, "jobs", json_integer((json_int_t)st->jobs));
+    json_object_set_new(o, "jobs_kept", json_integer((json_int_t)jm_jobs_count(&srv->jobs)));
+    json_object_set_new(o, "blocks_found", json_integer((json_int_t)st->blocks_found));
+    json_object_set_new(o, "blocks_accepted", json_integer((json_int_t)st->blocks_accepted));
+    json_object_set_new(o, "blocks_rejected", json_integer((json_int_t)st->blocks_rejected));
+    json_object_set_new(o, "blocks_bad_pow", json_integer((json_int_t)st->blocks_bad_pow));
+    json_object_set_new(o, "last_block", st->last_block ? json_incref(st->last_block)
+                                                        : json_null());
+    json_object_set_new(o, "uptime", json_integer((json_int_t)(time(NULL) - srv->started)));
+    return o;
+}
+
+/* A growable text buffer for the metrics page. */
+typedef struct jm_text {
+    char *p;
+    size_t len, cap;
+} jm_text;
+
+static void jm_text_add(jm_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jm_text_add(jm_text *t, const char *fmt, ...)
+{
+    va_list ap;
+    for (;;) {
+        size_t room = t->cap - t->len;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p ? t->p + t->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return;
+        if ((size_t)n < room) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (cap < t->len + (size_t)n + 1)
+            cap *= 2;
+        char *q = realloc(t->p, cap);
+        if (!q)
+            return;
+        t->p = q;
+        t->cap = cap;
+    }
+}
+
+static void jm_metric(jm_text *t, const char *name, const char *type, const char *help,
+                      double value)
+{
+    jm_text_add(t, "# HELP jobmaster_%s %s\n# TYPE jobmaster_%s %s\njobmaster_%s %.17g\n", name,
+                help, name, type, name, value);
+}
+
+char *jm_http_metrics_text(const jm_server *srv)
+{
+    const jm_stats *st = &srv->stats;
+    const jm_job *job = jm_server_current_job(srv);
+    jm_text t = { NULL, 0, 0 };
+    jm_metric(&t, "height", "gauge", "Height of the current job.", job ? job->tmpl->height : 0);
+    jm_metric(&t, "job_transactions", "gauge", "Transactions in the current job.",
+              job ? (double)job->tmpl->tx_count : 0);
+    jm_metric(&t, "network_difficulty", "gauge", "Network difficulty of the current job.",
+              job ? job->network_diff : 0);
+    jm_metric(&t, "jobs_total", "counter", "Jobs built.", (double)st->jobs);
+    jm_metric(&t, "clean_jobs_total", "counter", "Clean jobs (new prev block).",
+              (double)st->clean_jobs);
+    jm_metric(&t, "gateways", "gauge", "Connected gateway links.",
+              (double)jm_gateway_count(srv->gw));
+    jm_metric(&t, "blocks_found_total", "counter", "Found blocks received for known jobs.",
+              (double)st->blocks_found);
+    jm_metric(&t, "blocks_accepted_total", "counter", "Blocks the node accepted.",
+              (double)st->blocks_accepted);
+    jm_metric(&t, "blocks_rejected_total", "counter", "Blocks rejected (node or checks).",
+              (double)st->blocks_rejected);
+    jm_metric(&t, "blocks_bad_pow_total", "counter", "Found blocks above the network target.",
+              (double)st->blocks_bad_pow);
+    jm_metric(&t, "blocks_unknown_job_total", "counter", "Found blocks for unknown jobs.",
+              (double)st->blocks_unknown_job);
+    jm_metric(&t, "templates_total", "counter", "Block templates fetched.",
+              srv->poller ? (double)jm_poller_templates(srv->poller) : 0);
+    jm_metric(&t, "node_errors_total", "counter", "Failed template/tip calls to the node.",
+              srv->poller ? (double)jm_poller_errors(srv->poller) : 0);
+    jm_metric(&t, "node_pending", "gauge", "Node calls queued or running.",
+              srv->node ? (double)jm_node_pending(srv->node) : 0);
+    jm_metric(&t, "blocknotify_total", "counter", "Blocknotify datagrams received.",
+              srv->notify ? (double)jm_notify_count(srv->notify) : 0);
+    jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
+              (double)(time(NULL) - srv->started));
+    return t.p ? t.p : strdup("");
+}
+
+static void jm_http_handle(const ut_http_req *req, ut_http_resp *resp, void *udata)
+{
+    jm_http *h = udata;
+    if (strcmp(req->method, "GET") != 0) {
+        ut_http_resp_text(resp, 405, "text/plain", "method not allowed\n");
+    } else if (strcmp(req->path, "/status") == 0) {
+        ut_http_resp_json(resp, 200, jm_http_status_json(h->srv));
+    } else if (strcmp(req->path, "/metrics") == 0) {
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4";
+        resp->body = jm_http_metrics_text(h->srv);
+        resp->body_len = resp->body ? strlen(resp->body) : 0;
+    } else {
+        ut_http_resp_text(resp, 404, "text/plain", "not found\n");
+    }
+}
+
+jm_http *jm_http_create(struct ev_loop *loop, const char *bind, jm_server *srv)
+{
+    jm_http *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    h->srv = srv;
+    ut_http_cfg cfg = { .bind = bind, .max_body = 64 * 1024 };
+    h->svr = ut_http_svr_create(loop, &cfg, jm_http_handle, h);
+    if (!h->svr || ut_http_svr_start(h->svr) < 0) {
+        jm_http_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void jm_http_free(jm_http *h)
+{
+    if (!h)
+        return;
+    if (h->svr)
+        ut_http_svr_free(h->svr);
+    free(h);
+}
