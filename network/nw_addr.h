@@ -25,7 +25,9 @@ typedef struct nw_addr {
  * Host names are not resolved: numeric addresses only. */
 int nw_addr_parse(nw_addr *addr, const char *spec);
 
-/* "127.0.0.1:3333", "[::1]:3333" or the unix path; writes at most n bytes. */
+/* "127.0.0.1:3333", "[::1]:3333" or the unix path; writes at most n bytes.
+ * An IPv4-mapped IPv6 address prints as IPv4; an unnamed unix socket (an
+ * accepted client) as "unix". */
 const char *nw_addr_str(const nw_addr *addr, char *buf, size_t n);
 
 /* The host part alone ("127.0.0.1"), for ban lists and logs. */

@@ -29,4 +29,17 @@ int nw_clt_send(nw_clt *clt, const void *data, size_t len);
 /* The client a session belongs to, or NULL when it belongs to a server. */
 nw_clt *nw_ses_clt(const nw_ses *ses);
 
+/* Why the last attempt failed or the last connection ended ("Connection
+ * refused", "connect timeout", "peer closed", ...); NULL while connected
+ * or before the first attempt. Static text, not to be freed. */
+const char *nw_clt_last_error(const nw_clt *clt);
+
+/* Notes: the first attempt runs from the loop, right after nw_clt_start;
+ * callbacks never run inside nw_clt_start. A failed attempt calls
+ * on_connect(ses, false) (no on_close); a connection that was up ends with
+ * on_close, then the next attempt is made after reconnect_min. A UDP client
+ * is a connected UDP socket: on_connect(true) at once. nw_clt_stop and
+ * nw_clt_free close the session (on_close "closed"); nw_clt_free must not
+ * be called from inside one of the client's own callbacks. */
+
 #endif

@@ -34,10 +34,14 @@ nw_job *nw_job_create(struct ev_loop *loop, int threads, const nw_job_handlers *
  * 0 for unlimited with nw_job_set_max). The request is owned by the pool
  * from here on and released through on_cleanup. */
 int nw_job_add(nw_job *job, uint64_t id, void *request, void *privdata);
-void nw_job_set_max(nw_job *job, size_t max_pending);
+void nw_job_set_max(nw_job *job, size_t max_pending);   /* default 10000 */
+/* Jobs added whose on_finish has not run yet (queued, running or done). */
 size_t nw_job_pending(const nw_job *job);
 /* Stops the threads (finishing the job each one is running) and frees;
  * jobs not started get on_cleanup with reply NULL. */
 void nw_job_free(nw_job *job);
+/* Notes: nw_job_add, nw_job_pending and nw_job_free belong to the loop
+ * thread; nw_job_free must not be called from the pool's own callbacks.
+ * on_finish runs inside the network library's dispatch guard. */
 
 #endif

@@ -31,7 +31,9 @@ typedef struct nw_handlers {
      * "write buffer limit", "idle timeout", "closed", or an strerror text. */
     void (*on_close)(nw_ses *ses, const char *reason);
     /* Called once after a batch of messages read in one go has been handled
-     * (the place to flush batched replies); optional. */
+     * (the place to flush batched replies); optional. It runs after every
+     * read event that delivered at least one message, even when the session
+     * is closing (sends then fail), so per-batch state can always be reset. */
     void (*on_batch_end)(nw_ses *ses);
 } nw_handlers;
 
@@ -41,6 +43,7 @@ struct nw_ses {
     nw_proto proto;
     bool connected;
     bool closing;          /* nw_ses_close was called; freed after the current callback */
+    bool close_flushed;    /* nw_ses_close_flushed: close once wbuf is written */
     uint64_t id;           /* unique per process, never reused */
     nw_addr peer;          /* remote address (for UDP: sender of the current message) */
     double last_read;      /* ev_now of the last read, for idle timeouts */
@@ -53,6 +56,8 @@ struct nw_ses {
     void *owner;           /* the nw_svr or nw_clt */
     void *privdata;        /* the user's, never touched by the library */
     nw_ses *prev, *next;   /* owner's list */
+    const char *close_reason;  /* set by nw_ses_close, handed to on_close */
+    nw_ses *close_next;        /* queue of closes waiting for the callback to return */
 };
 
 /* Queues len bytes for the peer; writes at once when nothing is queued.
@@ -60,12 +65,29 @@ struct nw_ses {
  * wbuf_limit (the session is then closed with "write buffer limit"). */
 int nw_ses_send(nw_ses *ses, const void *data, size_t len);
 
-/* UDP only: send one datagram to addr. */
+/* UDP only: send one datagram to addr. Returns 0, or -1 when the kernel
+ * refused it (a full socket buffer drops the datagram). On a UDP session
+ * nw_ses_send sends one datagram to ses->peer. */
 int nw_ses_sendto(nw_ses *ses, const void *data, size_t len, const nw_addr *addr);
 
 /* Closes the session. Safe inside any callback of this session: the memory
- * is released after the callback returns; on_close runs exactly once. */
+ * is released after the callback returns; on_close runs exactly once.
+ * Inside a library callback (of any session, server, client, nw_timer or
+ * nw_job) on_close and the free are deferred until that callback returns,
+ * so the caller may keep using ses and its privdata until then. Called from
+ * elsewhere (a raw libev watcher), on_close runs before this returns.
+ * reason must be a string that stays valid (a literal or strerror text).
+ * on_close runs only for sessions that were connected: a client's failed
+ * connect attempt is reported by on_connect(ses, false) instead. */
 void nw_ses_close(nw_ses *ses, const char *reason);
+
+/* Closes once the queued output has been written (at once when nothing is
+ * queued). Input that arrives meanwhile is read and dropped (on_message no
+ * longer runs: unread input would make the kernel reset the connection and
+ * lose the output); further sends fail. For "send an error reply, then
+ * hang up". A peer that never reads keeps the session until something else
+ * closes it (idle_timeout, nw_ses_close). */
+void nw_ses_close_flushed(nw_ses *ses, const char *reason);
 
 /* "1.2.3.4:5678" of the peer, in a static per-thread buffer. */
 const char *nw_ses_peer_str(const nw_ses *ses);

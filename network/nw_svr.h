@@ -31,4 +31,16 @@ int nw_svr_fd(const nw_svr *svr);         /* the listening fd (-1 before start) 
 /* The server a session belongs to, or NULL when it belongs to a client. */
 nw_svr *nw_ses_svr(const nw_ses *ses);
 
+/* A UDP server has one session, its socket (counted by nw_svr_count, no
+ * on_accept; on_close when the server stops). Each datagram is one
+ * message with ses->peer set to its sender. NULL when not started. */
+nw_ses *nw_svr_udp_ses(nw_svr *svr);
+/* The bound address (the real port after binding port 0); 0 or -1. */
+int nw_svr_local_addr(const nw_svr *svr, nw_addr *out);
+
+/* Notes: nw_svr_stop closes the listening socket (and unlinks a unix path),
+ * nw_svr_start binds again. Past max_sessions a new connection is accepted
+ * and closed at once. EMFILE/ENFILE pause accepting for 0.1 s. nw_svr_free
+ * must not be called from inside a callback of one of its own sessions. */
+
 #endif

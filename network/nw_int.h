@@ -1,0 +1,48 @@
+/* nw_int: what the files of the network library share and users never
+ * see: the owner record that nw_svr and nw_clt start with, the session
+ * constructor, and the dispatch guard that defers closes.
+ *
+ * Dispatch guard: every library callback that can call user code runs
+ * between nw_enter() and nw_leave(). A session closed while the guard is
+ * held is only marked (closing, io stopped) and queued; its on_close, the
+ * owner's release hook and the free run when the outermost nw_leave()
+ * returns the depth to zero. Outside the guard nw_ses_close finishes at
+ * once. The guard is per thread; sessions live on one loop thread. */
+#ifndef NW_INT_H
+#define NW_INT_H
+
+#include "network/nw_ses.h"
+
+typedef enum { NW_OWNER_SVR = 1, NW_OWNER_CLT = 2 } nw_owner_kind;
+
+typedef struct nw_owner nw_owner;
+
+/* Runs once per session after on_close (if any) and before the session's
+ * memory is freed: the owner forgets the session here. */
+typedef void (*nw_release_fn)(nw_owner *own, nw_ses *ses, const char *reason);
+
+struct nw_owner {
+    nw_owner_kind kind;
+    nw_handlers h;          /* the user's handlers, copied; sessions point here */
+    nw_ses *head, *tail;    /* sessions, least recently read first */
+    size_t nlive;           /* sessions in the list that are not closing */
+    nw_release_fn release;
+};
+
+/* Dispatch guard (see above). */
+void nw_enter(void);
+void nw_leave(void);
+/* Finishes the queued closes of this owner's sessions now, at any depth
+ * (used by nw_svr_free / nw_clt_free before the owner goes away). */
+void nw_flush_owner(nw_owner *own);
+
+/* A new session on fd (may be -1) appended to own's list, not connected,
+ * its io watcher set up with nw_ses_io_cb but not started. NULL on ENOMEM. */
+nw_ses *nw_ses_new(struct ev_loop *loop, nw_owner *own, int fd, nw_proto proto,
+                   size_t max_msg, size_t wbuf_limit);
+/* Sets the io watcher to watch events (EV_READ, EV_WRITE, both; 0 stops). */
+void nw_ses_watch(nw_ses *ses, int events);
+/* The io callback of connected sessions. */
+void nw_ses_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+#endif
