@@ -1,0 +1,298 @@
+/* gw_config: reading the gateway's JSON configuration once into a typed
+ * struct (keys documented in gw_config.h). */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "gateway/gw_config.h"
+#include "gateway/gw_share.h"
+#include "network/nw_addr.h"
+#include "utils/ut_config.h"
+
+void gw_config_defaults(gw_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->workers = 1;
+    cfg->max_line = 4096;
+    cfg->idle_timeout = 600;
+    cfg->subscribe_timeout = 60;
+    cfg->max_workers = 64;
+    cfg->en2_size = 8;
+    cfg->en1_size = GW_EXTRANONCE_TOTAL - 8;
+    cfg->version_mask = 0x1fffe000;
+    cfg->shutdown_grace = 1;
+    cfg->jm_heartbeat = 2;
+    cfg->jm_timeout = 30;
+    cfg->jobs_keep = 16;
+    cfg->jobs_max_age = 600;
+    cfg->jobs_max_shares = 4u << 20;
+    cfg->vardiff = (gw_vardiff_cfg){ .start = 1024, .min = 1, .max = 1e15, .target = 10,
+                                     .retarget = 60 };
+    cfg->ban = (gw_ban_cfg){ .enabled = true, .window = 60, .invalid_shares = 200,
+                             .junk_lines = 20, .seconds = 600 };
+    cfg->meta_flush_interval = 10;
+    cfg->meta_max_spool = 1ull << 30;
+    cfg->log.level = UT_LOG_INFO;
+    cfg->log.max_files = 5;
+}
+
+void gw_config_free(gw_config *cfg)
+{
+    free(cfg->host);
+    free(cfg->stratum_bind);
+    free(cfg->jm_addr);
+    free(cfg->http_bind);
+    free(cfg->meta_upstream);
+    free(cfg->meta_coin);
+    free(cfg->meta_spool_dir);
+    free(cfg->meta_source);
+    free(cfg->log_path);
+    free(cfg->ban.exempt);
+    memset(cfg, 0, sizeof(*cfg));
+}
+
+static int gw_cfg_size(ut_cfg *c, json_t *o, const char *key, size_t *out, int64_t min,
+                       int64_t max)
+{
+    int64_t v = (int64_t)*out;
+
+    if (ut_cfg_int(c, o, key, &v, min, max, false) != 0)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+/* An address string that nw_addr_parse accepts. */
+static int gw_cfg_addr(ut_cfg *c, json_t *o, const char *key, const char *path, char **out,
+                       bool required)
+{
+    nw_addr a;
+
+    if (ut_cfg_str_dup(c, o, key, out, required) != 0)
+        return -1;
+    if (*out != NULL && nw_addr_parse(&a, *out) != 0)
+        return ut_cfg_fail(c, path, "expected an address like \"tcp@127.0.0.1:3333\", got '%s'",
+                           *out);
+    return 0;
+}
+
+static int gw_cfg_top(ut_cfg *c, gw_config *cfg)
+{
+    int64_t v = 0;
+    char hn[256];
+
+    if (ut_cfg_int(c, c->root, "gateway_id", &v, 0, 255, true) != 0)
+        return -1;
+    cfg->gateway_id = (int)v;
+    v = cfg->workers;
+    if (ut_cfg_int(c, c->root, "workers", &v, 1, 16, false) != 0)
+        return -1;
+    cfg->workers = (int)v;
+    if (ut_cfg_str_dup(c, c->root, "host", &cfg->host, false) != 0)
+        return -1;
+    if (cfg->host == NULL) {
+        if (gethostname(hn, sizeof(hn)) != 0)
+            snprintf(hn, sizeof(hn), "gateway");
+        hn[sizeof(hn) - 1] = '\0';
+        cfg->host = strdup(hn);
+    }
+    return cfg->host ? 0 : -1;
+}
+
+static int gw_cfg_stratum(ut_cfg *c, gw_config *cfg)
+{
+    json_t *o = ut_cfg_object(c, c->root, "stratum", true);
+    const char *mask = NULL;
+    uint32_t m;
+
+    if (o == NULL)
+        return -1;
+    if (gw_cfg_addr(c, o, "bind", "stratum.bind", &cfg->stratum_bind, true) != 0 ||
+        gw_cfg_size(c, o, "max_line", &cfg->max_line, 256, 65536) != 0 ||
+        ut_cfg_double(c, o, "idle_timeout", &cfg->idle_timeout, 0, 1e7, false) != 0 ||
+        ut_cfg_double(c, o, "subscribe_timeout", &cfg->subscribe_timeout, 1, 1e6, false) != 0 ||
+        gw_cfg_size(c, o, "max_connections", &cfg->max_connections, 0, 100000000) != 0 ||
+        gw_cfg_size(c, o, "max_workers", &cfg->max_workers, 1, 1024) != 0 ||
+        gw_cfg_size(c, o, "extranonce2_size", &cfg->en2_size, 4, 8) != 0 ||
+        ut_cfg_double(c, o, "shutdown_grace", &cfg->shutdown_grace, 0, 60, false) != 0 ||
+        ut_cfg_str(c, o, "version_mask", &mask, false) != 0)
+        return -1;
+    cfg->en1_size = GW_EXTRANONCE_TOTAL - cfg->en2_size;
+    if (mask != NULL) {
+        if (gw_hex_u32(mask, strlen(mask), &m) != 0)
+            return ut_cfg_fail(c, "stratum.version_mask", "expected 1..8 hex digits, got '%s'",
+                               mask);
+        cfg->version_mask = m;
+    }
+    return 0;
+}
+
+static int gw_cfg_jobs(ut_cfg *c, gw_config *cfg)
+{
+    json_t *jm = ut_cfg_object(c, c->root, "jobmaster", true);
+    json_t *jobs = ut_cfg_object(c, c->root, "jobs", false);
+
+    if (jm == NULL)
+        return -1;
+    if (gw_cfg_addr(c, jm, "addr", "jobmaster.addr", &cfg->jm_addr, true) != 0 ||
+        ut_cfg_double(c, jm, "heartbeat", &cfg->jm_heartbeat, 0.1, 600, false) != 0 ||
+        ut_cfg_double(c, jm, "request_timeout", &cfg->jm_timeout, 0.1, 600, false) != 0)
+        return -1;
+    if (jobs == NULL)
+        return c->err[0] ? -1 : 0;
+    if (gw_cfg_size(c, jobs, "keep", &cfg->jobs_keep, 1, 256) != 0 ||
+        ut_cfg_double(c, jobs, "max_age", &cfg->jobs_max_age, 1, 86400, false) != 0 ||
+        gw_cfg_size(c, jobs, "max_shares", &cfg->jobs_max_shares, 1024, 1 << 26) != 0)
+        return -1;
+    return 0;
+}
+
+static int gw_cfg_vardiff(ut_cfg *c, gw_config *cfg)
+{
+    json_t *o = ut_cfg_object(c, c->root, "vardiff", false);
+    gw_vardiff_cfg *v = &cfg->vardiff;
+
+    if (o == NULL)
+        return c->err[0] ? -1 : 0;
+    if (ut_cfg_double(c, o, "start", &v->start, 1e-12, 1e18, false) != 0 ||
+        ut_cfg_double(c, o, "min", &v->min, 1e-12, 1e18, false) != 0 ||
+        ut_cfg_double(c, o, "max", &v->max, 1e-12, 1e18, false) != 0 ||
+        ut_cfg_double(c, o, "target", &v->target, 0.01, 3600, false) != 0 ||
+        ut_cfg_double(c, o, "retarget", &v->retarget, 0.1, 86400, false) != 0)
+        return -1;
+    if (v->min > v->max)
+        return ut_cfg_fail(c, "vardiff.min", "expected min <= max");
+    if (v->start < v->min || v->start > v->max)
+        return ut_cfg_fail(c, "vardiff.start", "expected a value within [min, max]");
+    return 0;
+}
+
+static int gw_cfg_exempt(ut_cfg *c, json_t *arr, gw_ban_cfg *b)
+{
+    size_t n = json_array_size(arr);
+
+    b->exempt = calloc(n ? n : 1, 16);
+    if (b->exempt == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        uint8_t *k = b->exempt[i];
+        if (s != NULL && inet_pton(AF_INET6, s, k) == 1)
+            continue;
+        memset(k, 0, 16);
+        k[10] = k[11] = 0xff;
+        if (s == NULL || inet_pton(AF_INET, s, k + 12) != 1)
+            return ut_cfg_fail(c, "ban.exempt", "expected IP addresses, item %zu is not", i);
+    }
+    b->nexempt = (int)n;
+    return 0;
+}
+
+static int gw_cfg_ban(ut_cfg *c, gw_config *cfg)
+{
+    json_t *o = ut_cfg_object(c, c->root, "ban", false);
+    json_t *ex;
+    gw_ban_cfg *b = &cfg->ban;
+
+    if (o == NULL)
+        return c->err[0] ? -1 : 0;
+    if (ut_cfg_bool(c, o, "enabled", &b->enabled, false) != 0 ||
+        ut_cfg_double(c, o, "window", &b->window, 1, 86400, false) != 0 ||
+        ut_cfg_uint32(c, o, "invalid_shares", &b->invalid_shares, false) != 0 ||
+        ut_cfg_uint32(c, o, "junk_lines", &b->junk_lines, false) != 0 ||
+        ut_cfg_double(c, o, "seconds", &b->seconds, 1, 1e8, false) != 0)
+        return -1;
+    ex = ut_cfg_array(c, o, "exempt", false);
+    if (ex == NULL && c->err[0])
+        return -1;
+    return gw_cfg_exempt(c, ex, b);
+}
+
+static int gw_cfg_http_meta(ut_cfg *c, gw_config *cfg)
+{
+    json_t *h = ut_cfg_object(c, c->root, "http", false);
+    json_t *m;
+    char src[64];
+
+    if (h == NULL && c->err[0])
+        return -1;
+    if (h != NULL && gw_cfg_addr(c, h, "bind", "http.bind", &cfg->http_bind, true) != 0)
+        return -1;
+    m = ut_cfg_object(c, c->root, "meta", false);
+    if (m == NULL)
+        return c->err[0] ? -1 : 0;
+    cfg->meta_enabled = true;
+    snprintf(src, sizeof(src), "gw%d", cfg->gateway_id);
+    if (gw_cfg_addr(c, m, "upstream", "meta.upstream", &cfg->meta_upstream, true) != 0 ||
+        ut_cfg_str_dup(c, m, "spool_dir", &cfg->meta_spool_dir, true) != 0 ||
+        ut_cfg_str_dup(c, m, "coin", &cfg->meta_coin, false) != 0 ||
+        ut_cfg_str_dup(c, m, "source", &cfg->meta_source, false) != 0 ||
+        ut_cfg_double(c, m, "flush_interval", &cfg->meta_flush_interval, 0.05, 3600, false) != 0 ||
+        gw_cfg_size(c, m, "max_spool_bytes", &cfg->meta_max_spool, 1024, INT64_MAX) != 0)
+        return -1;
+    if (cfg->meta_coin == NULL)
+        cfg->meta_coin = strdup("btc");
+    if (cfg->meta_source == NULL)
+        cfg->meta_source = strdup(src);
+    return cfg->meta_coin && cfg->meta_source ? 0 : -1;
+}
+
+static int gw_cfg_log(ut_cfg *c, gw_config *cfg)
+{
+    json_t *o = ut_cfg_object(c, c->root, "log", false);
+    const char *level = NULL;
+    int64_t files = cfg->log.max_files;
+
+    if (o == NULL)
+        return c->err[0] ? -1 : 0;
+    if (ut_cfg_str_dup(c, o, "path", &cfg->log_path, false) != 0 ||
+        ut_cfg_str(c, o, "level", &level, false) != 0 ||
+        gw_cfg_size(c, o, "max_size", &cfg->log.max_size, 0, INT64_MAX) != 0 ||
+        ut_cfg_int(c, o, "max_files", &files, 0, 1000, false) != 0)
+        return -1;
+    cfg->log.max_files = (int)files;
+    cfg->log.path = cfg->log_path;
+    if (level != NULL && ut_log_level_parse(level, &cfg->log.level) != 0)
+        return ut_cfg_fail(c, "log.level", "expected debug|info|notice|warn|error|fatal, got '%s'",
+                           level);
+    return 0;
+}
+
+int gw_config_load(gw_config *cfg, const char *path, char *err, size_t errlen)
+{
+    ut_cfg c;
+    int rc = -1;
+
+    gw_config_defaults(cfg);
+    memset(&c, 0, sizeof(c));
+    if (ut_cfg_load(&c, path) != 0) {
+        snprintf(err, errlen, "%s", c.err);
+        ut_cfg_free(&c);
+        return -1;
+    }
+    if (gw_cfg_top(&c, cfg) == 0 && gw_cfg_stratum(&c, cfg) == 0 && gw_cfg_jobs(&c, cfg) == 0 &&
+        gw_cfg_vardiff(&c, cfg) == 0 && gw_cfg_ban(&c, cfg) == 0 &&
+        gw_cfg_http_meta(&c, cfg) == 0 && gw_cfg_log(&c, cfg) == 0)
+        rc = 0;
+    if (rc != 0)
+        snprintf(err, errlen, "%s", c.err[0] ? c.err : "out of memory");
+    ut_cfg_free(&c);
+    return rc;
+}
+
+int gw_addr_add_port(const char *spec, int add, char *out, size_t n)
+{
+    const char *colon = strrchr(spec, ':');
+    char *end;
+    long port;
+
+    if (colon == NULL)
+        return -1;
+    port = strtol(colon + 1, &end, 10);
+    if (end == colon + 1 || *end != '\0' || port < 0 || port + add > 65535)
+        return -1;
+    if ((size_t)snprintf(out, n, "%.*s:%ld", (int)(colon - spec), spec, port + add) >= n)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,120 @@
+/* gw_config: the gateway's configuration, read once from the JSON file
+ * given with --config (or -c) into gw_config. Keys (defaults in brackets):
+ *
+ *   gateway_id          0..255, unique per gateway host (required). Byte 0
+ *                       of every extranonce1 this gateway hands out.
+ *   host                name in logs, HELLO and accounting [gethostname()]
+ *   workers             worker processes 1..16 [1]. The supervisor forks
+ *                       them; each runs its own event loop and listens on
+ *                       the same Stratum port (SO_REUSEPORT). A worker that
+ *                       dies is restarted (at most once a second); SIGTERM
+ *                       and SIGINT are forwarded, SIGHUP reopens the log.
+ *   stratum.bind        "tcp@0.0.0.0:3333" (required)
+ *   stratum.max_line    longest request line in bytes, 256..65536 [4096]
+ *   stratum.idle_timeout       seconds without any input before a
+ *                              connection is closed [600]
+ *   stratum.subscribe_timeout  seconds a connection may stay unsubscribed
+ *                              or unauthorized [60]
+ *   stratum.max_connections    per worker process, 0 = no limit [0]
+ *   stratum.max_workers        worker names per connection 1..1024 [64]
+ *   stratum.extranonce2_size   4..8 [8]; extranonce1 gets the rest of the
+ *                              job's 12 extranonce bytes
+ *   stratum.version_mask       pool version-rolling mask, hex ["1fffe000"]
+ *   stratum.shutdown_grace     seconds between client.reconnect and closing
+ *                              connections on SIGTERM [1]
+ *   jobmaster.addr      "tcp@127.0.0.1:7100" (required)
+ *   jobmaster.heartbeat, jobmaster.request_timeout   seconds [2, 30]
+ *   jobs.keep           recent jobs kept 1..256 [16]
+ *   jobs.max_age        seconds a job is kept after it arrived [600]
+ *   jobs.max_shares     duplicate-detection entries per job [4194304]
+ *   vardiff.start       difficulty of a new connection [1024]
+ *   vardiff.min, vardiff.max   bounds, fractions allowed [1, 1e15]
+ *   vardiff.target      wanted seconds between shares [10]
+ *   vardiff.retarget    seconds between retargets [60]
+ *   ban.enabled         [true]
+ *   ban.window          seconds over which strikes are counted [60]
+ *   ban.invalid_shares  rejected shares (codes 20,22,23,24,25) per window
+ *                       that close and ban; 0 = never [200]
+ *   ban.junk_lines      unparsable lines / unknown methods per window [20]
+ *   ban.seconds         ban length [600]
+ *   ban.exempt          array of IP addresses never banned [[]]
+ *   http.bind           "tcp@127.0.0.1:8300": status server of worker 0;
+ *                       worker i listens on port + i (optional; absent =
+ *                       no HTTP). Every worker's /status shows its own
+ *                       counts and the totals of all workers.
+ *   meta                accounting (optional; absent = disabled):
+ *     meta.upstream     metarelay or metawriter address (required)
+ *     meta.coin         key prefix ["btc"]
+ *     meta.spool_dir    (required)
+ *     meta.source       source id prefix ["gw<gateway_id>"]; worker i
+ *                       sends as "<source>-p<i>"
+ *     meta.flush_interval  seconds [10]
+ *     meta.max_spool_bytes [1 GiB]
+ *   log.path            file, or "-"/absent for stderr
+ *   log.level           debug|info|notice|warn|error|fatal [info]
+ *   log.max_size        bytes before rotation, 0 = never [0]
+ *   log.max_files       rotated files kept [5]
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "gateway/gw_ban.h"
+#include "gateway/gw_vardiff.h"
+#include "utils/ut_log.h"
+
+#define GW_EXTRANONCE_TOTAL 12   /* extranonce bytes in every job (en1 + en2) */
+
+typedef struct gw_config {
+    int gateway_id;
+    char *host;
+    int workers;
+
+    char *stratum_bind;
+    size_t max_line;
+    double idle_timeout;
+    double subscribe_timeout;
+    size_t max_connections;
+    size_t max_workers;
+    size_t en2_size;
+    size_t en1_size;           /* GW_EXTRANONCE_TOTAL - en2_size */
+    uint32_t version_mask;
+    double shutdown_grace;
+
+    char *jm_addr;
+    double jm_heartbeat;
+    double jm_timeout;
+
+    size_t jobs_keep;
+    double jobs_max_age;
+    size_t jobs_max_shares;
+
+    gw_vardiff_cfg vardiff;
+    gw_ban_cfg ban;
+
+    char *http_bind;           /* NULL: no HTTP */
+
+    bool meta_enabled;
+    char *meta_upstream;
+    char *meta_coin;
+    char *meta_spool_dir;
+    char *meta_source;
+    double meta_flush_interval;
+    size_t meta_max_spool;
+
+    ut_log_cfg log;
+    char *log_path;
+} gw_config;
+
+/* Reads path into cfg. Returns 0, or -1 with a message in err. */
+int gw_config_load(gw_config *cfg, const char *path, char *err, size_t errlen);
+/* Defaults for every optional key (what tests start from). */
+void gw_config_defaults(gw_config *cfg);
+void gw_config_free(gw_config *cfg);
+
+/* "tcp@127.0.0.1:8300" + 2 -> "tcp@127.0.0.1:8302" into out. 0 or -1. */
+int gw_addr_add_port(const char *spec, int add, char *out, size_t n);
+
+#endif

@@ -1,0 +1,223 @@
+/* gw_http: /status and /metrics of a gateway worker (see gw_http.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "gateway/gw_ban.h"
+#include "gateway/gw_http.h"
+#include "gateway/gw_jm.h"
+#include "utils/ut_hex.h"
+#include "utils/ut_http.h"
+#include "utils/ut_meta.h"
+
+struct gw_http {
+    gw_server *srv;
+    ut_http_svr *svr;
+};
+
+static json_t *gw_stats_json(gw_stats *s)
+{
+    json_t *rej = json_object();
+
+    for (int i = 0; i < GW_NCODES; i++) {
+        char code[16];
+        snprintf(code, sizeof(code), "%d", 20 + i);
+        json_object_set_new(rej, code, json_integer((json_int_t)gw_stat_get(&s->rejected[i])));
+    }
+    return json_pack("{s:I,s:I,s:I,s:{s:I,s:f,s:o},s:{s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I}",
+                     "connections", (json_int_t)gw_stat_get(&s->connections),
+                     "subscribed", (json_int_t)gw_stat_get(&s->subscribed),
+                     "authorized_workers", (json_int_t)gw_stat_get(&s->workers),
+                     "shares",
+                     "accepted", (json_int_t)gw_stat_get(&s->accepted),
+                     "accepted_diff", atomic_load(&s->accepted_diff),
+                     "rejected", rej,
+                     "blocks",
+                     "found", (json_int_t)gw_stat_get(&s->blocks_found),
+                     "accepted", (json_int_t)gw_stat_get(&s->blocks_accepted),
+                     "rejected", (json_int_t)gw_stat_get(&s->blocks_rejected),
+                     "skipped", (json_int_t)gw_stat_get(&s->blocks_skipped),
+                     "jobs", (json_int_t)gw_stat_get(&s->jobs),
+                     "bans", (json_int_t)gw_stat_get(&s->bans),
+                     "refused", (json_int_t)gw_stat_get(&s->refused),
+                     "parse_errors", (json_int_t)gw_stat_get(&s->parse_errors));
+}
+
+/* Sums every slot that a process has used into out. */
+static void gw_stats_total(gw_shm *shm, gw_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int p = 0; p < GW_MAX_WORKERS; p++) {
+        gw_stats *s = &shm->stats[p];
+        if (atomic_load(&s->pid) == 0)
+            continue;
+        gw_stat_add(&out->connections, gw_stat_get(&s->connections));
+        gw_stat_add(&out->subscribed, gw_stat_get(&s->subscribed));
+        gw_stat_add(&out->workers, gw_stat_get(&s->workers));
+        gw_stat_add(&out->accepted, gw_stat_get(&s->accepted));
+        gw_stat_add_double(&out->accepted_diff, atomic_load(&s->accepted_diff));
+        for (int i = 0; i < GW_NCODES; i++)
+            gw_stat_add(&out->rejected[i], gw_stat_get(&s->rejected[i]));
+        gw_stat_add(&out->blocks_found, gw_stat_get(&s->blocks_found));
+        gw_stat_add(&out->blocks_accepted, gw_stat_get(&s->blocks_accepted));
+        gw_stat_add(&out->blocks_rejected, gw_stat_get(&s->blocks_rejected));
+        gw_stat_add(&out->blocks_skipped, gw_stat_get(&s->blocks_skipped));
+        gw_stat_add(&out->jobs, gw_stat_get(&s->jobs));
+        gw_stat_add(&out->bans, gw_stat_get(&s->bans));
+        gw_stat_add(&out->refused, gw_stat_get(&s->refused));
+        gw_stat_add(&out->parse_errors, gw_stat_get(&s->parse_errors));
+    }
+}
+
+static json_t *gw_job_json(gw_server *srv)
+{
+    gw_job *job = gw_job_store_current(&srv->jobs);
+    char prev[65];
+
+    if (job == NULL)
+        return json_null();
+    ut_hash_to_hex(job->prev_block, prev);
+    return json_pack("{s:s,s:I,s:s,s:b,s:b,s:f,s:f,s:I}", "job_id", job->id, "height",
+                     (json_int_t)job->height, "prev_block", prev, "clean", job->clean,
+                     "empty", job->empty, "network_diff", job->network_diff, "age",
+                     gw_now(srv) - job->received, "kept", (json_int_t)srv->jobs.count);
+}
+
+json_t *gw_http_status(gw_server *srv)
+{
+    gw_stats total;
+    json_t *meta = json_null();
+
+    gw_stats_total(srv->shm, &total);
+    if (srv->meta != NULL)
+        meta = json_pack("{s:I,s:I}", "pending_batches", (json_int_t)ut_meta_pending(srv->meta),
+                         "spooled_bytes", (json_int_t)ut_meta_spooled_bytes(srv->meta));
+    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:b,s:b,s:o,s:o,s:o,s:I,s:o}",
+                     "module", "gateway", "gateway_id", srv->cfg->gateway_id,
+                     "process", srv->worker, "processes", srv->cfg->workers,
+                     "pid", (json_int_t)atomic_load(&srv->stats->pid),
+                     "uptime", (double)time(NULL) - srv->started,
+                     "jobmaster_up", gw_jm_up(srv->jm), "stopping", srv->stopping,
+                     "job", gw_job_json(srv),
+                     "this", gw_stats_json(srv->stats),
+                     "total", gw_stats_json(&total),
+                     "bans_active", (json_int_t)gw_ban_count(srv->shm, (int64_t)time(NULL)),
+                     "meta", meta);
+}
+
+typedef struct gw_text {
+    char *p;
+    size_t len;
+    size_t cap;
+} gw_text;
+
+static void gw_metric(gw_text *t, const gw_server *srv, const char *name, const char *type,
+                      const char *extra, double v)
+{
+    int n;
+
+    if (t->p == NULL)
+        return;
+    if (t->cap - t->len < 512) {
+        char *p = realloc(t->p, t->cap * 2);
+        if (p == NULL) {
+            free(t->p);
+            t->p = NULL;
+            return;
+        }
+        t->p = p;
+        t->cap *= 2;
+    }
+    n = snprintf(t->p + t->len, t->cap - t->len,
+                 "# TYPE %s %s\n%s{gateway=\"%d\",process=\"%d\"%s} %.17g\n", name, type, name,
+                 srv->cfg->gateway_id, srv->worker, extra, v);
+    if (n > 0)
+        t->len += (size_t)n;
+}
+
+char *gw_http_metrics(gw_server *srv, size_t *len)
+{
+    gw_stats *s = srv->stats;
+    gw_text t = { malloc(4096), 0, 4096 };
+
+    gw_metric(&t, srv, "hf_gateway_connections", "gauge", "", (double)srv->nconns);
+    gw_metric(&t, srv, "hf_gateway_subscribed", "gauge", "", (double)gw_stat_get(&s->subscribed));
+    gw_metric(&t, srv, "hf_gateway_workers", "gauge", "", (double)gw_stat_get(&s->workers));
+    gw_metric(&t, srv, "hf_gateway_shares_accepted_total", "counter", "",
+              (double)gw_stat_get(&s->accepted));
+    gw_metric(&t, srv, "hf_gateway_shares_accepted_diff_total", "counter", "",
+              atomic_load(&s->accepted_diff));
+    for (int i = 0; i < GW_NCODES; i++) {
+        char extra[32];
+        snprintf(extra, sizeof(extra), ",code=\"%d\"", 20 + i);
+        gw_metric(&t, srv, "hf_gateway_shares_rejected_total", "counter", extra,
+                  (double)gw_stat_get(&s->rejected[i]));
+    }
+    gw_metric(&t, srv, "hf_gateway_blocks_found_total", "counter", "",
+              (double)gw_stat_get(&s->blocks_found));
+    gw_metric(&t, srv, "hf_gateway_blocks_accepted_total", "counter", "",
+              (double)gw_stat_get(&s->blocks_accepted));
+    gw_metric(&t, srv, "hf_gateway_blocks_rejected_total", "counter", "",
+              (double)gw_stat_get(&s->blocks_rejected));
+    gw_metric(&t, srv, "hf_gateway_blocks_skipped_total", "counter", "",
+              (double)gw_stat_get(&s->blocks_skipped));
+    gw_metric(&t, srv, "hf_gateway_jobs_total", "counter", "", (double)gw_stat_get(&s->jobs));
+    gw_metric(&t, srv, "hf_gateway_bans_total", "counter", "", (double)gw_stat_get(&s->bans));
+    gw_metric(&t, srv, "hf_gateway_refused_total", "counter", "", (double)gw_stat_get(&s->refused));
+    gw_metric(&t, srv, "hf_gateway_parse_errors_total", "counter", "",
+              (double)gw_stat_get(&s->parse_errors));
+    gw_metric(&t, srv, "hf_gateway_jobmaster_up", "gauge", "", gw_jm_up(srv->jm) ? 1 : 0);
+    if (srv->meta != NULL)
+        gw_metric(&t, srv, "hf_gateway_meta_pending_batches", "gauge", "",
+                  (double)ut_meta_pending(srv->meta));
+    *len = t.len;
+    return t.p;
+}
+
+static void gw_http_handle(const ut_http_req *req, ut_http_resp *resp, void *udata)
+{
+    gw_http *h = udata;
+    size_t len;
+
+    if (strcmp(req->method, "GET") != 0) {
+        ut_http_resp_text(resp, 405, "text/plain", "method not allowed\n");
+    } else if (strcmp(req->path, "/status") == 0) {
+        ut_http_resp_json(resp, 200, gw_http_status(h->srv));
+    } else if (strcmp(req->path, "/metrics") == 0) {
+        resp->status = 200;
+        resp->content_type = "text/plain; version=0.0.4";
+        resp->body = gw_http_metrics(h->srv, &len);
+        resp->body_len = resp->body ? len : 0;
+    } else {
+        ut_http_resp_text(resp, 404, "text/plain", "not found\n");
+    }
+}
+
+gw_http *gw_http_create(gw_server *srv, const char *bind)
+{
+    gw_http *h = calloc(1, sizeof(*h));
+    ut_http_cfg cfg = { .bind = bind };
+
+    if (h == NULL)
+        return NULL;
+    h->srv = srv;
+    h->svr = ut_http_svr_create(srv->loop, &cfg, gw_http_handle, h);
+    if (h->svr == NULL) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+int gw_http_start(gw_http *h)
+{
+    return ut_http_svr_start(h->svr);
+}
+
+void gw_http_free(gw_http *h)
+{
+    if (h == NULL)
+        return;
+    ut_http_svr_free(h->svr);
+    free(h);
+}

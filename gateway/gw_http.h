@@ -1,0 +1,24 @@
+/* gw_http: the status server of a gateway worker process.
+ *   GET /status   JSON: this process ("process": connections, subscribed,
+ *                 authorized workers, shares accepted and rejected by code,
+ *                 blocks found/accepted/rejected, jobs, bans) plus the same
+ *                 counters summed over every worker process ("total"), the
+ *                 current job and whether the jobmaster link is up.
+ *   GET /metrics  Prometheus text of this process, labelled with
+ *                 gateway and process (sum over processes when scraping).
+ * Worker i listens on the configured port + i. */
+#ifndef GW_HTTP_H
+#define GW_HTTP_H
+
+#include <jansson.h>
+#include "gateway/gw_server.h"
+
+gw_http *gw_http_create(gw_server *srv, const char *bind);
+int gw_http_start(gw_http *h);
+void gw_http_free(gw_http *h);
+
+/* The documents themselves (also used by tests). */
+json_t *gw_http_status(gw_server *srv);
+char *gw_http_metrics(gw_server *srv, size_t *len);
+
+#endif

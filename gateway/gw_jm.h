@@ -1,0 +1,58 @@
+/* gw_jm: the gateway's link to the jobmaster (ut_rpc_clt, which reconnects
+ * by itself). On link up it sends CMD_JM_HELLO {"v":1,"gateway_id",
+ * "process","host"}; CMD_JM_JOB pushes go to gw_server_on_job;
+ * CMD_JM_BLOCK_RESULT pushes are logged. A share that meets the network
+ * target is sent as CMD_JM_BLOCK_FOUND at once; its reply is logged and an
+ * accepted block counted (ut_meta_block). Blocks found while the link is
+ * down wait (up to 64) and go out when it comes back. While the link is
+ * down the gateway keeps serving the last job.
+ *
+ * A block counts (blocks_accepted, ut_meta_block) only when the reply says
+ * accepted and, when the jobmaster reports it, "is_tip": a block the node
+ * took but that did not become the tip (a sibling on an already extended
+ * parent) is logged and counted as rejected.
+ *
+ * On regtest nearly every share is a block, so block candidates are
+ * rationed per parent block: at most GW_JM_MAX_INFLIGHT unanswered ones,
+ * and none at all once one on that parent was accepted (a second block on
+ * the same parent can only be a sibling). Skipped candidates are still
+ * accepted as shares and counted as blocks_skipped. */
+#ifndef GW_JM_H
+#define GW_JM_H
+
+#include <stdbool.h>
+#include "gateway/gw_server.h"
+#include "gateway/gw_share.h"
+
+#define GW_JM_MAX_INFLIGHT 1
+
+/* Rationing of block candidates on one parent (see above). */
+typedef struct gw_block_guard {
+    uint8_t prev[32];
+    bool valid;
+    bool won;          /* a block on prev was accepted */
+    int inflight;      /* sent or queued, not answered */
+} gw_block_guard;
+
+/* May a candidate on prev be sent? Counts it in flight when it may. */
+bool gw_block_guard_admit(gw_block_guard *g, const uint8_t prev[32]);
+/* The answer for a candidate on prev came back. */
+void gw_block_guard_done(gw_block_guard *g, const uint8_t prev[32], bool accepted);
+
+gw_jm *gw_jm_create(gw_server *srv);
+int gw_jm_start(gw_jm *jm);
+void gw_jm_free(gw_jm *jm);
+bool gw_jm_up(const gw_jm *jm);
+
+/* Builds the CMD_JM_BLOCK_FOUND body into buf (NUL-terminated). Returns
+ * its length, or 0 when it does not fit. */
+size_t gw_block_body(const gw_server *srv, const gw_conn *c, const gw_wname *w,
+                     const gw_job *job, const gw_share_res *r, char *buf, size_t cap);
+
+/* A share of c met the network target: log it, count it and send it to the
+ * jobmaster (or queue it while the link is down). Works without a link
+ * (srv->jm NULL: logged and counted only). */
+void gw_jm_block_found(gw_server *srv, const gw_conn *c, const gw_wname *w, const gw_job *job,
+                       const gw_share_res *r);
+
+#endif

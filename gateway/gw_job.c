@@ -1,0 +1,287 @@
+/* gw_job: decoding CMD_JM_JOB pushes and keeping the recent jobs of one
+ * gateway process (see gw_job.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "gateway/gw_job.h"
+#include "utils/ut_hex.h"
+#include "utils/ut_target.h"
+
+typedef struct gw_jerr {
+    char *buf;
+    size_t len;
+} gw_jerr;
+
+static gw_job *gw_job_fail(gw_job *job, gw_jerr *e, const char *what)
+{
+    snprintf(e->buf, e->len, "%s", what);
+    gw_job_free(job);
+    return NULL;
+}
+
+static const char *gw_json_str(const json_t *o, const char *key, size_t *len)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!json_is_string(v))
+        return NULL;
+    *len = json_string_length(v);
+    return json_string_value(v);
+}
+
+/* An 8-digit big-endian hex u32 member. */
+static int gw_json_u32hex(const json_t *o, const char *key, uint32_t *out)
+{
+    size_t n;
+    const char *s = gw_json_str(o, key, &n);
+    uint8_t b[4];
+
+    if (s == NULL || n != 8 || ut_hex_decode(s, b, 4) != 0)
+        return -1;
+    *out = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+    return 0;
+}
+
+static bool gw_job_id_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > GW_JOB_ID_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* prevhash (notify form) must be prev_block's internal bytes with each
+ * 4-byte word byte-swapped. */
+static bool gw_prevhash_matches(const uint8_t internal[32], const char *prevhash)
+{
+    uint8_t p[32];
+
+    if (ut_hex_decode(prevhash, p, 32) != 0)
+        return false;
+    for (int w = 0; w < 8; w++)
+        for (int i = 0; i < 4; i++)
+            if (p[w * 4 + i] != internal[w * 4 + 3 - i])
+                return false;
+    return true;
+}
+
+static int gw_job_coinbase(gw_job *job, const json_t *body)
+{
+    size_t n1 = 0, n2 = 0;
+    const char *c1 = gw_json_str(body, "coinb1", &n1);
+    const char *c2 = gw_json_str(body, "coinb2", &n2);
+
+    if (c1 == NULL || c2 == NULL || n1 % 2 || n2 % 2 || n1 / 2 + n2 / 2 > GW_JOB_MAX_COINBASE)
+        return -1;
+    job->coinb1_len = n1 / 2;
+    job->coinb2_len = n2 / 2;
+    job->coinbase_len = job->coinb1_len + job->extranonce_size + job->coinb2_len;
+    job->coinbase = calloc(1, job->coinbase_len);
+    if (job->coinbase == NULL)
+        return -1;
+    if (ut_hex_decode(c1, job->coinbase, job->coinb1_len) != 0 ||
+        ut_hex_decode(c2, job->coinbase + job->coinb1_len + job->extranonce_size,
+                      job->coinb2_len) != 0)
+        return -1;
+    return 0;
+}
+
+static int gw_job_branch(gw_job *job, const json_t *body)
+{
+    json_t *arr = json_object_get(body, "merkle_branch");
+    size_t n = json_array_size(arr);
+
+    if (!json_is_array(arr) || n > GW_JOB_MAX_BRANCH)
+        return -1;
+    job->branch = calloc(n ? n : 1, 32);
+    if (job->branch == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        json_t *h = json_array_get(arr, i);
+        if (!json_is_string(h) || json_string_length(h) != 64 ||
+            ut_hex_decode(json_string_value(h), job->branch[i], 32) != 0)
+            return -1;
+    }
+    job->branch_len = n;
+    return 0;
+}
+
+/* The mining.notify line, built once from the decoded values. */
+static int gw_job_notify(gw_job *job, const char *prevhash)
+{
+    size_t cap = 256 + GW_JOB_ID_MAX + 64 + 2 * (job->coinb1_len + job->coinb2_len) +
+                 job->branch_len * 67;
+    char *s = malloc(cap);
+    size_t n;
+    char hex[65];
+
+    if (s == NULL)
+        return -1;
+    n = (size_t)snprintf(s, cap, "{\"id\":null,\"method\":\"mining.notify\",\"params\":"
+                         "[\"%s\",\"%.64s\",\"", job->id, prevhash);
+    ut_hex_encode(job->coinbase, job->coinb1_len, s + n);
+    n += 2 * job->coinb1_len;
+    memcpy(s + n, "\",\"", 3);
+    n += 3;
+    ut_hex_encode(job->coinbase + job->coinb1_len + job->extranonce_size, job->coinb2_len, s + n);
+    n += 2 * job->coinb2_len;
+    memcpy(s + n, "\",[", 3);
+    n += 3;
+    for (size_t i = 0; i < job->branch_len; i++) {
+        ut_hex_encode(job->branch[i], 32, hex);
+        n += (size_t)snprintf(s + n, cap - n, "%s\"%s\"", i ? "," : "", hex);
+    }
+    n += (size_t)snprintf(s + n, cap - n, "],\"%08x\",\"%08x\",\"%08x\",%s]}\n", job->version,
+                          job->nbits, job->ntime, job->clean ? "true" : "false");
+    job->notify = s;
+    job->notify_len = n;
+    return 0;
+}
+
+gw_job *gw_job_from_json(const json_t *body, char *err, size_t errlen)
+{
+    gw_jerr e = { err, errlen };
+    gw_job *job;
+    size_t n;
+    const char *s, *prevhash;
+    json_t *v;
+
+    if (!json_is_object(body))
+        return gw_job_fail(NULL, &e, "body is not an object");
+    job = calloc(1, sizeof(*job));
+    if (job == NULL)
+        return gw_job_fail(NULL, &e, "out of memory");
+    s = gw_json_str(body, "job_id", &n);
+    if (s == NULL || !gw_job_id_ok(s, n))
+        return gw_job_fail(job, &e, "bad job_id");
+    memcpy(job->id, s, n);
+    v = json_object_get(body, "height");
+    if (!json_is_integer(v))
+        return gw_job_fail(job, &e, "bad height");
+    job->height = json_integer_value(v);
+    s = gw_json_str(body, "prev_block", &n);
+    if (s == NULL || n != 64 || ut_hash_from_hex(s, job->prev_block) != 0)
+        return gw_job_fail(job, &e, "bad prev_block");
+    prevhash = gw_json_str(body, "prevhash", &n);
+    if (prevhash == NULL || n != 64 || !gw_prevhash_matches(job->prev_block, prevhash))
+        return gw_job_fail(job, &e, "bad prevhash (must be prev_block with words swapped)");
+    v = json_object_get(body, "extranonce_size");
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 32)
+        return gw_job_fail(job, &e, "bad extranonce_size");
+    job->extranonce_size = (size_t)json_integer_value(v);
+    if (gw_job_coinbase(job, body) != 0)
+        return gw_job_fail(job, &e, "bad coinb1/coinb2");
+    if (gw_job_branch(job, body) != 0)
+        return gw_job_fail(job, &e, "bad merkle_branch");
+    if (gw_json_u32hex(body, "version", &job->version) != 0 ||
+        gw_json_u32hex(body, "nbits", &job->nbits) != 0 ||
+        gw_json_u32hex(body, "ntime", &job->ntime) != 0)
+        return gw_job_fail(job, &e, "bad version/nbits/ntime");
+    if (ut_target_from_nbits(job->nbits, job->network_target) != 0)
+        return gw_job_fail(job, &e, "bad nbits");
+    job->min_time = job->ntime;
+    v = json_object_get(body, "min_time");
+    if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) <= job->ntime)
+        job->min_time = (uint32_t)json_integer_value(v);
+    job->clean = json_is_true(json_object_get(body, "clean"));
+    job->empty = json_is_true(json_object_get(body, "empty"));
+    v = json_object_get(body, "network_diff");
+    job->network_diff = json_is_number(v) ? json_number_value(v) : 0;
+    if (!(job->network_diff > 0))
+        job->network_diff = ut_nbits_to_diff(job->nbits);
+    if (gw_job_notify(job, prevhash) != 0)
+        return gw_job_fail(job, &e, "out of memory");
+    return job;
+}
+
+void gw_job_free(gw_job *job)
+{
+    if (job == NULL)
+        return;
+    gw_dupset_free(&job->dups);
+    free(job->coinbase);
+    free(job->branch);
+    free(job->notify);
+    free(job);
+}
+
+int gw_job_store_init(gw_job_store *s, size_t keep, double max_age, size_t dup_max)
+{
+    memset(s, 0, sizeof(*s));
+    if (keep == 0)
+        keep = 1;
+    s->jobs = calloc(keep, sizeof(gw_job *));
+    if (s->jobs == NULL)
+        return -1;
+    s->keep = keep;
+    s->max_age = max_age;
+    s->dup_max = dup_max;
+    s->next_seq = 1;
+    return 0;
+}
+
+void gw_job_store_free(gw_job_store *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        gw_job_free(s->jobs[(s->head + i) % s->keep]);
+    free(s->jobs);
+    memset(s, 0, sizeof(*s));
+}
+
+static void gw_job_store_drop_oldest(gw_job_store *s)
+{
+    gw_job_free(s->jobs[s->head]);
+    s->jobs[s->head] = NULL;
+    s->head = (s->head + 1) % s->keep;
+    s->count--;
+}
+
+int gw_job_store_add(gw_job_store *s, gw_job *job, double now)
+{
+    if (gw_job_store_find(s, job->id, strlen(job->id)) != NULL) {
+        gw_job_free(job);
+        return 1;
+    }
+    job->seq = s->next_seq++;
+    job->received = now;
+    gw_dupset_init(&job->dups, s->dup_max);
+    if (job->clean)
+        for (size_t i = 0; i < s->count; i++)
+            s->jobs[(s->head + i) % s->keep]->stale = true;
+    if (s->count == s->keep)
+        gw_job_store_drop_oldest(s);
+    s->jobs[(s->head + s->count) % s->keep] = job;
+    s->count++;
+    return 0;
+}
+
+gw_job *gw_job_store_find(gw_job_store *s, const char *id, size_t idlen)
+{
+    for (size_t i = s->count; i-- > 0;) {
+        gw_job *j = s->jobs[(s->head + i) % s->keep];
+        if (strlen(j->id) == idlen && memcmp(j->id, id, idlen) == 0)
+            return j;
+    }
+    return NULL;
+}
+
+gw_job *gw_job_store_current(gw_job_store *s)
+{
+    return s->count ? s->jobs[(s->head + s->count - 1) % s->keep] : NULL;
+}
+
+size_t gw_job_store_expire(gw_job_store *s, double now)
+{
+    size_t n = 0;
+
+    while (s->count > 1 && now - s->jobs[s->head]->received > s->max_age) {
+        gw_job_store_drop_oldest(s);
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,42 @@
+/* gw_vardiff: per-connection variable difficulty. Counts accepted shares
+ * over a window and, once the window is old enough (retarget seconds) or
+ * has collected a burst of shares, proposes the difficulty that would make
+ * the miner submit one share every target seconds. Each step moves by at
+ * most a factor of 4 (either way) and stays within [min, max]; proposals
+ * within 15% of the current difficulty are dropped so a steady miner does
+ * not see a stream of set_difficulty. Difficulties at or above 1 are
+ * rounded to integers (some firmware truncates fractions); below 1 they
+ * keep three significant digits. */
+#ifndef GW_VARDIFF_H
+#define GW_VARDIFF_H
+
+#include <stdint.h>
+
+typedef struct gw_vardiff_cfg {
+    double start;      /* difficulty of a new connection */
+    double min;        /* lower bound (> 0; fractions allowed, e.g. 1e-9) */
+    double max;        /* upper bound */
+    double target;     /* wanted seconds between shares, e.g. 10 */
+    double retarget;   /* seconds of window before a retarget, e.g. 60 */
+} gw_vardiff_cfg;
+
+typedef struct gw_vardiff {
+    double window_start;
+    uint32_t shares;
+} gw_vardiff;
+
+#define GW_VARDIFF_BURST 32   /* shares that allow an early retarget */
+#define GW_VARDIFF_MAX_STEP 4.0
+
+void gw_vardiff_reset(gw_vardiff *v, double now);
+/* An accepted share at now. Returns the new difficulty when a retarget is
+ * due and changes it, else 0 (the window restarts whenever a retarget was
+ * evaluated). */
+double gw_vardiff_share(gw_vardiff *v, const gw_vardiff_cfg *cfg, double now, double diff);
+/* Periodic check for miners that went quiet: same contract. */
+double gw_vardiff_tick(gw_vardiff *v, const gw_vardiff_cfg *cfg, double now, double diff);
+
+/* Clamps d into [lo, hi] and rounds it the way set_difficulty sends it. */
+double gw_diff_clamp(double d, double lo, double hi);
+
+#endif
