@@ -1,0 +1,522 @@
+#!/usr/bin/env python3
+"""bench_gateway: what one gateway worker process does per CPU-second.
+
+Runs (stdlib only, bounded to well under 2 minutes):
+  1. validated shares: one gateway worker (workers=1) with a tiny fixed
+     difficulty, fed by `hfminer --load` from another process. Every submit
+     takes the full path: read, JSON, job lookup, duplicate set, header hash,
+     target check, reply. Counters come from the gateway's /status over a
+     fixed window, CPU time from /proc/<worker pid>/stat, so the figure is
+     shares per second and shares per gateway CPU-second.
+  2. notify fan-out: 10,000 idle, subscribed and authorized Stratum
+     connections (two client processes, 5,000 each), then a new clean job;
+     the time from the job leaving the jobmaster to the last connection
+     receiving its mining.notify (kernel receive timestamps, SO_TIMESTAMPNS,
+     so the clients' own slowness does not count).
+  3. memory: the worker's RSS before and after the 10,000 connections.
+
+The jobmaster here is a scripted one speaking the real ut_rpc framing on
+loopback: it pushes a mainnet-like job (nbits 1d00ffff, a 12-hash merkle
+branch) so that no share at the tiny share difficulty is also a block, and
+it knows to the microsecond when it sent the new job.
+
+Usage: HF_BIN=build/bin python3 bench/bench_gateway.py
+       [--shares-window S] [--connections N] [--load-connections N]
+"""
+import argparse
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+CMD_JM_HELLO, CMD_JM_JOB, CMD_JM_BLOCK_FOUND = 0x0101, 0x0102, 0x0103
+RPC_MAGIC = 0x48464D31
+T_REQUEST, T_REPLY, T_PUSH, T_HEARTBEAT = 1, 2, 3, 4
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+SHARE_DIFF = 1e-9       # share target ~2^254: about every 4th nonce is a share
+
+
+# ---- ut_rpc framing ------------------------------------------------------------
+def _crc_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_CRC = _crc_table()
+
+
+def crc32c(data):
+    c = 0xFFFFFFFF
+    for b in data:
+        c = _CRC[(c ^ b) & 0xFF] ^ (c >> 8)
+    return c ^ 0xFFFFFFFF
+
+
+def frame(ftype, cmd, seq, req_id, body, status=0):
+    head = struct.pack(">IBBHIQII", RPC_MAGIC, 1, ftype, cmd, seq, req_id, len(body), status)
+    return head + struct.pack(">I", crc32c(head + body)) + body
+
+
+class FakeJobmaster:
+    """Accepts gateways, answers HELLO, sends heartbeats, pushes jobs."""
+
+    def __init__(self):
+        self.lsock = socket.socket()
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(16)
+        self.port = self.lsock.getsockname()[1]
+        self.links = []          # [sock, seq, lock]
+        self.hello = threading.Event()
+        self.job = None
+        self.stop = False
+        self.blocks = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+        threading.Thread(target=self._beat, daemon=True).start()
+
+    def _send(self, link, ftype, cmd, req_id, body, status=0):
+        with link[2]:
+            link[1] += 1
+            link[0].sendall(frame(ftype, cmd, link[1], req_id, body, status))
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                s, _ = self.lsock.accept()
+            except OSError:
+                return
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            link = [s, 0, threading.Lock()]
+            self.links.append(link)
+            threading.Thread(target=self._read, args=(link,), daemon=True).start()
+
+    def _exact(self, s, n):
+        buf = b""
+        while len(buf) < n:
+            d = s.recv(n - len(buf))
+            if not d:
+                raise EOFError
+            buf += d
+        return buf
+
+    def _read(self, link):
+        s = link[0]
+        try:
+            while True:
+                head = self._exact(s, 32)
+                _, _, ftype, cmd, _, req_id, blen, _, _ = struct.unpack(">IBBHIQIII", head)
+                body = self._exact(s, blen) if blen else b""
+                if ftype == T_REQUEST and cmd == CMD_JM_HELLO:
+                    self._send(link, T_REPLY, cmd, req_id, b'{"v":1}')
+                    if self.job is not None:
+                        self._send(link, T_PUSH, CMD_JM_JOB, 0, self.job)
+                    self.hello.set()
+                elif ftype == T_REQUEST and cmd == CMD_JM_BLOCK_FOUND:
+                    self.blocks += 1
+                    self._send(link, T_REPLY, cmd, req_id,
+                               b'{"v":1,"accepted":false,"reason":"bench"}')
+                elif ftype == T_REQUEST:
+                    self._send(link, T_REPLY, cmd, req_id, b'{"v":1}', status=1)
+        except (EOFError, OSError):
+            pass
+        if link in self.links:
+            self.links.remove(link)
+
+    def _beat(self):
+        while not self.stop:
+            for link in list(self.links):
+                try:
+                    self._send(link, T_HEARTBEAT, 0, 0, b"")
+                except OSError:
+                    pass
+            time.sleep(0.5)
+
+    def push(self, body):
+        """Sends a job to every gateway; returns the wall time just before the write."""
+        self.job = body
+        t = time.time()
+        for link in list(self.links):
+            self._send(link, T_PUSH, CMD_JM_JOB, 0, body)
+        return t
+
+    def close(self):
+        self.stop = True
+        self.lsock.close()
+        for link in list(self.links):
+            link[0].close()
+
+
+def make_job(job_id, height, clean=True):
+    """A mainnet-shaped job: BIP34 height, 12 extranonce bytes, a 12-step branch."""
+    tag = b"/bench/"
+    script_sig_len = 4 + 12 + 1 + len(tag)
+    coinb1 = ("01000000" "01" + "00" * 32 + "ffffffff" + "%02x" % script_sig_len +
+              "03" + height.to_bytes(3, "little").hex())
+    coinb2 = ("%02x" % len(tag) + tag.hex() + "ffffffff" + "01" +
+              (312500000).to_bytes(8, "little").hex() + "16" + "0014" + "ab" * 20 +
+              "00000000")
+    prev = os.urandom(32)                     # internal byte order
+    prevhash = b"".join(prev[i:i + 4][::-1] for i in range(0, 32, 4)).hex()
+    now = int(time.time())
+    body = {
+        "v": 1, "job_id": job_id, "height": height, "prev_block": prev[::-1].hex(),
+        "prevhash": prevhash, "coinb1": coinb1, "coinb2": coinb2, "extranonce_size": 12,
+        "merkle_branch": [os.urandom(32).hex() for _ in range(12)],
+        "version": "20000000", "nbits": "1d00ffff", "ntime": "%08x" % now,
+        "min_time": now - 600, "clean": clean, "network_diff": 1.0,
+        "coinbase_value": 312500000, "tx_count": 4095, "empty": False,
+    }
+    return json.dumps(body).encode()
+
+
+# ---- the gateway --------------------------------------------------------------------
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
+        return json.loads(r.read())
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields[0] is the state (field 3); utime, stime are fields 14, 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS for pid %d" % pid)
+
+
+def raise_nofile():
+    """Soft fd limit up to the hard one (the gateway holds every connection)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+class Gateway:
+    def __init__(self, binpath, workdir, jm_port):
+        self.st_port, self.http_port = free_port(), free_port()
+        conf = {
+            "gateway_id": 9, "workers": 1, "host": "bench",
+            "stratum": {"bind": "tcp@127.0.0.1:%d" % self.st_port, "subscribe_timeout": 300,
+                        "idle_timeout": 600},
+            "jobmaster": {"addr": "tcp@127.0.0.1:%d" % jm_port},
+            "vardiff": {"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF,
+                        "target": 10, "retarget": 60},
+            "ban": {"enabled": False},
+            "http": {"bind": "tcp@127.0.0.1:%d" % self.http_port},
+            "log": {"path": os.path.join(workdir, "gateway.log"), "level": "notice"},
+        }
+        path = os.path.join(workdir, "gateway.json")
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        self.log = open(os.path.join(workdir, "gateway.out"), "wb")
+        self.proc = subprocess.Popen([os.path.join(binpath, "gateway"), "--config", path],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, preexec_fn=raise_nofile)
+        self.worker_pid = None
+        end = time.time() + 20
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gateway exited; see %s" % workdir)
+            try:
+                st = http_json(self.http_port, "/status")
+                if st.get("jobmaster_up") and st.get("job"):
+                    self.worker_pid = int(st["pid"])
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.1)
+        if not self.worker_pid:
+            raise RuntimeError("gateway did not get a job within 20 s; see %s" % workdir)
+
+    def counts(self):
+        st = http_json(self.http_port, "/status")["this"]
+        rej = sum(st["shares"]["rejected"].values())
+        return st["shares"]["accepted"], rej, st["connections"]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+# ---- part 1: shares per CPU-second ---------------------------------------------------
+def bench_shares(binpath, gw, jm, workdir, window, nconn):
+    dur = window + 4
+    out = open(os.path.join(workdir, "hfminer.out"), "wb")
+    miner = subprocess.Popen(
+        [os.path.join(binpath, "hfminer"), "--url", "stratum+tcp://127.0.0.1:%d" % gw.st_port,
+         "--user", "bench.load%w", "--workers-per-user", str(nconn), "--load",
+         "--connections", str(nconn), "--duration", str(dur), "--json", "--quiet"],
+        stdout=subprocess.PIPE, stderr=out, start_new_session=True)
+    # A fresh job every 2 s, as a jobmaster refreshes templates: one job's
+    # duplicate set (jobs.max_shares, 4M) would fill up in ~10 s at this rate.
+    refresh_stop = threading.Event()
+
+    def refresher():
+        n = 2
+        while not refresh_stop.wait(2.0):
+            jm.push(make_job("%016x" % n, 900000, clean=False))
+            n += 1
+    threading.Thread(target=refresher, daemon=True).start()
+    try:
+        # Warm-up: wait until shares flow, then one more second.
+        end = time.time() + 10
+        while gw.counts()[0] == 0:
+            if time.time() > end or miner.poll() is not None:
+                raise RuntimeError("no accepted share from hfminer --load; see %s" % workdir)
+            time.sleep(0.1)
+        time.sleep(1.0)
+        a0, r0, _ = gw.counts()
+        c0, t0 = cpu_seconds(gw.worker_pid), time.time()
+        time.sleep(window)
+        a1, r1, _ = gw.counts()
+        c1, t1 = cpu_seconds(gw.worker_pid), time.time()
+        summary, _ = miner.communicate(timeout=dur + 30)
+    finally:
+        refresh_stop.set()
+        if miner.poll() is None:
+            miner.kill()
+            miner.wait()
+        out.close()
+    try:
+        summary = json.loads(summary.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        summary = {}
+    shares = (a1 - a0) + (r1 - r0)
+    wall, cpu = t1 - t0, c1 - c0
+    print("shares: one gateway worker, difficulty %g, %d load connection(s), %.1f s window"
+          % (SHARE_DIFF, nconn, wall))
+    print("  validated shares/s           %12.0f   (accepted %d, rejected %d)"
+          % (shares / wall, a1 - a0, r1 - r0))
+    print("  gateway CPU seconds          %12.2f   (%.0f%% of one core)" % (cpu, 100 * cpu / wall))
+    print("  shares per CPU-second        %12.0f" % (shares / cpu if cpu > 0 else 0))
+    if summary:
+        print("  hfminer: submitted %d, accepted %d, rejected %s, p50 latency %.2f ms"
+              % (summary.get("submitted", 0), summary.get("accepted", 0),
+                 summary.get("rejected", {}), summary.get("latency_ms", {}).get("p50", 0)))
+
+
+# ---- part 2+3: 10,000 idle connections ------------------------------------------------
+def fanout_client(port, count, offset):
+    """Client process: opens count connections, reports, waits for the job id."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < count + 64:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 256), hard))
+    ep = select.epoll()
+    socks, bufs, started = {}, {}, set()
+
+    def drain(timeout):
+        for fd, _ in ep.poll(timeout, 1024):
+            s = socks[fd]
+            try:
+                d = s.recv(65536)
+            except BlockingIOError:
+                continue
+            if not d:
+                raise RuntimeError("gateway closed a connection during set-up")
+            bufs[fd] += d
+            if b"mining.notify" in bufs[fd]:
+                started.add(fd)
+                bufs[fd] = b""
+
+    for i in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        s.sendall(b'{"id":1,"method":"mining.subscribe","params":["bench/1.0"]}\n'
+                  b'{"id":2,"method":"mining.authorize","params":["bench.w%d","x"]}\n'
+                  % (offset + i))
+        s.setblocking(False)
+        socks[s.fileno()] = s
+        bufs[s.fileno()] = b""
+        ep.register(s.fileno(), select.EPOLLIN)
+        if i % 250 == 249:      # pace: let the gateway catch up before more connects
+            end = time.time() + 30
+            while len(started) < i + 1 - 50 and time.time() < end:
+                drain(0.05)
+    end = time.time() + 60
+    while len(started) < count and time.time() < end:
+        drain(0.05)
+    if len(started) < count:
+        raise RuntimeError("only %d of %d connections got their first job" % (len(started),
+                                                                               count))
+    while ep.poll(0.2):          # anything else (set_difficulty repeats): read and drop
+        drain(0)
+    print("ready %d" % count, flush=True)
+    line = sys.stdin.readline().split()
+    job_id = line[1].encode()
+    # Read nothing while the gateway fans out: on 2 cores a reading client would
+    # compete with it. The kernel timestamps each arrival anyway.
+    time.sleep(float(line[2]))
+    got = {}
+    anc = socket.CMSG_SPACE(16)
+    end = time.time() + 60
+    while len(got) < count and time.time() < end:
+        for fd, _ in ep.poll(0.5, 1024):
+            s = socks[fd]
+            try:
+                d, cmsgs, _, _ = s.recvmsg(65536, anc)
+            except BlockingIOError:
+                continue
+            ts = None
+            for lvl, typ, data in cmsgs:
+                if lvl == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
+                    sec, nsec = struct.unpack("qq", data[:16])
+                    ts = sec + nsec / 1e9
+            bufs[fd] += d
+            if job_id in bufs[fd] and fd not in got:
+                got[fd] = ts if ts is not None else time.time()
+                ep.unregister(fd)
+    times = sorted(got.values())
+    print("done " + json.dumps({"n": len(times), "first": times[0] if times else 0,
+                                "last": times[-1] if times else 0,
+                                "median": times[len(times) // 2] if times else 0}),
+          flush=True)
+    sys.stdin.readline()        # hold the connections until told to go
+    for s in socks.values():
+        s.close()
+
+
+def bench_connections(gw, jm, total, procs):
+    per = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
+    rss0 = rss_bytes(gw.worker_pid)
+    t_open = time.time()
+    clients = []
+    offset = 0
+    for n in per:
+        clients.append(subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--fanout-client", str(gw.st_port),
+             str(n), str(offset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            start_new_session=True))
+        offset += n
+    try:
+        for c in clients:
+            line = c.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RuntimeError("fan-out client failed: %r" % line)
+        t_ready = time.time()
+        time.sleep(1.0)
+        conns = gw.counts()[2]
+        rss1 = rss_bytes(gw.worker_pid)
+        job_id = "%016x" % (int(time.time() * 1e6) & 0xFFFFFFFFFFFFFFFF)
+        for c in clients:
+            c.stdin.write(("go %s 2.0\n" % job_id).encode())
+            c.stdin.flush()
+        time.sleep(0.3)
+        cpu0 = cpu_seconds(gw.worker_pid)
+        t0 = jm.push(make_job(job_id, 900001, clean=True))
+        time.sleep(1.5)
+        cpu1 = cpu_seconds(gw.worker_pid)
+        results = []
+        for c in clients:
+            line = c.stdout.readline().decode()
+            if not line.startswith("done"):
+                raise RuntimeError("fan-out client failed: %r" % line)
+            results.append(json.loads(line[5:]))
+    finally:
+        for c in clients:
+            try:
+                c.stdin.close()
+            except OSError:
+                pass
+        for c in clients:
+            try:
+                c.wait(30)
+            except subprocess.TimeoutExpired:
+                c.kill()
+                c.wait()
+    got = sum(r["n"] for r in results)
+    first = min(r["first"] for r in results if r["n"]) - t0
+    last = max(r["last"] for r in results if r["n"]) - t0
+    print("connections: %d idle Stratum sessions (subscribed + authorized, %d client "
+          "processes), opened in %.1f s" % (total, procs, t_ready - t_open))
+    print("  gateway connections gauge    %12d" % conns)
+    print("  notify fan-out, job -> first %12.1f ms" % (first * 1e3))
+    print("  notify fan-out, job -> last  %12.1f ms   (%d of %d received)"
+          % (last * 1e3, got, total))
+    print("  gateway CPU for the fan-out  %12.1f ms" % ((cpu1 - cpu0) * 1e3))
+    print("  gateway RSS before/after     %8.1f MiB / %.1f MiB" % (rss0 / 2**20, rss1 / 2**20))
+    print("  memory per idle connection   %12.0f bytes" % ((rss1 - rss0) / total))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--shares-window", type=float, default=8.0)
+    ap.add_argument("--load-connections", type=int, default=4)
+    ap.add_argument("--connections", type=int, default=10000)
+    ap.add_argument("--client-procs", type=int, default=2)
+    ap.add_argument("--fanout-client", nargs=3, type=int, metavar=("PORT", "N", "OFFSET"),
+                    help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.fanout_client:
+        fanout_client(*a.fanout_client)
+        return 0
+    binpath = os.path.join(ROOT, os.environ.get("HF_BIN", "build/bin"))
+    for b in ("gateway", "hfminer"):
+        if not os.access(os.path.join(binpath, b), os.X_OK):
+            print("bench_gateway: %s/%s missing (make build)" % (binpath, b), file=sys.stderr)
+            return 1
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard != resource.RLIM_INFINITY and hard < a.connections + 256:
+        print("bench_gateway: fd hard limit %d: %d connections instead of %d"
+              % (hard, hard - 256, a.connections))
+        a.connections = hard - 256
+    workdir = tempfile.mkdtemp(prefix="hf-bench-gw-")
+    jm = FakeJobmaster()
+    jm.push(make_job("%016x" % 1, 900000, clean=True))
+    gw = None
+    t_start = time.time()
+    try:
+        gw = Gateway(binpath, workdir, jm.port)
+        bench_shares(binpath, gw, jm, workdir, a.shares_window, a.load_connections)
+        bench_connections(gw, jm, a.connections, a.client_procs)
+    finally:
+        if gw:
+            gw.stop()
+        jm.close()
+    if jm.blocks:
+        print("  (the gateway reported %d blocks: unexpected at nbits 1d00ffff)" % jm.blocks)
+    if os.environ.get("HF_KEEP"):
+        print("total %.1f s; logs in %s" % (time.time() - t_start, workdir))
+    else:
+        shutil.rmtree(workdir, True)
+        print("total %.1f s" % (time.time() - t_start))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
