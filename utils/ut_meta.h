@@ -9,7 +9,9 @@
 #define UT_META_H
 
 #include <ev.h>
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct ut_meta_cfg {
@@ -21,7 +23,31 @@ typedef struct ut_meta_cfg {
     double flush_interval;     /* seconds between batches; default 10 */
     size_t max_spool_bytes;    /* past this, the oldest spooled data is kept and new
                                   data is refused with a FATAL log; default 1 GiB */
+    /* Optional (zero = default): */
+    const char *coin_name;     /* "name"/"coin" in events; default: coin upper-cased */
+    size_t max_batch_records;  /* share/system/event records per batch; default 2000 */
+    size_t max_mem_bytes;      /* unacked batch bodies kept in memory; past it the
+                                  oldest are spooled; default 64 MiB */
+    double spool_after;        /* unacked this long (s): spooled; default 5 */
+    double request_timeout;    /* per CMD_MW_BATCH request; default 10 */
+    size_t window;             /* batches in flight at once; default 8 */
+    double (*clock)(void *arg);/* wall clock for minutes; default ev_now (tests) */
+    void *clock_arg;
 } ut_meta_cfg;
+
+/* Reply status of CMD_MW_BATCH (docs/protocol-bodies.md). */
+#define UT_META_ST_OK    0   /* applied (or already applied): forget the batch */
+#define UT_META_ST_RETRY 1   /* not applied now (next hop busy or down): resend later */
+#define UT_META_ST_BAD   2   /* malformed or refused for good: keep it as .bad, never resend */
+
+#define UT_META_SOURCE_MAX 64
+
+/* A batch's identity: unique across every sender and every restart. */
+typedef struct ut_meta_ident {
+    char source[UT_META_SOURCE_MAX + 1];
+    char epoch[17];            /* 16 hex digits, random per sender process lifetime */
+    uint64_t seq;              /* 1, 2, ... within the epoch */
+} ut_meta_ident;
 
 typedef struct ut_meta ut_meta;
 
@@ -49,5 +75,19 @@ void ut_meta_connections(ut_meta *m, int64_t n);
 /* For /metrics and status: batches waiting for an ack, bytes spooled. */
 size_t ut_meta_pending(const ut_meta *m);
 uint64_t ut_meta_spooled_bytes(const ut_meta *m);
+uint64_t ut_meta_acked(const ut_meta *m);        /* batches acknowledged so far */
+const char *ut_meta_epoch(const ut_meta *m);
+
+/* Closes what was counted so far into batches now (normally the flush
+ * timer does it) and starts sending them. */
+void ut_meta_flush(ut_meta *m);
+
+/* Shared by metarelay and metawriter: reads source/epoch/seq of a batch
+ * body. Returns 0, or -1 when they are missing or malformed. */
+int ut_meta_ident_parse(const json_t *body, ut_meta_ident *out);
+/* "source/epoch/seq", for logs. */
+const char *ut_meta_ident_str(const ut_meta_ident *id, char *buf, size_t n);
+/* True when s is a valid source id: 1..64 of [A-Za-z0-9_:-]. */
+bool ut_meta_source_ok(const char *s);
 
 #endif

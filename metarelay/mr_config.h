@@ -1,0 +1,47 @@
+/* mr_config: metarelay.json, parsed once at start-up into mr_config.
+ *
+ *   {
+ *     "log": {"path": "log/metarelay.log", "level": "info",
+ *             "max_size": 104857600, "max_files": 5},
+ *     "listen": "tcp@127.0.0.1:7601",        // CMD_MW_BATCH from gateways
+ *     "allow": ["127.0.0.1"],                // peer hosts; others refused with a log line
+ *     "http": "tcp@127.0.0.1:7611",          // optional: /metrics and /status
+ *     "upstream": "tcp@127.0.0.1:7602",      // metawriter
+ *     "spool_dir": "spool",                  // batches not yet acknowledged upstream
+ *     "max_mem_bytes": 67108864,             // batch bodies kept in memory; then spooled
+ *     "max_spool_bytes": 1073741824,         // past it new batches get "retry later"
+ *     "spool_after": 5,                      // seconds unacknowledged before spooling
+ *     "window": 64,                          // batches in flight to metawriter
+ *     "request_timeout": 10                  // seconds per forwarded batch
+ *   }
+ */
+#ifndef MR_CONFIG_H
+#define MR_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "utils/ut_log.h"
+
+typedef struct mr_config {
+    char *file;
+    char *log_path;
+    ut_log_level log_level;
+    size_t log_max_size;
+    int log_max_files;
+
+    char *listen;
+    char **allow;              /* NULL-terminated, or NULL: everyone */
+    char *http;
+    char *upstream;
+    char *spool_dir;
+    size_t max_mem_bytes;
+    uint64_t max_spool_bytes;
+    double spool_after;
+    size_t window;
+    double request_timeout;
+} mr_config;
+
+int mr_config_load(mr_config *cfg, const char *path, char *err, size_t errlen);
+void mr_config_free(mr_config *cfg);
+
+#endif

@@ -1,0 +1,140 @@
+/* mw_config: parses metawriter.json into struct mw_config once at
+ * start-up. Every error names the file and the key that was wrong. */
+#include "metawriter/mw_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "utils/ut_config.h"
+
+static char *mw_strdup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+static int mw_cfg_log(mw_config *cfg, ut_cfg *uc)
+{
+    json_t *log = ut_cfg_object(uc, uc->root, "log", false);
+    const char *path = NULL, *level = "info";
+    int64_t max_size = 100ll * 1024 * 1024, max_files = 5;
+    cfg->log_level = UT_LOG_INFO;
+    if (log && (ut_cfg_str(uc, log, "path", &path, false) < 0 ||
+                ut_cfg_str(uc, log, "level", &level, false) < 0 ||
+                ut_cfg_int(uc, log, "max_size", &max_size, 0, INT64_MAX, false) < 0 ||
+                ut_cfg_int(uc, log, "max_files", &max_files, 0, 1000, false) < 0))
+        return -1;
+    if (ut_log_level_parse(level, &cfg->log_level) < 0)
+        return ut_cfg_fail(uc, "log.level",
+                           "expected debug|info|notice|warn|error|fatal, got '%s'", level);
+    cfg->log_path = mw_strdup_or_null(path);
+    cfg->log_max_size = (size_t)max_size;
+    cfg->log_max_files = (int)max_files;
+    return 0;
+}
+
+static int mw_cfg_allow(mw_config *cfg, ut_cfg *uc)
+{
+    json_t *arr = ut_cfg_array(uc, uc->root, "allow", false);
+    if (!arr)
+        return uc->err[0] ? -1 : 0;
+    size_t n = json_array_size(arr);
+    cfg->allow = calloc(n + 1, sizeof(char *));
+    if (!cfg->allow)
+        return ut_cfg_fail(uc, "allow", "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *host = json_string_value(json_array_get(arr, i));
+        if (!host || !*host)
+            return ut_cfg_fail(uc, "allow", "expected an array of host strings");
+        cfg->allow[i] = strdup(host);
+    }
+    return 0;
+}
+
+static int mw_cfg_redis(mw_config *cfg, ut_cfg *uc)
+{
+    json_t *r = ut_cfg_object(uc, uc->root, "redis", true);
+    const char *host = "127.0.0.1", *password = NULL;
+    int64_t port = 6379, db = 0;
+    cfg->redis_timeout = 10.0;
+    if (!r || ut_cfg_str(uc, r, "host", &host, false) < 0 ||
+        ut_cfg_int(uc, r, "port", &port, 1, 65535, false) < 0 ||
+        ut_cfg_int(uc, r, "db", &db, 0, 1000000, false) < 0 ||
+        ut_cfg_str(uc, r, "password", &password, false) < 0 ||
+        ut_cfg_double(uc, r, "timeout", &cfg->redis_timeout, 0.1, 3600, false) < 0)
+        return -1;
+    cfg->redis_host = strdup(host);
+    cfg->redis_password = mw_strdup_or_null(password);
+    cfg->redis_port = (int)port;
+    cfg->redis_db = (int)db;
+    return 0;
+}
+
+static int mw_cfg_limits(mw_config *cfg, ut_cfg *uc)
+{
+    int64_t max_pending = 10000, max_bytes = 256ll * 1024 * 1024, pipeline = 16;
+    cfg->retention_days = 30;
+    cfg->dedup_days = 30;
+    cfg->sweep_interval = 3600;
+    if (ut_cfg_int(uc, uc->root, "retention_days", &cfg->retention_days, 1, 36500, false) < 0 ||
+        ut_cfg_int(uc, uc->root, "dedup_days", &cfg->dedup_days, 1, 36500, false) < 0 ||
+        ut_cfg_double(uc, uc->root, "sweep_interval", &cfg->sweep_interval, 1, 86400 * 7,
+                      false) < 0 ||
+        ut_cfg_int(uc, uc->root, "max_pending", &max_pending, 1, 100000000, false) < 0 ||
+        ut_cfg_int(uc, uc->root, "max_pending_bytes", &max_bytes, 1024, INT64_MAX, false) < 0 ||
+        ut_cfg_int(uc, uc->root, "pipeline", &pipeline, 1, 1024, false) < 0)
+        return -1;
+    cfg->max_pending = (size_t)max_pending;
+    cfg->max_pending_bytes = (size_t)max_bytes;
+    cfg->pipeline = (size_t)pipeline;
+    return 0;
+}
+
+static int mw_cfg_main(mw_config *cfg, ut_cfg *uc)
+{
+    const char *listen = NULL, *http = NULL, *coin = NULL;
+    if (ut_cfg_str(uc, uc->root, "listen", &listen, true) < 0 ||
+        ut_cfg_str(uc, uc->root, "http", &http, false) < 0 ||
+        ut_cfg_str(uc, uc->root, "coin", &coin, true) < 0)
+        return -1;
+    if (!*coin || strchr(coin, ':'))
+        return ut_cfg_fail(uc, "coin", "expected a key prefix without ':', got '%s'", coin);
+    cfg->listen = strdup(listen);
+    cfg->http = mw_strdup_or_null(http);
+    cfg->coin = strdup(coin);
+    return 0;
+}
+
+int mw_config_load(mw_config *cfg, const char *path, char *err, size_t errlen)
+{
+    ut_cfg uc;
+    memset(cfg, 0, sizeof(*cfg));
+    memset(&uc, 0, sizeof(uc));
+    cfg->file = strdup(path);
+    int rc = -1;
+    if (ut_cfg_load(&uc, path) == 0 && mw_cfg_log(cfg, &uc) == 0 && mw_cfg_main(cfg, &uc) == 0 &&
+        mw_cfg_allow(cfg, &uc) == 0 && mw_cfg_redis(cfg, &uc) == 0 && mw_cfg_limits(cfg, &uc) == 0)
+        rc = 0;
+    if (rc < 0)
+        snprintf(err, errlen, "%s", uc.err[0] ? uc.err : "config error");
+    ut_cfg_free(&uc);
+    if (rc < 0)
+        mw_config_free(cfg);
+    return rc;
+}
+
+void mw_config_free(mw_config *cfg)
+{
+    if (cfg->allow) {
+        for (size_t i = 0; cfg->allow[i]; i++)
+            free(cfg->allow[i]);
+    }
+    free(cfg->allow);
+    free(cfg->file);
+    free(cfg->log_path);
+    free(cfg->listen);
+    free(cfg->http);
+    free(cfg->coin);
+    free(cfg->redis_host);
+    free(cfg->redis_password);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,57 @@
+/* mw_config: metawriter.json, parsed once at start-up into mw_config.
+ *
+ *   {
+ *     "log": {"path": "log/metawriter.log", "level": "info",
+ *             "max_size": 104857600, "max_files": 5},
+ *     "listen": "tcp@127.0.0.1:7602",       // CMD_MW_BATCH from gateways/metarelays
+ *     "allow": ["127.0.0.1"],               // peer hosts; others are refused with a log line
+ *     "http": "tcp@127.0.0.1:7612",         // optional: /metrics and /status
+ *     "coin": "btc",                        // batches of another coin are refused
+ *     "redis": {"host": "127.0.0.1", "port": 6379, "db": 0, "password": "",
+ *               "timeout": 10},
+ *     "retention_days": 30,                 // minute fields older than this are deleted
+ *     "sweep_interval": 3600,               // seconds between retention sweeps
+ *     "dedup_days": 30,                     // how long applied batch ids are remembered
+ *     "max_pending": 10000,                 // batches held (Redis down); then "retry later"
+ *     "max_pending_bytes": 268435456,
+ *     "pipeline": 16                        // batches in flight to Redis at once
+ *   }
+ */
+#ifndef MW_CONFIG_H
+#define MW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "utils/ut_log.h"
+
+typedef struct mw_config {
+    char *file;
+    char *log_path;
+    ut_log_level log_level;
+    size_t log_max_size;
+    int log_max_files;
+
+    char *listen;
+    char **allow;              /* NULL-terminated, or NULL: everyone */
+    char *http;                /* NULL: no HTTP endpoint */
+    char *coin;
+
+    char *redis_host;
+    int redis_port;
+    int redis_db;
+    char *redis_password;
+    double redis_timeout;
+
+    int64_t retention_days;
+    double sweep_interval;
+    int64_t dedup_days;
+    size_t max_pending;
+    size_t max_pending_bytes;
+    size_t pipeline;
+} mw_config;
+
+/* Returns 0, or -1 with the first problem (file and key named) in err. */
+int mw_config_load(mw_config *cfg, const char *path, char *err, size_t errlen);
+void mw_config_free(mw_config *cfg);
+
+#endif

@@ -1,0 +1,428 @@
+/* mw_ops: CMD_MW_BATCH body -> Redis writes (see mw_ops.h and the
+ * CMD_MW_BATCH section of docs/protocol-bodies.md for the key layout). */
+#include "metawriter/mw_ops.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "utils/ut_log.h"
+
+/* What the ops of one batch are built from. */
+typedef struct mw_ctx {
+    mw_ops *ops;
+    const char *coin, *coin_name, *host;
+} mw_ctx;
+
+void mw_fmt_double(double v, char *out, size_t n)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(out, n, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            return;
+    }
+}
+
+static uint64_t mw_hash(char kind, const char *key, const char *arg)
+{
+    uint64_t h = 1469598103934665603ull ^ (unsigned char)kind;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0x100) * 1099511628211ull;
+    for (const char *p = arg; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+static int mw_grow_index(mw_ops *o)
+{
+    size_t ns = o->nslots ? o->nslots * 2 : 64;
+    size_t *s = calloc(ns, sizeof(*s));
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < o->n; i++) {
+        mw_op *op = &o->v[i];
+        if (op->kind == MW_OP_RPUSH)
+            continue;
+        size_t j = mw_hash(op->kind, op->key, op->arg) & (ns - 1);
+        while (s[j])
+            j = (j + 1) & (ns - 1);
+        s[j] = i + 1;
+    }
+    free(o->slots);
+    o->slots = s;
+    o->nslots = ns;
+    return 0;
+}
+
+/* The existing mergeable op (kind, key, arg) or NULL; *slot gets the free slot. */
+static mw_op *mw_find(mw_ops *o, char kind, const char *key, const char *arg, size_t *slot)
+{
+    size_t j = mw_hash(kind, key, arg) & (o->nslots - 1);
+    for (; o->slots[j]; j = (j + 1) & (o->nslots - 1)) {
+        mw_op *op = &o->v[o->slots[j] - 1];
+        if (op->kind == kind && strcmp(op->key, key) == 0 && strcmp(op->arg, arg) == 0)
+            return op;
+    }
+    *slot = j;
+    return NULL;
+}
+
+static mw_op *mw_append(mw_ops *o, char kind, const char *key, const char *arg)
+{
+    if (o->n == o->cap) {
+        size_t nc = o->cap ? o->cap * 2 : 32;
+        mw_op *nv = realloc(o->v, nc * sizeof(*nv));
+        if (!nv)
+            return NULL;
+        o->v = nv;
+        o->cap = nc;
+    }
+    mw_op *op = &o->v[o->n];
+    memset(op, 0, sizeof(*op));
+    op->kind = kind;
+    op->key = strdup(key);
+    op->arg = strdup(arg);
+    if (!op->key || !op->arg) {
+        free(op->key);
+        free(op->arg);
+        return NULL;
+    }
+    o->n++;
+    o->bytes += sizeof(*op) + strlen(key) + strlen(arg) + 2;
+    return op;
+}
+
+/* An op that merges with an equal (kind, key, arg) earlier in the batch. */
+static mw_op *mw_merge(mw_ops *o, char kind, const char *key, const char *arg)
+{
+    if ((o->n + 1) * 2 > o->nslots && mw_grow_index(o) != 0)
+        return NULL;
+    size_t slot = 0;
+    mw_op *op = mw_find(o, kind, key, arg, &slot);
+    if (op)
+        return op;
+    op = mw_append(o, kind, key, arg);
+    if (op)
+        o->slots[slot] = o->n;
+    return op;
+}
+
+static int mw_incr(mw_ops *o, const char *key, int64_t minute, int64_t v)
+{
+    char field[24];
+    snprintf(field, sizeof(field), "%" PRId64, minute);
+    mw_op *op = mw_merge(o, MW_OP_HINCRBY, key, field);
+    if (!op)
+        return -1;
+    op->ival += v;
+    return 0;
+}
+
+static int mw_incrf(mw_ops *o, const char *key, int64_t minute, double v)
+{
+    char field[24];
+    snprintf(field, sizeof(field), "%" PRId64, minute);
+    mw_op *op = mw_merge(o, MW_OP_ADDFLOAT, key, field);
+    if (!op)
+        return -1;
+    op->fval += v;
+    return 0;
+}
+
+static int mw_sadd(mw_ops *o, const char *key, const char *member)
+{
+    return mw_merge(o, MW_OP_SADD, key, member) ? 0 : -1;
+}
+
+static int mw_rpush(mw_ops *o, const char *key, const char *value)
+{
+    return mw_append(o, MW_OP_RPUSH, key, value) ? 0 : -1;
+}
+
+/* A name usable inside a key: no ':' (it would shift the key's parts) and
+ * no control characters. */
+static bool mw_name_ok(const char *s, bool may_be_empty)
+{
+    if (!s || (!*s && !may_be_empty) || strlen(s) > 256)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == ':' || *p < 0x20 || *p == 0x7f)
+            return false;
+    }
+    return true;
+}
+
+static int64_t mw_int(json_t *rec, const char *name)
+{
+    json_t *v = json_object_get(rec, name);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static double mw_num(json_t *rec, const char *name)
+{
+    json_t *v = json_object_get(rec, name);
+    return json_is_number(v) ? json_number_value(v) : 0.0;
+}
+
+/* "t" of a record: a unix minute. Returns -1 when missing or not one. */
+static int64_t mw_minute(json_t *rec)
+{
+    json_t *t = json_object_get(rec, "t");
+    if (!json_is_integer(t))
+        return -1;
+    int64_t v = (int64_t)json_integer_value(t);
+    return v > 0 && v % 60 == 0 ? v : -1;
+}
+
+/* s/p/g/reject of one key prefix ("<user>" or "<user>:<worker>"). */
+static int mw_share_keys(mw_ctx *c, const char *who, int64_t t, int64_t s, double p,
+                         double g, int64_t r)
+{
+    char key[600];
+    int rc = 0;
+    if (s > 0) {
+        snprintf(key, sizeof(key), "%s:s:%s", c->coin, who);
+        rc |= mw_incr(c->ops, key, t, s);
+        snprintf(key, sizeof(key), "%s:p:%s", c->coin, who);
+        rc |= mw_incrf(c->ops, key, t, p);
+        snprintf(key, sizeof(key), "%s:g:%s", c->coin, who);
+        rc |= mw_incrf(c->ops, key, t, g);
+    }
+    if (r > 0) {
+        snprintf(key, sizeof(key), "%s:s:%s:reject", c->coin, who);
+        rc |= mw_incr(c->ops, key, t, r);
+    }
+    return rc;
+}
+
+static int mw_share_record(mw_ctx *c, json_t *rec)
+{
+    const char *user = json_string_value(json_object_get(rec, "user"));
+    const char *worker = json_string_value(json_object_get(rec, "worker"));
+    int64_t t = mw_minute(rec);
+    if (!worker)
+        worker = "";
+    if (t < 0 || !mw_name_ok(user, false) || !mw_name_ok(worker, true)) {
+        log_error("batch %s: share record of user '%s' worker '%s' skipped (bad minute or"
+                  " name)", c->ops->idstr, user ? user : "(none)", worker);
+        return 0;
+    }
+    json_t *js = json_object_get(rec, "s"), *jr = json_object_get(rec, "r");
+    if ((js && !json_is_integer(js)) || (jr && !json_is_integer(jr))) {
+        log_error("batch %s: share record of %s.%s: s or r is not an integer, skipped",
+                  c->ops->idstr, user, worker);
+        return 0;
+    }
+    int64_t s = mw_int(rec, "s"), r = mw_int(rec, "r");
+    double p = mw_num(rec, "p"), g = mw_num(rec, "g");
+    int rc = mw_share_keys(c, user, t, s, p, g, r);
+    if (*worker) {
+        char who[520];
+        snprintf(who, sizeof(who), "%s:%s", user, worker);
+        rc |= mw_share_keys(c, who, t, s, p, g, r);
+    }
+    return rc;
+}
+
+/* One system key of one minute: pool-wide, per host, and the key sets.
+ * The kind of write follows the key, never the JSON number's type: "pow"
+ * is a float sum (MW_OP_ADDFLOAT), the counts are integers (HINCRBY). */
+static int mw_system_key(mw_ctx *c, const char *name, int64_t t, json_t *v)
+{
+    char key[600], mkey[300];
+    bool is_float = strcmp(name, "pow") == 0;
+    if (!is_float && !json_is_integer(v)) {
+        log_error("batch %s: system '%s' of minute %lld is not an integer, skipped",
+                  c->ops->idstr, name, (long long)t);
+        return 0;
+    }
+    snprintf(mkey, sizeof(mkey), "%s:m:%s", c->coin, name);
+    snprintf(key, sizeof(key), "%s:mh:%s:%s", c->coin, c->host, name);
+    int rc = 0;
+    if (is_float) {
+        rc |= mw_incrf(c->ops, mkey, t, json_number_value(v));
+        rc |= mw_incrf(c->ops, key, t, json_number_value(v));
+    } else {
+        rc |= mw_incr(c->ops, mkey, t, (int64_t)json_integer_value(v));
+        rc |= mw_incr(c->ops, key, t, (int64_t)json_integer_value(v));
+    }
+    snprintf(key, sizeof(key), "%s:mk:%s", c->coin, name);
+    rc |= mw_sadd(c->ops, key, c->host);
+    rc |= mw_sadd(c->ops, "monitor:keys", mkey);
+    return rc;
+}
+
+static int mw_system_record(mw_ctx *c, json_t *rec)
+{
+    static const char *names[] = {"pow", "share", "reject", "block", "connections"};
+    int64_t t = mw_minute(rec);
+    if (t < 0) {
+        log_error("batch %s: system record with a bad minute skipped", c->ops->idstr);
+        return 0;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        json_t *v = json_object_get(rec, names[i]);
+        if (json_is_number(v))
+            rc |= mw_system_key(c, names[i], t, v);
+    }
+    return rc;
+}
+
+static const char *mw_str(json_t *rec, const char *name)
+{
+    const char *s = json_string_value(json_object_get(rec, name));
+    return s ? s : "";
+}
+
+/* The seed's event JSON, keys in the seed's order. */
+static json_t *mw_event_json(mw_ctx *c, json_t *rec, const char *type)
+{
+    if (strcmp(type, "newblock") == 0)
+        return json_pack("{s:s, s:s, s:s, s:s}", "name", c->coin_name, "hash",
+                         mw_str(rec, "hash"), "user", mw_str(rec, "user"), "worker",
+                         mw_str(rec, "worker"));
+    if (strcmp(type, "newevent") == 0)
+        return json_pack("{s:s, s:s, s:s, s:s, s:s}", "user", mw_str(rec, "user"), "worker",
+                         mw_str(rec, "worker"), "coin", c->coin_name, "peer",
+                         mw_str(rec, "peer"), "event", mw_str(rec, "event"));
+    if (strcmp(type, "newworker") == 0)
+        return json_pack("{s:s, s:s, s:s}", "user", mw_str(rec, "user"), "worker",
+                         mw_str(rec, "worker"), "coin", c->coin_name);
+    return NULL;
+}
+
+static int mw_event_record(mw_ctx *c, json_t *rec)
+{
+    const char *type = mw_str(rec, "type");
+    json_t *ev = mw_event_json(c, rec, type);
+    if (!ev) {
+        log_error("batch %s: event of unknown type '%s' skipped", c->ops->idstr, type);
+        return 0;
+    }
+    char *text = json_dumps(ev, JSON_PRESERVE_ORDER);
+    json_decref(ev);
+    if (!text)
+        return -1;
+    int rc = mw_rpush(c->ops, type, text);
+    free(text);
+    return rc;
+}
+
+typedef int (*mw_rec_fn)(mw_ctx *c, json_t *rec);
+
+static int mw_each(mw_ctx *c, json_t *root, const char *name, mw_rec_fn fn, char *err,
+                   size_t errlen)
+{
+    json_t *arr = json_object_get(root, name);
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr)) {
+        snprintf(err, errlen, "'%s' is not an array", name);
+        return -1;
+    }
+    size_t i;
+    json_t *rec;
+    json_array_foreach(arr, i, rec) {
+        if (!json_is_object(rec)) {
+            snprintf(err, errlen, "%s[%zu] is not an object", name, i);
+            return -1;
+        }
+        if (fn(c, rec) != 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        c->ops->records++;
+    }
+    return 0;
+}
+
+/* Fills the text of every increment. */
+static void mw_ops_finish(mw_ops *o)
+{
+    for (size_t i = 0; i < o->n; i++) {
+        mw_op *op = &o->v[i];
+        if (op->kind == MW_OP_HINCRBY)
+            snprintf(op->val, sizeof(op->val), "%" PRId64, op->ival);
+        else if (op->kind == MW_OP_ADDFLOAT)
+            mw_fmt_double(op->fval, op->val, sizeof(op->val));
+    }
+}
+
+static int mw_header(json_t *root, mw_ctx *c, const char *coin, char *err, size_t errlen)
+{
+    json_t *v = json_object_get(root, "v");
+    if (!json_is_integer(v) || json_integer_value(v) < 1) {
+        snprintf(err, errlen, "missing or bad \"v\"");
+        return -1;
+    }
+    if (ut_meta_ident_parse(root, &c->ops->id) != 0) {
+        snprintf(err, errlen, "missing or bad source/epoch/seq");
+        return -1;
+    }
+    ut_meta_ident_str(&c->ops->id, c->ops->idstr, sizeof(c->ops->idstr));
+    c->coin = json_string_value(json_object_get(root, "coin"));
+    c->coin_name = json_string_value(json_object_get(root, "coin_name"));
+    c->host = json_string_value(json_object_get(root, "host"));
+    if (!mw_name_ok(c->coin, false) || (coin && strcmp(coin, c->coin) != 0)) {
+        snprintf(err, errlen, "coin '%s' is not this writer's coin '%s'",
+                 c->coin ? c->coin : "(none)", coin ? coin : "");
+        return -1;
+    }
+    if (!mw_name_ok(c->host, false)) {
+        snprintf(err, errlen, "missing or bad host");
+        return -1;
+    }
+    if (!c->coin_name || !*c->coin_name)
+        c->coin_name = c->coin;
+    return 0;
+}
+
+mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, char *err,
+                         size_t errlen)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!json_is_object(root)) {
+        snprintf(err, errlen, "not a JSON object: %s", root ? "" : jerr.text);
+        json_decref(root);
+        return NULL;
+    }
+    mw_ops *o = calloc(1, sizeof(*o));
+    mw_ctx c = {.ops = o};
+    int rc = o ? mw_header(root, &c, coin, err, errlen) : -1;
+    if (rc == 0)
+        rc = mw_each(&c, root, "shares", mw_share_record, err, errlen);
+    if (rc == 0)
+        rc = mw_each(&c, root, "system", mw_system_record, err, errlen);
+    if (rc == 0)
+        rc = mw_each(&c, root, "events", mw_event_record, err, errlen);
+    json_decref(root);
+    if (rc != 0) {
+        if (!o)
+            snprintf(err, errlen, "out of memory");
+        mw_ops_free(o);
+        return NULL;
+    }
+    mw_ops_finish(o);
+    return o;
+}
+
+void mw_ops_free(mw_ops *ops)
+{
+    if (!ops)
+        return;
+    for (size_t i = 0; i < ops->n; i++) {
+        free(ops->v[i].key);
+        free(ops->v[i].arg);
+    }
+    free(ops->v);
+    free(ops->slots);
+    free(ops);
+}

@@ -1,0 +1,47 @@
+/* mw_ops: turns one CMD_MW_BATCH body into the list of Redis writes it
+ * stands for (the key names, fields and event JSON of the public Redis
+ * contract, docs/protocol-bodies.md), merging equal increments. Pure: no
+ * I/O, so it is tested on its own. */
+#ifndef MW_OPS_H
+#define MW_OPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "utils/ut_meta.h"
+
+typedef enum {
+    MW_OP_HINCRBY = 'I', MW_OP_ADDFLOAT = 'F', MW_OP_SADD = 'S', MW_OP_RPUSH = 'R'
+} mw_op_kind;
+
+typedef struct mw_op {
+    char kind;            /* mw_op_kind */
+    char *key;
+    char *arg;            /* hash field, set member or list value */
+    int64_t ival;         /* HINCRBY */
+    double fval;          /* float add (see mw_script.c) */
+    char val[40];         /* the increment as sent, filled by mw_ops_finish */
+} mw_op;
+
+typedef struct mw_ops {
+    ut_meta_ident id;
+    char idstr[128];      /* "source/epoch/seq" for logs */
+    mw_op *v;
+    size_t n, cap;
+    size_t *slots;        /* merge index: op index + 1, 0 = empty */
+    size_t nslots;
+    size_t bytes;         /* memory held, for the writer's limits */
+    size_t records;       /* share + system + event records in the body */
+} mw_ops;
+
+/* Parses body and builds the writes. coin: when not NULL, the batch's coin
+ * must equal it. Returns the ops, or NULL with a reason in err (a
+ * malformed batch, status UT_META_ST_BAD). Records with an unusable user or
+ * worker name are skipped with an error log, the rest is applied. */
+mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, char *err,
+                         size_t errlen);
+void mw_ops_free(mw_ops *ops);
+
+/* Shortest decimal text that reads back as the same double. */
+void mw_fmt_double(double v, char *out, size_t n);
+
+#endif

@@ -1,0 +1,532 @@
+/* Tests of ut_meta, the sending side of the accounting path: per-minute,
+ * per-user and per-worker aggregation and the exact batch body, splitting
+ * into batches of max_batch_records, spooling when there is no upstream,
+ * replay of an earlier process's spool with the original identity (and a
+ * new epoch for the new process), retry after "retry later", quarantine
+ * after "bad", and refusing new batches past max_spool_bytes. The
+ * upstream is a real ut_rpc server on loopback in the same loop. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include "utils/ut_cmd.h"
+#include "utils/ut_log.h"
+#include "utils/ut_meta.h"
+#include "utils/ut_rpc_link.h"
+#include "utils/ut_spool.h"
+
+#define M0 1795321680      /* a unix minute */
+
+static double fake_now;
+
+static double fake_clock(void *arg)
+{
+    return fake_now;
+}
+
+static char *make_dir(void)
+{
+    char *d = strdup("/tmp/hf-test-meta-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void remove_dir(char *d)
+{
+    DIR *dir = opendir(d);
+    struct dirent *e;
+    while (dir && (e = readdir(dir)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char p[512];
+        snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
+        unlink(p);
+    }
+    if (dir)
+        closedir(dir);
+    rmdir(d);
+    free(d);
+}
+
+static int count_files(const char *d, const char *suffix)
+{
+    DIR *dir = opendir(d);
+    struct dirent *e;
+    int n = 0;
+    while (dir && (e = readdir(dir)) != NULL) {
+        size_t l = strlen(e->d_name), s = strlen(suffix);
+        if (l > s && strcmp(e->d_name + l - s, suffix) == 0)
+            n++;
+    }
+    if (dir)
+        closedir(dir);
+    return n;
+}
+
+/* The spooled batch bodies of source "src", sorted by name. */
+static json_t *read_spool(const char *dir)
+{
+    ut_spool *s = ut_spool_open(dir, "mb-src.", 0);
+    assert_non_null(s);
+    size_t n = 0;
+    char **names = ut_spool_list(s, &n);
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char *data;
+        size_t len;
+        assert_int_equal(ut_spool_get(s, names[i], &data, &len), 0);
+        json_t *b = json_loadb(data, len, 0, NULL);
+        assert_non_null(b);
+        json_array_append_new(arr, b);
+        free(data);
+        free(names[i]);
+    }
+    free(names);
+    ut_spool_close(s);
+    return arr;
+}
+
+static ut_meta_cfg base_cfg(const char *dir, const char *upstream)
+{
+    ut_meta_cfg c = {.coin = "btc", .host = "gw-a", .source_id = "src", .upstream = upstream,
+                     .spool_dir = dir, .flush_interval = 3600, .clock = fake_clock};
+    return c;
+}
+
+static void assert_int_field(json_t *o, const char *k, json_int_t v)
+{
+    json_t *x = json_object_get(o, k);
+    assert_true(json_is_integer(x));
+    assert_int_equal(json_integer_value(x), v);
+}
+
+static void assert_real_field(json_t *o, const char *k, double v)
+{
+    json_t *x = json_object_get(o, k);
+    assert_true(json_is_number(x));
+    assert_true(json_number_value(x) == v);
+}
+
+static void assert_str_field(json_t *o, const char *k, const char *v)
+{
+    assert_string_equal(json_string_value(json_object_get(o, k)), v);
+}
+
+static void check_share(json_t *r, json_int_t t, const char *u, const char *w, json_int_t s,
+                        double p, double g, json_int_t rej)
+{
+    assert_int_field(r, "t", t);
+    assert_str_field(r, "user", u);
+    assert_str_field(r, "worker", w);
+    if (s) {
+        assert_int_field(r, "s", s);
+        assert_real_field(r, "p", p);
+        assert_real_field(r, "g", g);
+    } else {
+        assert_null(json_object_get(r, "s"));
+    }
+    if (rej)
+        assert_int_field(r, "r", rej);
+    else
+        assert_null(json_object_get(r, "r"));
+}
+
+/* ---- aggregation and the batch body ---- */
+
+static void test_aggregation_body(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 10;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    ut_meta_connections(m, 5);
+    for (int i = 0; i < 3; i++)
+        ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, true);
+    ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, false);
+    ut_meta_share(m, "alice", "rig2", 0.5, 0.5 / 1024, true);
+    ut_meta_share(m, "alice", "rig2", 0.5, 0.5 / 1024, true);
+    ut_meta_share(m, "bob", "", 4.0, 4.0 / 1024, true);
+    ut_meta_new_worker(m, "alice", "rig1");
+    ut_meta_event(m, "alice", "rig1", "10.0.0.1", "connected");
+    ut_meta_block(m, "alice", "rig1", "00ff");
+    fake_now = M0 + 65;                       /* the next minute */
+    ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, true);
+    ut_meta_connections(m, 7);
+    ut_meta_flush(m);
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_true(ut_meta_spooled_bytes(m) > 0);   /* no upstream: spooled at once */
+
+    json_t *batches = read_spool(dir);
+    assert_int_equal(json_array_size(batches), 1);
+    json_t *b = json_array_get(batches, 0);
+    assert_int_field(b, "v", 1);
+    assert_str_field(b, "source", "src");
+    assert_str_field(b, "epoch", ut_meta_epoch(m));
+    assert_int_field(b, "seq", 1);
+    assert_str_field(b, "coin", "btc");
+    assert_str_field(b, "coin_name", "BTC");
+    assert_str_field(b, "host", "gw-a");
+    json_t *sh = json_object_get(b, "shares");
+    assert_int_equal(json_array_size(sh), 4);
+    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 3, 6.0, 6.0 / 1024, 1);
+    check_share(json_array_get(sh, 1), M0, "alice", "rig2", 2, 1.0, 1.0 / 1024, 0);
+    check_share(json_array_get(sh, 2), M0, "bob", "", 1, 4.0, 4.0 / 1024, 0);
+    check_share(json_array_get(sh, 3), M0 + 60, "alice", "rig1", 1, 2.0, 2.0 / 1024, 0);
+
+    json_t *sys = json_object_get(b, "system");
+    assert_int_equal(json_array_size(sys), 2);
+    json_t *s0 = json_array_get(sys, 0), *s1 = json_array_get(sys, 1);
+    assert_int_field(s0, "t", M0);
+    assert_real_field(s0, "pow", 11.0);
+    assert_int_field(s0, "share", 6);
+    assert_int_field(s0, "reject", 1);
+    assert_int_field(s0, "block", 1);
+    assert_int_field(s0, "connections", 5);   /* the count held when M0 ended */
+    assert_int_field(s1, "t", M0 + 60);
+    assert_real_field(s1, "pow", 2.0);
+    assert_int_field(s1, "share", 1);
+    assert_null(json_object_get(s1, "connections"));  /* M0+60 has not ended */
+    assert_null(json_object_get(s1, "reject"));
+
+    json_t *ev = json_object_get(b, "events");
+    assert_int_equal(json_array_size(ev), 3);
+    assert_str_field(json_array_get(ev, 0), "type", "newworker");
+    assert_str_field(json_array_get(ev, 1), "type", "newevent");
+    assert_str_field(json_array_get(ev, 1), "peer", "10.0.0.1");
+    assert_str_field(json_array_get(ev, 1), "event", "connected");
+    assert_str_field(json_array_get(ev, 2), "type", "newblock");
+    assert_str_field(json_array_get(ev, 2), "hash", "00ff");
+    json_decref(batches);
+
+    /* Nothing new counted: a flush makes no batch and uses no seq. */
+    ut_meta_flush(m);
+    assert_int_equal(ut_meta_pending(m), 1);
+    /* After M0+60 ends, its connection count (7) goes out, in batch 2. */
+    fake_now = M0 + 125;
+    ut_meta_flush(m);
+    assert_int_equal(ut_meta_pending(m), 2);
+    batches = read_spool(dir);
+    b = json_array_get(batches, 1);
+    assert_int_field(b, "seq", 2);
+    sys = json_object_get(b, "system");
+    assert_int_equal(json_array_size(sys), 1);
+    assert_int_field(json_array_get(sys, 0), "t", M0 + 60);
+    assert_int_field(json_array_get(sys, 0), "connections", 7);
+    assert_int_equal(json_array_size(json_object_get(b, "shares")), 0);
+    json_decref(batches);
+
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+static void test_split_batches(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    cfg.max_batch_records = 2;
+    fake_now = M0 + 1;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    ut_meta_share(m, "u1", "w", 1.0, 0.5, true);
+    ut_meta_share(m, "u2", "w", 1.0, 0.5, true);
+    ut_meta_share(m, "u3", "w", 1.0, 0.5, true);
+    ut_meta_new_worker(m, "u3", "w");
+    ut_meta_flush(m);                 /* 1 system + 3 shares + 1 event = 5 records */
+    json_t *batches = read_spool(dir);
+    assert_int_equal(json_array_size(batches), 3);
+    size_t shares = 0, sys = 0, evs = 0;
+    for (size_t i = 0; i < 3; i++) {
+        json_t *b = json_array_get(batches, i);
+        assert_int_field(b, "seq", (json_int_t)i + 1);
+        size_t n = json_array_size(json_object_get(b, "shares")) +
+                   json_array_size(json_object_get(b, "system")) +
+                   json_array_size(json_object_get(b, "events"));
+        assert_true(n >= 1 && n <= 2);
+        shares += json_array_size(json_object_get(b, "shares"));
+        sys += json_array_size(json_object_get(b, "system"));
+        evs += json_array_size(json_object_get(b, "events"));
+    }
+    assert_int_equal(shares, 3);
+    assert_int_equal(sys, 1);
+    assert_int_equal(evs, 1);
+    json_decref(batches);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+/* ---- a fake upstream ---- */
+
+typedef struct upstream {
+    struct ev_loop *loop;
+    ut_rpc_svr *svr;
+    int port;
+    uint32_t answers[8];      /* status of the n-th request; later ones: OK */
+    int nreq;
+    char epochs[16][17];
+    uint64_t seqs[16];
+} upstream;
+
+static void up_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
+{
+    upstream *u = udata;
+    assert_int_equal(msg->command, CMD_MW_BATCH);
+    json_t *b = json_loadb(msg->body, msg->body_len, 0, NULL);
+    ut_meta_ident id;
+    assert_int_equal(ut_meta_ident_parse(b, &id), 0);
+    json_decref(b);
+    int i = u->nreq++;
+    if (i < 16) {
+        snprintf(u->epochs[i], sizeof(u->epochs[i]), "%s", id.epoch);
+        u->seqs[i] = id.seq;
+    }
+    uint32_t st = i < 8 ? u->answers[i] : 0;
+    const char *body = st == 0 ? "{\"v\":1,\"result\":\"applied\"}" : "{\"v\":1,\"error\":\"x\"}";
+    ut_rpc_reply(link, msg, st, body, strlen(body));
+}
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    bind(fd, (struct sockaddr *)&a, sizeof(a));
+    getsockname(fd, (struct sockaddr *)&a, &len);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void upstream_start(upstream *u, struct ev_loop *loop, int port)
+{
+    char addr[64];
+    snprintf(addr, sizeof(addr), "tcp@127.0.0.1:%d", port);
+    u->loop = loop;
+    u->port = port;
+    ut_rpc_cfg c = {.addr = addr};
+    ut_rpc_handlers h = {.on_msg = up_on_msg};
+    u->svr = ut_rpc_svr_create(loop, &c, &h, u);
+    assert_non_null(u->svr);
+    assert_int_equal(ut_rpc_svr_start(u->svr), 0);
+}
+
+static void noop(struct ev_loop *loop, ev_timer *w, int revents)
+{
+}
+
+static bool run_until(struct ev_loop *loop, ut_meta *m, size_t pending, double secs)
+{
+    ev_timer t;
+    ev_timer_init(&t, noop, 0.01, 0.01);
+    ev_timer_start(loop, &t);
+    double end = ev_time() + secs;
+    while (ut_meta_pending(m) != pending && ev_time() < end)
+        ev_run(loop, EVRUN_ONCE);
+    ev_timer_stop(loop, &t);
+    return ut_meta_pending(m) == pending;
+}
+
+/* ---- spool and replay ---- */
+
+static void test_replay_after_restart(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    int port = free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "tcp@127.0.0.1:%d", port);
+
+    /* First process: upstream down the whole time; free spools. */
+    ut_meta_cfg cfg = base_cfg(dir, addr);
+    fake_now = M0 + 5;
+    ut_meta *m1 = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_start(m1), 0);
+    ut_meta_share(m1, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m1);
+    ut_meta_share(m1, "alice", "rig1", 1.0, 0.25, true);   /* flushed by free */
+    char epoch1[17];
+    snprintf(epoch1, sizeof(epoch1), "%s", ut_meta_epoch(m1));
+    ut_meta_free(m1);
+    assert_int_equal(count_files(dir, ".batch"), 2);
+
+    /* Second process: finds both, resends them with their identity; the
+     * upstream answers "retry later" once, then OK. */
+    upstream u = {.answers = {UT_META_ST_RETRY}};
+    upstream_start(&u, loop, port);
+    ut_meta *m2 = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_pending(m2), 2);
+    assert_string_not_equal(ut_meta_epoch(m2), epoch1);
+    assert_int_equal(ut_meta_start(m2), 0);
+    assert_true(run_until(loop, m2, 0, 10.0));
+    assert_int_equal(u.nreq, 3);            /* seq 1 twice (retry), seq 2 once */
+    int seen1 = 0, seen2 = 0;
+    for (int i = 0; i < u.nreq; i++) {
+        assert_string_equal(u.epochs[i], epoch1);
+        seen1 += u.seqs[i] == 1;
+        seen2 += u.seqs[i] == 2;
+    }
+    assert_int_equal(seen1, 2);
+    assert_int_equal(seen2, 1);
+    assert_int_equal(ut_meta_acked(m2), 2);
+    assert_int_equal(ut_meta_spooled_bytes(m2), 0);
+    assert_int_equal(count_files(dir, ".batch"), 0);
+
+    /* New counts of the second process carry its own epoch, seq 1. */
+    ut_meta_share(m2, "bob", "", 1.0, 0.25, true);
+    ut_meta_flush(m2);
+    assert_true(run_until(loop, m2, 0, 10.0));
+    assert_int_equal(u.nreq, 4);
+    assert_string_equal(u.epochs[3], ut_meta_epoch(m2));
+    assert_int_equal(u.seqs[3], 1);
+    ut_meta_free(m2);
+    ut_rpc_svr_free(u.svr);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+static void test_bad_is_quarantined(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    int port = free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "tcp@127.0.0.1:%d", port);
+    upstream u = {.answers = {UT_META_ST_BAD}};
+    upstream_start(&u, loop, port);
+    ut_meta_cfg cfg = base_cfg(dir, addr);
+    fake_now = M0;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_start(m), 0);
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m);
+    assert_true(run_until(loop, m, 0, 10.0));
+    assert_int_equal(u.nreq, 1);
+    assert_int_equal(ut_meta_acked(m), 0);
+    assert_int_equal(count_files(dir, ".bad"), 1);
+    assert_int_equal(count_files(dir, ".batch"), 0);
+    ut_meta_free(m);
+    ut_rpc_svr_free(u.svr);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+static void test_spool_limit(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    cfg.max_spool_bytes = 500;
+    fake_now = M0;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m);
+    assert_int_equal(ut_meta_pending(m), 1);
+    uint64_t bytes = ut_meta_spooled_bytes(m);
+    assert_true(bytes > 200 && bytes < 500);
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m);                      /* would pass 500 bytes: refused */
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(ut_meta_spooled_bytes(m), bytes);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+/* ut_spool: put/get/del with byte accounting, a corrupt record is moved
+ * to .bad, another prefix's files are not ours, the limit is kept. */
+static void test_spool(void **state)
+{
+    char *dir = make_dir();
+    ut_spool *s = ut_spool_open(dir, "mb-a.", 100);
+    assert_non_null(s);
+    assert_int_equal(ut_spool_put(s, "mb-a.1", "hello", 5), 0);
+    assert_int_equal(ut_spool_bytes(s), 12 + 5);
+    assert_int_equal(ut_spool_put(s, "mb-a.2", "world!", 6), 0);
+    assert_int_equal(ut_spool_put(s, "mb-a.3", "x", 90), -2);     /* past 100 bytes */
+    assert_int_equal(ut_spool_put(s, "mb-a/../x", "x", 1), -1);   /* bad name */
+    ut_spool *other = ut_spool_open(dir, "mb-b.", 0);
+    assert_int_equal(ut_spool_put(other, "mb-b.1", "other", 5), 0);
+    char *data;
+    size_t len, n;
+    assert_int_equal(ut_spool_get(s, "mb-a.2", &data, &len), 0);
+    assert_int_equal(len, 6);
+    assert_string_equal(data, "world!");
+    free(data);
+    /* a reopened spool counts the same bytes and lists only its records */
+    ut_spool_close(s);
+    s = ut_spool_open(dir, "mb-a.", 100);
+    assert_int_equal(ut_spool_bytes(s), 12 + 5 + 12 + 6);
+    char **names = ut_spool_list(s, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(names[0], "mb-a.1");
+    assert_string_equal(names[1], "mb-a.2");
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    /* flip a body byte: the CRC catches it */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/mb-a.1.batch", dir);
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    fseek(f, 13, SEEK_SET);
+    fputc('X', f);
+    fclose(f);
+    assert_int_equal(ut_spool_get(s, "mb-a.1", &data, &len), -2);
+    assert_int_equal(count_files(dir, ".bad"), 1);
+    assert_int_equal(ut_spool_bytes(s), 12 + 6);
+    assert_int_equal(ut_spool_del(s, "mb-a.2"), 0);
+    assert_int_equal(ut_spool_del(s, "mb-a.2"), -1);
+    assert_int_equal(ut_spool_bytes(s), 0);
+    assert_int_equal(ut_spool_bytes(other), 12 + 5);
+    ut_spool_close(s);
+    ut_spool_close(other);
+    remove_dir(dir);
+}
+
+static void test_ident(void **state)
+{
+    json_t *b = json_pack("{s:s, s:s, s:i}", "source", "gw1-p0", "epoch", "0123456789abcdef",
+                          "seq", 7);
+    ut_meta_ident id;
+    assert_int_equal(ut_meta_ident_parse(b, &id), 0);
+    char buf[128];
+    assert_string_equal(ut_meta_ident_str(&id, buf, sizeof(buf)), "gw1-p0/0123456789abcdef/7");
+    json_object_set_new(b, "epoch", json_string("0123456789ABCDEF"));
+    assert_int_equal(ut_meta_ident_parse(b, &id), -1);
+    json_object_set_new(b, "epoch", json_string("0123456789abcdef"));
+    json_object_set_new(b, "source", json_string("a/b"));
+    assert_int_equal(ut_meta_ident_parse(b, &id), -1);
+    json_object_set_new(b, "source", json_string("ok"));
+    json_object_set_new(b, "seq", json_integer(0));
+    assert_int_equal(ut_meta_ident_parse(b, &id), -1);
+    json_decref(b);
+    assert_false(ut_meta_source_ok("gw.1"));
+    assert_true(ut_meta_source_ok("gw:1_a-b"));
+}
+
+int main(void)
+{
+    ut_log_set_level(UT_LOG_WARN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ident),
+        cmocka_unit_test(test_spool),
+        cmocka_unit_test(test_aggregation_body),
+        cmocka_unit_test(test_split_batches),
+        cmocka_unit_test(test_replay_after_restart),
+        cmocka_unit_test(test_bad_is_quarantined),
+        cmocka_unit_test(test_spool_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,889 @@
+/* ut_meta: the sending side of the accounting path (see ut_meta.h).
+ *
+ * Counting: ut_meta_share & co. add into an in-memory table keyed by
+ * (minute, user, worker) plus small per-minute system counters and a list
+ * of events. No allocation per share once a (minute, user, worker) cell
+ * exists.
+ *
+ * Shipping: every flush_interval the table is closed into one or more
+ * batches (at most max_batch_records records each). A batch has an identity
+ * source/epoch/seq: the epoch is random per process lifetime, seq counts
+ * batches within it, so no two batches ever share an id, even across
+ * restarts. Batches are sent as CMD_MW_BATCH requests, a window at a time,
+ * and kept until the next hop answers status 0. A batch not acknowledged
+ * within spool_after seconds (or created while the link is down, or pushed
+ * out of memory by max_mem_bytes, or still pending at ut_meta_free) is
+ * written to the spool; spooled batches left by an earlier process with
+ * the same source id are resent, with their original identity, after a
+ * restart. The receivers deduplicate by identity, so a resend never counts
+ * twice. */
+#include "utils/ut_meta.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "utils/ut_cmd.h"
+#include "utils/ut_log.h"
+#include "utils/ut_rpc_link.h"
+#include "utils/ut_spool.h"
+
+#define MT_DEFAULT_FLUSH 10.0
+#define MT_DEFAULT_SPOOL_MAX (1024ull * 1024 * 1024)
+#define MT_DEFAULT_RECORDS 2000
+#define MT_DEFAULT_MEM (64u * 1024 * 1024)
+#define MT_DEFAULT_SPOOL_AFTER 5.0
+#define MT_DEFAULT_TIMEOUT 10.0
+#define MT_DEFAULT_WINDOW 8
+#define MT_TICK 0.25
+#define MT_BACKOFF_MIN 0.5
+#define MT_BACKOFF_MAX 30.0
+
+/* One (minute, user, worker) cell. user and worker live in names[]. */
+typedef struct mt_rec {
+    struct mt_rec *next;      /* hash chain */
+    struct mt_rec *order;     /* insertion order, for stable batches */
+    int64_t minute;
+    uint64_t hash;
+    int64_t s, r;
+    double p, g;
+    size_t wpos;              /* offset of worker in names */
+    char names[];             /* user '\0' worker '\0' */
+} mt_rec;
+
+/* System counters of one minute. */
+typedef struct mt_sys {
+    struct mt_sys *next;
+    int64_t minute;
+    double pow;
+    int64_t share, reject, block, connections;
+    bool has_conn;
+} mt_sys;
+
+/* One batch waiting for an acknowledgement. */
+typedef struct mt_batch {
+    struct mt_batch *prev, *next;
+    ut_meta *m;
+    char name[UT_SPOOL_NAME_MAX + 1];   /* spool record name */
+    char id[128];                       /* "source/epoch/seq", as every module logs it */
+    char *body;                         /* NULL while it lives only on disk */
+    size_t len;
+    bool spooled, inflight;
+    double created, retry_at;
+} mt_batch;
+
+struct ut_meta {
+    struct ev_loop *loop;
+    ut_meta_cfg cfg;
+    char *coin, *coin_name, *host, *source, *upstream, *spool_dir;
+    char epoch[17];
+    char prefix[UT_META_SOURCE_MAX + 8];  /* spool prefix "mb-<source>." */
+    uint64_t seq;
+
+    mt_rec **buckets;
+    size_t nbuckets, nrecs;
+    mt_rec *first, *last;                 /* insertion order */
+    mt_sys *sys;
+    json_t *events;
+
+    int64_t conn_value, conn_next;
+
+    ut_spool *spool;
+    ut_rpc_clt *clt;
+    mt_batch *head, *tail;
+    size_t npending, inflight;
+    size_t mem_bytes;
+    uint64_t acked;
+    double backoff;
+    bool closing, started;
+    ev_timer flush_timer, tick_timer;
+};
+
+/* ---- small helpers ---- */
+
+static double mt_now(ut_meta *m)
+{
+    if (m->cfg.clock)
+        return m->cfg.clock(m->cfg.clock_arg);
+    return ev_now(m->loop);
+}
+
+static int64_t mt_minute(double t)
+{
+    int64_t s = (int64_t)floor(t);
+    return s - (((s % 60) + 60) % 60);
+}
+
+static uint64_t mt_hash(const char *user, const char *worker, int64_t minute)
+{
+    uint64_t h = 1469598103934665603ull ^ (uint64_t)minute;
+    for (const char *p = user; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (const char *p = worker; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    return h;
+}
+
+bool ut_meta_source_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > UT_META_SOURCE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != ':' && s[i] != '-')
+            return false;
+    }
+    return true;
+}
+
+static bool mt_epoch_ok(const char *e)
+{
+    if (!e || strlen(e) != 16)
+        return false;
+    for (int i = 0; i < 16; i++) {
+        if (!isxdigit((unsigned char)e[i]) || isupper((unsigned char)e[i]))
+            return false;
+    }
+    return true;
+}
+
+int ut_meta_ident_parse(const json_t *body, ut_meta_ident *out)
+{
+    const char *src = json_string_value(json_object_get(body, "source"));
+    const char *ep = json_string_value(json_object_get(body, "epoch"));
+    json_t *seq = json_object_get(body, "seq");
+    if (!ut_meta_source_ok(src) || !mt_epoch_ok(ep) || !json_is_integer(seq) ||
+        json_integer_value(seq) < 1)
+        return -1;
+    snprintf(out->source, sizeof(out->source), "%s", src);
+    snprintf(out->epoch, sizeof(out->epoch), "%s", ep);
+    out->seq = (uint64_t)json_integer_value(seq);
+    return 0;
+}
+
+const char *ut_meta_ident_str(const ut_meta_ident *id, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s/%" PRIu64, id->source, id->epoch, id->seq);
+    return buf;
+}
+
+/* A random 64-bit epoch; never the same for two process lifetimes. */
+static void mt_new_epoch(char out[17])
+{
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        r = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16);
+    }
+    snprintf(out, 17, "%016" PRIx64, r);
+}
+
+/* ---- counting ---- */
+
+static int mt_grow(ut_meta *m)
+{
+    size_t nb = m->nbuckets ? m->nbuckets * 2 : 256;
+    mt_rec **b = calloc(nb, sizeof(*b));
+    if (!b)
+        return -1;
+    for (mt_rec *r = m->first; r; r = r->order) {
+        size_t i = r->hash & (nb - 1);
+        r->next = b[i];
+        b[i] = r;
+    }
+    free(m->buckets);
+    m->buckets = b;
+    m->nbuckets = nb;
+    return 0;
+}
+
+static mt_rec *mt_rec_new(ut_meta *m, const char *user, const char *worker, int64_t minute,
+                          uint64_t h)
+{
+    if (m->nrecs >= m->nbuckets && mt_grow(m) != 0)
+        return NULL;
+    size_t ul = strlen(user), wl = strlen(worker);
+    mt_rec *r = calloc(1, sizeof(*r) + ul + wl + 2);
+    if (!r)
+        return NULL;
+    r->minute = minute;
+    r->hash = h;
+    r->wpos = ul + 1;
+    memcpy(r->names, user, ul + 1);
+    memcpy(r->names + ul + 1, worker, wl + 1);
+    size_t i = h & (m->nbuckets - 1);
+    r->next = m->buckets[i];
+    m->buckets[i] = r;
+    if (m->last)
+        m->last->order = r;
+    else
+        m->first = r;
+    m->last = r;
+    m->nrecs++;
+    return r;
+}
+
+static mt_rec *mt_rec_get(ut_meta *m, const char *user, const char *worker, int64_t minute)
+{
+    uint64_t h = mt_hash(user, worker, minute);
+    if (m->nbuckets) {
+        for (mt_rec *r = m->buckets[h & (m->nbuckets - 1)]; r; r = r->next) {
+            if (r->hash == h && r->minute == minute && strcmp(r->names, user) == 0 &&
+                strcmp(r->names + r->wpos, worker) == 0)
+                return r;
+        }
+    }
+    return mt_rec_new(m, user, worker, minute, h);
+}
+
+static mt_sys *mt_sys_get(ut_meta *m, int64_t minute)
+{
+    mt_sys **pp = &m->sys;
+    for (; *pp; pp = &(*pp)->next) {
+        if ((*pp)->minute == minute)
+            return *pp;
+        if ((*pp)->minute > minute)
+            break;
+    }
+    mt_sys *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->minute = minute;
+    s->next = *pp;
+    *pp = s;
+    return s;
+}
+
+/* Emits the connection count of every minute that ended since the last
+ * call: the value held at the minute's end. */
+static void mt_roll_connections(ut_meta *m, double now)
+{
+    int64_t cur = mt_minute(now);
+    if (cur - m->conn_next > 60 * 60)
+        m->conn_next = cur - 60 * 60;       /* a clock jump: keep the last hour */
+    for (; m->conn_next < cur; m->conn_next += 60) {
+        mt_sys *s = mt_sys_get(m, m->conn_next);
+        if (!s)
+            return;
+        s->connections = m->conn_value;
+        s->has_conn = true;
+    }
+}
+
+void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
+                   double goal, bool accepted)
+{
+    int64_t minute = mt_minute(mt_now(m));
+    mt_rec *r = mt_rec_get(m, user ? user : "", worker ? worker : "", minute);
+    mt_sys *s = mt_sys_get(m, minute);
+    if (!r || !s) {
+        log_fatal("meta %s: out of memory, a share of %s.%s is lost", m->source, user, worker);
+        return;
+    }
+    if (accepted) {
+        r->s++;
+        r->p += diff;
+        r->g += goal;
+        s->share++;
+        s->pow += diff;
+    } else {
+        r->r++;
+        s->reject++;
+    }
+}
+
+static void mt_event(ut_meta *m, json_t *ev)
+{
+    if (!ev || json_array_append_new(m->events, ev) != 0)
+        log_fatal("meta %s: out of memory, an event is lost", m->source);
+}
+
+void ut_meta_block(ut_meta *m, const char *user, const char *worker, const char *hash)
+{
+    mt_sys *s = mt_sys_get(m, mt_minute(mt_now(m)));
+    if (s)
+        s->block++;
+    mt_event(m, json_pack("{s:s, s:s, s:s, s:s}", "type", "newblock", "user", user ? user : "",
+                          "worker", worker ? worker : "", "hash", hash ? hash : ""));
+}
+
+void ut_meta_event(ut_meta *m, const char *user, const char *worker, const char *peer,
+                   const char *event)
+{
+    mt_event(m, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "newevent", "user",
+                          user ? user : "", "worker", worker ? worker : "", "peer",
+                          peer ? peer : "", "event", event ? event : ""));
+}
+
+void ut_meta_new_worker(ut_meta *m, const char *user, const char *worker)
+{
+    mt_event(m, json_pack("{s:s, s:s, s:s}", "type", "newworker", "user", user ? user : "",
+                          "worker", worker ? worker : ""));
+}
+
+void ut_meta_connections(ut_meta *m, int64_t n)
+{
+    mt_roll_connections(m, mt_now(m));
+    m->conn_value = n;
+}
+
+/* ---- building batches ---- */
+
+static json_t *mt_rec_json(const mt_rec *r)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s}", "t", (json_int_t)r->minute, "user", r->names,
+                          "worker", r->names + r->wpos);
+    if (!o)
+        return NULL;
+    if (r->s) {
+        json_object_set_new(o, "s", json_integer(r->s));
+        json_object_set_new(o, "p", json_real(r->p));
+        json_object_set_new(o, "g", json_real(r->g));
+    }
+    if (r->r)
+        json_object_set_new(o, "r", json_integer(r->r));
+    return o;
+}
+
+static json_t *mt_sys_json(const mt_sys *s)
+{
+    json_t *o = json_pack("{s:I}", "t", (json_int_t)s->minute);
+    if (!o)
+        return NULL;
+    if (s->share) {
+        json_object_set_new(o, "pow", json_real(s->pow));
+        json_object_set_new(o, "share", json_integer(s->share));
+    }
+    if (s->reject)
+        json_object_set_new(o, "reject", json_integer(s->reject));
+    if (s->block)
+        json_object_set_new(o, "block", json_integer(s->block));
+    if (s->has_conn)
+        json_object_set_new(o, "connections", json_integer(s->connections));
+    return o;
+}
+
+static json_t *mt_body_new(ut_meta *m, uint64_t seq, double now)
+{
+    return json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:[], s:[], s:[]}", "v", 1,
+                     "source", m->source, "epoch", m->epoch, "seq", (json_int_t)seq, "coin",
+                     m->coin, "coin_name", m->coin_name, "host", m->host, "time",
+                     (json_int_t)floor(now), "shares", "system", "events");
+}
+
+static void mt_batch_link(ut_meta *m, mt_batch *b)
+{
+    b->prev = m->tail;
+    b->next = NULL;
+    if (m->tail)
+        m->tail->next = b;
+    else
+        m->head = b;
+    m->tail = b;
+    m->npending++;
+}
+
+static void mt_batch_unlink(ut_meta *m, mt_batch *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        m->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        m->tail = b->prev;
+    m->npending--;
+}
+
+static void mt_batch_drop_body(ut_meta *m, mt_batch *b)
+{
+    if (b->body) {
+        m->mem_bytes -= b->len;
+        free(b->body);
+        b->body = NULL;
+    }
+}
+
+static void mt_batch_free(ut_meta *m, mt_batch *b)
+{
+    mt_batch_drop_body(m, b);
+    free(b);
+}
+
+/* Writes b to the spool and lets go of its body. Returns 0 or -1. */
+static int mt_spool_batch(ut_meta *m, mt_batch *b)
+{
+    if (b->spooled)
+        return 0;
+    int rc = ut_spool_put(m->spool, b->name, b->body, b->len);
+    if (rc != 0) {
+        log_fatal("meta %s: batch %s could not be spooled (%s), %zu bytes kept in memory",
+                  m->source, b->id, rc == -2 ? "spool full" : "I/O error", b->len);
+        return -1;
+    }
+    b->spooled = true;
+    if (!b->inflight)
+        mt_batch_drop_body(m, b);
+    return 0;
+}
+
+/* Turns a closed JSON body into a pending batch. Returns 0, or -1 when it
+ * was refused (its seq is then not used). */
+static int mt_batch_add(ut_meta *m, json_t *body, uint64_t seq, double now)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    mt_batch *b = text ? calloc(1, sizeof(*b)) : NULL;
+    if (!b) {
+        log_fatal("meta %s: out of memory, batch seq %" PRIu64 " is lost", m->source, seq);
+        free(text);
+        return -1;
+    }
+    uint64_t spooled = ut_spool_bytes(m->spool);
+    size_t len = strlen(text);
+    if (m->cfg.max_spool_bytes && spooled + m->mem_bytes + len > m->cfg.max_spool_bytes) {
+        log_fatal("meta %s: %" PRIu64 " bytes spooled and %zu in memory pass max_spool_bytes,"
+                  " batch %s/%s/%" PRIu64 " (%zu bytes) is refused, its counts are lost",
+                  m->source, spooled, m->mem_bytes, m->source, m->epoch, seq, len);
+        free(text);
+        free(b);
+        return -1;
+    }
+    b->m = m;
+    snprintf(b->name, sizeof(b->name), "%s%s.%010" PRIu64, m->prefix, m->epoch, seq);
+    snprintf(b->id, sizeof(b->id), "%s/%s/%" PRIu64, m->source, m->epoch, seq);
+    b->body = text;
+    b->len = len;
+    b->created = now;
+    m->mem_bytes += len;
+    mt_batch_link(m, b);
+    log_debug("meta %s: batch %s closed, %zu bytes", m->source, b->id, len);
+    if (!m->clt || !ut_rpc_clt_up(m->clt))
+        mt_spool_batch(m, b);
+    return 0;
+}
+
+/* Closes everything counted so far into batches of at most max records. */
+static void mt_close_batches(ut_meta *m, double now)
+{
+    mt_roll_connections(m, now);
+    size_t max = m->cfg.max_batch_records, nrec = 0;
+    json_t *body = NULL;
+    mt_rec *r = m->first;
+    mt_sys *s = m->sys;
+    size_t ev = 0, nev = json_array_size(m->events);
+    while (r || s || ev < nev) {
+        if (!body) {
+            body = mt_body_new(m, m->seq + 1, now);
+            if (!body)
+                break;
+            nrec = 0;
+        }
+        if (s) {
+            json_array_append_new(json_object_get(body, "system"), mt_sys_json(s));
+            s = s->next;
+        } else if (r) {
+            json_array_append_new(json_object_get(body, "shares"), mt_rec_json(r));
+            r = r->order;
+        } else {
+            json_array_append(json_object_get(body, "events"), json_array_get(m->events, ev++));
+        }
+        if (++nrec >= max || (!r && !s && ev >= nev)) {
+            if (mt_batch_add(m, body, m->seq + 1, now) == 0)
+                m->seq++;
+            json_decref(body);
+            body = NULL;
+        }
+    }
+    json_decref(body);
+}
+
+/* Forgets the counted data (after it went into batches). */
+static void mt_reset_counts(ut_meta *m)
+{
+    for (mt_rec *r = m->first, *n; r; r = n) {
+        n = r->order;
+        free(r);
+    }
+    m->first = m->last = NULL;
+    m->nrecs = 0;
+    if (m->nbuckets)
+        memset(m->buckets, 0, m->nbuckets * sizeof(*m->buckets));
+    for (mt_sys *s = m->sys, *n; s; s = n) {
+        n = s->next;
+        free(s);
+    }
+    m->sys = NULL;
+    json_array_clear(m->events);
+}
+
+/* ---- sending ---- */
+
+static void mt_pump(ut_meta *m);
+
+static void mt_on_ack(ut_meta *m, mt_batch *b)
+{
+    if (b->spooled)
+        ut_spool_del(m->spool, b->name);
+    mt_batch_unlink(m, b);
+    mt_batch_free(m, b);
+    m->acked++;
+    m->backoff = 0;
+}
+
+static void mt_on_bad(ut_meta *m, mt_batch *b, const ut_rpc_msg *msg)
+{
+    log_fatal("meta %s: batch %s refused for good by %s (status %u: %.*s), kept as .bad",
+              m->source, b->id, m->upstream, msg->status, (int)msg->body_len,
+              (const char *)msg->body);
+    if (!b->spooled && ut_spool_put(m->spool, b->name, b->body, b->len) == 0)
+        b->spooled = true;
+    if (b->spooled)
+        ut_spool_quarantine(m->spool, b->name);
+    mt_batch_unlink(m, b);
+    mt_batch_free(m, b);
+}
+
+static void mt_on_retry(ut_meta *m, mt_batch *b, const char *why)
+{
+    double now = ev_now(m->loop);
+    m->backoff = m->backoff ? m->backoff * 2 : MT_BACKOFF_MIN;
+    if (m->backoff > MT_BACKOFF_MAX)
+        m->backoff = MT_BACKOFF_MAX;
+    b->retry_at = now + m->backoff;
+    log_warn("meta %s: batch %s to %s not acknowledged (%s), retry in %.1fs", m->source,
+             b->id, m->upstream, why, m->backoff);
+}
+
+static void mt_on_reply(const ut_rpc_msg *msg, const char *error, void *arg)
+{
+    mt_batch *b = arg;
+    ut_meta *m = b->m;
+    b->inflight = false;
+    m->inflight--;
+    if (m->closing)
+        return;
+    if (b->spooled)
+        mt_batch_drop_body(m, b);
+    if (msg && msg->status == UT_META_ST_OK) {
+        mt_on_ack(m, b);
+    } else if (msg && msg->status == UT_META_ST_BAD) {
+        mt_on_bad(m, b, msg);
+    } else {
+        char why[128];
+        if (msg)
+            snprintf(why, sizeof(why), "status %u", msg->status);
+        mt_on_retry(m, b, msg ? why : (error ? error : "no reply"));
+    }
+    mt_pump(m);
+}
+
+/* Loads the body of a spooled batch. Returns 0, -1 on failure (the batch
+ * is then dropped from the list if its record is gone or corrupt). */
+static int mt_load_body(ut_meta *m, mt_batch *b)
+{
+    if (b->body)
+        return 0;
+    char *data;
+    size_t len;
+    if (ut_spool_get(m->spool, b->name, &data, &len) != 0) {
+        log_error("meta %s: spooled batch %s cannot be read, skipped", m->source, b->id);
+        mt_batch_unlink(m, b);
+        mt_batch_free(m, b);
+        return -1;
+    }
+    b->body = data;
+    b->len = len;
+    m->mem_bytes += len;
+    return 0;
+}
+
+static int mt_send(ut_meta *m, ut_rpc_link *link, mt_batch *b)
+{
+    if (mt_load_body(m, b) != 0)
+        return 0;
+    if (ut_rpc_request(link, CMD_MW_BATCH, b->body, b->len, mt_on_reply, b) != 0)
+        return -1;
+    b->inflight = true;
+    m->inflight++;
+    return 0;
+}
+
+static void mt_pump(ut_meta *m)
+{
+    if (!m->clt || m->closing)
+        return;
+    ut_rpc_link *link = ut_rpc_clt_link(m->clt);
+    if (!link)
+        return;
+    double now = ev_now(m->loop);
+    for (mt_batch *b = m->head, *n; b && m->inflight < m->cfg.window; b = n) {
+        n = b->next;
+        if (b->inflight || b->retry_at > now)
+            continue;
+        if (mt_send(m, link, b) != 0)
+            break;
+    }
+}
+
+/* Spools batches unacknowledged for too long, and the oldest ones while
+ * bodies in memory pass max_mem_bytes. */
+static void mt_age(ut_meta *m)
+{
+    double now = ev_now(m->loop);
+    for (mt_batch *b = m->head; b; b = b->next) {
+        if (b->spooled)
+            continue;
+        if (now - b->created >= m->cfg.spool_after || m->mem_bytes > m->cfg.max_mem_bytes)
+            mt_spool_batch(m, b);
+    }
+}
+
+static void mt_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ut_meta *m = w->data;
+    mt_age(m);
+    mt_pump(m);
+}
+
+void ut_meta_flush(ut_meta *m)
+{
+    double now = mt_now(m);
+    mt_close_batches(m, now);
+    mt_reset_counts(m);
+    mt_pump(m);
+}
+
+static void mt_on_flush(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ut_meta_flush(w->data);
+}
+
+static void mt_on_up(ut_rpc_link *link, void *udata)
+{
+    ut_meta *m = udata;
+    log_info("meta %s: connected to %s, %zu batches pending", m->source, m->upstream,
+             m->npending);
+    m->backoff = 0;
+    for (mt_batch *b = m->head; b; b = b->next)
+        b->retry_at = 0;
+    mt_pump(m);
+}
+
+static void mt_on_down(ut_rpc_link *link, const char *reason, void *udata)
+{
+    ut_meta *m = udata;
+    if (!m->closing)
+        log_warn("meta %s: link to %s down (%s), %zu batches pending", m->source,
+                 m->upstream, reason ? reason : "?", m->npending);
+}
+
+static void mt_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
+{
+    ut_meta *m = udata;
+    log_warn("meta %s: unexpected command 0x%04x from %s", m->source, msg->command,
+             ut_rpc_link_peer(link));
+}
+
+/* ---- life cycle ---- */
+
+/* Puts the batches an earlier process left in the spool back in the list. */
+static void mt_replay_spool(ut_meta *m)
+{
+    size_t n = 0;
+    char **names = ut_spool_list(m->spool, &n);
+    size_t plen = strlen(m->prefix);
+    for (size_t i = 0; i < n; i++) {
+        const char *rest = names[i] + plen;    /* "<epoch16>.<seq>" */
+        bool ok = strlen(rest) > 17 && rest[16] == '.' && strspn(rest, "0123456789abcdef") == 16 &&
+                  strspn(rest + 17, "0123456789") == strlen(rest + 17);
+        mt_batch *b = ok ? calloc(1, sizeof(*b)) : NULL;
+        if (b) {
+            b->m = m;
+            snprintf(b->name, sizeof(b->name), "%s", names[i]);
+            snprintf(b->id, sizeof(b->id), "%s/%.16s/%" PRIu64, m->source, rest,
+                     (uint64_t)strtoull(rest + 17, NULL, 10));
+            b->spooled = true;
+            b->created = ev_now(m->loop);
+            mt_batch_link(m, b);
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (m->npending)
+        log_notice("meta %s: %zu spooled batches from an earlier run will be resent (%" PRIu64
+                   " bytes)", m->source, m->npending, ut_spool_bytes(m->spool));
+}
+
+static char *mt_strdup_or(const char *s, const char *dflt)
+{
+    return strdup(s && *s ? s : dflt);
+}
+
+static void mt_apply_defaults(ut_meta_cfg *c)
+{
+    if (c->flush_interval <= 0)
+        c->flush_interval = MT_DEFAULT_FLUSH;
+    if (!c->max_spool_bytes)
+        c->max_spool_bytes = MT_DEFAULT_SPOOL_MAX;
+    if (!c->max_batch_records)
+        c->max_batch_records = MT_DEFAULT_RECORDS;
+    if (!c->max_mem_bytes)
+        c->max_mem_bytes = MT_DEFAULT_MEM;
+    if (c->spool_after <= 0)
+        c->spool_after = MT_DEFAULT_SPOOL_AFTER;
+    if (c->request_timeout <= 0)
+        c->request_timeout = MT_DEFAULT_TIMEOUT;
+    if (!c->window)
+        c->window = MT_DEFAULT_WINDOW;
+}
+
+static int mt_copy_cfg(ut_meta *m, const ut_meta_cfg *cfg)
+{
+    m->cfg = *cfg;
+    mt_apply_defaults(&m->cfg);
+    m->coin = mt_strdup_or(cfg->coin, "btc");
+    m->host = mt_strdup_or(cfg->host, "localhost");
+    m->source = mt_strdup_or(cfg->source_id, "");
+    m->upstream = cfg->upstream && *cfg->upstream ? strdup(cfg->upstream) : NULL;
+    m->spool_dir = mt_strdup_or(cfg->spool_dir, "");
+    m->coin_name = mt_strdup_or(cfg->coin_name, m->coin ? m->coin : "btc");
+    if (!m->coin || !m->host || !m->source || !m->spool_dir || !m->coin_name ||
+        (cfg->upstream && *cfg->upstream && !m->upstream))
+        return -1;
+    if (!(cfg->coin_name && *cfg->coin_name)) {
+        for (char *p = m->coin_name; *p; p++)
+            *p = (char)toupper((unsigned char)*p);
+    }
+    m->cfg.coin = m->coin;
+    m->cfg.coin_name = m->coin_name;
+    m->cfg.host = m->host;
+    m->cfg.source_id = m->source;
+    m->cfg.upstream = m->upstream;
+    m->cfg.spool_dir = m->spool_dir;
+    return 0;
+}
+
+static int mt_make_clt(ut_meta *m)
+{
+    if (!m->upstream)
+        return 0;
+    ut_rpc_cfg rc = {.addr = m->upstream, .request_timeout = m->cfg.request_timeout};
+    ut_rpc_handlers h = {.on_msg = mt_on_msg, .on_up = mt_on_up, .on_down = mt_on_down};
+    m->clt = ut_rpc_clt_create(m->loop, &rc, &h, m);
+    if (!m->clt) {
+        log_error("meta %s: bad upstream address '%s'", m->source, m->upstream);
+        return -1;
+    }
+    return 0;
+}
+
+ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
+{
+    if (!ut_meta_source_ok(cfg->source_id)) {
+        log_error("meta: source_id '%s' is not 1..64 of [A-Za-z0-9_:-]",
+                  cfg->source_id ? cfg->source_id : "(null)");
+        return NULL;
+    }
+    ut_meta *m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->loop = loop;
+    m->events = json_array();
+    if (!m->events || mt_copy_cfg(m, cfg) != 0) {
+        ut_meta_free(m);
+        return NULL;
+    }
+    mt_new_epoch(m->epoch);
+    snprintf(m->prefix, sizeof(m->prefix), "mb-%s.", m->source);
+    m->conn_next = mt_minute(mt_now(m));
+    m->spool = ut_spool_open(m->spool_dir, m->prefix, m->cfg.max_spool_bytes);
+    if (!m->spool || mt_make_clt(m) != 0) {
+        log_error("meta %s: cannot use spool dir '%s'", m->source, m->spool_dir);
+        ut_meta_free(m);
+        return NULL;
+    }
+    mt_replay_spool(m);
+    log_info("meta %s: epoch %s, upstream %s, spool %s", m->source, m->epoch,
+             m->upstream ? m->upstream : "(none)", m->spool_dir);
+    return m;
+}
+
+int ut_meta_start(ut_meta *m)
+{
+    ev_timer_init(&m->flush_timer, mt_on_flush, m->cfg.flush_interval, m->cfg.flush_interval);
+    m->flush_timer.data = m;
+    ev_timer_start(m->loop, &m->flush_timer);
+    ev_timer_init(&m->tick_timer, mt_on_tick, MT_TICK, MT_TICK);
+    m->tick_timer.data = m;
+    ev_timer_start(m->loop, &m->tick_timer);
+    m->started = true;
+    if (m->clt && ut_rpc_clt_start(m->clt) != 0) {
+        log_error("meta %s: cannot start the link to %s", m->source, m->upstream);
+        return -1;
+    }
+    return 0;
+}
+
+void ut_meta_free(ut_meta *m)
+{
+    if (!m)
+        return;
+    if (m->spool && m->events) {
+        mt_close_batches(m, mt_now(m));
+        mt_reset_counts(m);
+        for (mt_batch *b = m->head; b; b = b->next)
+            mt_spool_batch(m, b);
+    }
+    m->closing = true;
+    if (m->started) {
+        ev_timer_stop(m->loop, &m->flush_timer);
+        ev_timer_stop(m->loop, &m->tick_timer);
+    }
+    if (m->clt)
+        ut_rpc_clt_free(m->clt);
+    for (mt_batch *b = m->head, *n; b; b = n) {
+        n = b->next;
+        mt_batch_free(m, b);
+    }
+    ut_spool_close(m->spool);
+    json_decref(m->events);
+    free(m->buckets);
+    free(m->coin);
+    free(m->coin_name);
+    free(m->host);
+    free(m->source);
+    free(m->upstream);
+    free(m->spool_dir);
+    free(m);
+}
+
+size_t ut_meta_pending(const ut_meta *m)
+{
+    return m->npending;
+}
+
+uint64_t ut_meta_spooled_bytes(const ut_meta *m)
+{
+    return m->spool ? ut_spool_bytes(m->spool) : 0;
+}
+
+uint64_t ut_meta_acked(const ut_meta *m)
+{
+    return m->acked;
+}
+
+const char *ut_meta_epoch(const ut_meta *m)
+{
+    return m->epoch;
+}
