@@ -1,6 +1,11 @@
-/* jm_submit: one state machine per found block:
- *   submitblock --(transport/node error, attempts left)--> timer --> submitblock
- *               --(answer)--> getbestblockhash --> verdict callback */
+/* jm_submit: one state machine per found block, on jm_node's urgent lane
+ * (never behind template polls, never refused for a full queue):
+ *   submitblock --(transport error, attempts and time left)--> timer --> submitblock
+ *               --(transport error, none left)--> verdict "node unreachable"
+ *               --(answer, or the node's error object: final)--> getbestblockhash
+ *               --> verdict callback
+ * A call that cannot even be queued (out of memory) is not a try: the
+ * timer tries again, within the deadline. */
 #include "jobmaster/jm_submit.h"
 
 #include <stdio.h>
@@ -63,7 +68,7 @@ static void jm_sub_finish(jm_sub *sub)
     free(sub);
 }
 
-static void jm_sub_on_best(json_t *result, const char *err, void *arg)
+static void jm_sub_on_best(json_t *result, int rc, const char *err, void *arg)
 {
     jm_sub *sub = arg;
     const char *best = err ? NULL : json_string_value(result);
@@ -78,8 +83,9 @@ static void jm_sub_on_best(json_t *result, const char *err, void *arg)
 
 static void jm_sub_check_tip(jm_sub *sub)
 {
-    if (jm_node_call(sub->owner->node, "getbestblockhash", NULL, jm_sub_on_best, sub) < 0)
-        jm_sub_on_best(NULL, "node queue full", sub);
+    if (jm_node_call_urgent(sub->owner->node, "getbestblockhash", NULL, jm_sub_on_best,
+                            sub) < 0)
+        jm_sub_on_best(NULL, UT_NODE_ERR_TRANSPORT, "out of memory", sub);
 }
 
 static void jm_sub_send(jm_sub *sub);
@@ -89,12 +95,17 @@ static void jm_sub_on_retry(nw_timer *t, void *privdata)
     jm_sub_send(privdata);
 }
 
-/* A failed call: try again later, or give up with the last error. */
+static bool jm_sub_time_left(const jm_sub *sub)
+{
+    jm_submit *s = sub->owner;
+    return ev_now(s->loop) - sub->started + s->retry_delay <= s->deadline;
+}
+
+/* The node was not reached: try again later, or give up with the last error. */
 static void jm_sub_failed(jm_sub *sub, const char *err)
 {
     jm_submit *s = sub->owner;
-    double elapsed = ev_now(s->loop) - sub->started;
-    if (sub->tries < s->attempts && elapsed + s->retry_delay <= s->deadline) {
+    if (sub->tries < s->attempts && jm_sub_time_left(sub)) {
         log_warn("submit: hash=%s try %d failed: %s; retrying in %.3gs", sub->v.hash,
                  sub->tries, err, s->retry_delay);
         nw_timer_start(&sub->retry);
@@ -106,10 +117,25 @@ static void jm_sub_failed(jm_sub *sub, const char *err)
     jm_sub_finish(sub);
 }
 
-static void jm_sub_on_submit(json_t *result, const char *err, void *arg)
+/* The node's error object ("-22: Block decode failed"): its final word,
+ * the same block would get the same answer. No retry; the tip check still
+ * runs so the verdict says where the node stands. */
+static void jm_sub_node_error(jm_sub *sub, const char *err)
+{
+    log_error("submit: hash=%s node error, not retried: %s", sub->v.hash, err);
+    sub->result_null = false;
+    snprintf(sub->result, sizeof(sub->result), "%s", err);
+    jm_sub_check_tip(sub);
+}
+
+static void jm_sub_on_submit(json_t *result, int rc, const char *err, void *arg)
 {
     jm_sub *sub = arg;
-    if (err) {
+    if (rc == UT_NODE_ERR_NODE) {
+        jm_sub_node_error(sub, err);
+        return;
+    }
+    if (rc != 0) {
         jm_sub_failed(sub, err);
         return;
     }
@@ -122,13 +148,31 @@ static void jm_sub_on_submit(json_t *result, const char *err, void *arg)
     jm_sub_check_tip(sub);
 }
 
+/* Could not queue the call at all (out of memory): wait and try again,
+ * without spending an attempt, until the deadline. */
+static void jm_sub_not_queued(jm_sub *sub)
+{
+    if (jm_sub_time_left(sub)) {
+        log_error("submit: hash=%s cannot queue submitblock (out of memory); retrying in "
+                  "%.3gs", sub->v.hash, sub->owner->retry_delay);
+        nw_timer_start(&sub->retry);
+        return;
+    }
+    log_error("submit: hash=%s giving up: out of memory", sub->v.hash);
+    sub->v.accepted = false;
+    snprintf(sub->v.reason, sizeof(sub->v.reason), "jobmaster out of memory");
+    jm_sub_finish(sub);
+}
+
 static void jm_sub_send(jm_sub *sub)
 {
     json_t *params = json_pack("[s]", sub->hex);
+    if (!params || jm_node_call_urgent(sub->owner->node, "submitblock", params,
+                                       jm_sub_on_submit, sub) < 0) {
+        jm_sub_not_queued(sub);
+        return;
+    }
     sub->tries++;
-    if (!params || jm_node_call(sub->owner->node, "submitblock", params, jm_sub_on_submit,
-                                sub) < 0)
-        jm_sub_failed(sub, "node queue full");
 }
 
 jm_submit *jm_submit_create(struct ev_loop *loop, jm_node *node, int attempts,

@@ -1,6 +1,9 @@
-/* jm_submit: hands a found block to the node: submitblock (retried while
- * the node is unreachable, within a deadline), then getbestblockhash to see
- * whether the tip moved to it. Never blocks the loop (jm_node). */
+/* jm_submit: hands a found block to the node: submitblock (retried only
+ * while the node is unreachable, UT_NODE_ERR_TRANSPORT, within attempts
+ * and a deadline; the node's answer, a result string or an error object,
+ * is final), then getbestblockhash to see whether the tip moved to it.
+ * Both calls go on jm_node's urgent lane: never queued behind template
+ * polls, never refused for a full queue. Never blocks the loop. */
 #ifndef JM_SUBMIT_H
 #define JM_SUBMIT_H
 
@@ -31,7 +34,9 @@ size_t jm_submit_inflight(const jm_submit *s);
 
 /* The node's submitblock result turned into (accepted, reason): null is
  * accepted; "duplicate" / "inconclusive" (Core) only when the block is the
- * tip; anything else ("rejected: bad-txnmrklroot", "high-hash") is not. */
+ * tip; anything else ("rejected: bad-txnmrklroot", "high-hash", or the
+ * text of an error object, "node 127.0.0.1:8332: -22: Block decode
+ * failed") is not. */
 void jm_submit_judge(const char *result, bool is_tip, jm_found_verdict *v);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -31,8 +32,13 @@ struct nw_clt {
     ev_timer connect_timer;
     double delay;              /* wait before the next attempt */
     bool started;
-    const char *last_error;
+    char last_error[NW_SES_REASON_SIZE];   /* "" while connected or before an attempt */
 };
+
+static void nw_clt_set_error(nw_clt *clt, const char *reason)
+{
+    snprintf(clt->last_error, sizeof(clt->last_error), "%s", reason ? reason : "");
+}
 
 static void nw_clt_schedule(nw_clt *clt, double delay)
 {
@@ -50,7 +56,7 @@ static void nw_clt_release(nw_owner *own, nw_ses *ses, const char *reason)
         clt->ses = NULL;
         ev_timer_stop(clt->loop, &clt->connect_timer);
     }
-    clt->last_error = reason;
+    nw_clt_set_error(clt, reason);
     if (!was_up && clt->started && clt->own.h.on_connect)
         clt->own.h.on_connect(ses, false);
     if (!clt->started || clt->ses)
@@ -75,9 +81,7 @@ nw_clt *nw_clt_create(struct ev_loop *loop, const nw_clt_cfg *cfg,
         free(clt);
         return NULL;
     }
-    clt->own.kind = NW_OWNER_CLT;
-    clt->own.h = *h;
-    clt->own.release = nw_clt_release;
+    nw_owner_init(&clt->own, NW_OWNER_CLT, h, loop, nw_clt_release);
     clt->loop = loop;
     clt->cfg = *cfg;
     clt->cfg.addr = clt->addr_str;
@@ -92,6 +96,10 @@ nw_clt *nw_clt_create(struct ev_loop *loop, const nw_clt_cfg *cfg,
                                      ? clt->cfg.reconnect_min : NW_CLT_DEFAULT_RECONNECT_MAX;
     if (clt->cfg.connect_timeout <= 0)
         clt->cfg.connect_timeout = NW_CLT_DEFAULT_CONNECT_TIMEOUT;
+    clt->own.max_msg = clt->cfg.max_msg;
+    clt->own.wbuf_limit = clt->cfg.wbuf_limit;
+    if (clt->cfg.drain_timeout > 0)
+        clt->own.drain_timeout = clt->cfg.drain_timeout;
     clt->udata = udata;
     clt->delay = clt->cfg.reconnect_min;
     return clt;
@@ -110,7 +118,7 @@ static void nw_clt_on_connected(nw_clt *clt, nw_ses *ses)
     ses->connected = true;
     ses->last_read = ev_now(clt->loop);
     clt->delay = clt->cfg.reconnect_min;
-    clt->last_error = NULL;
+    nw_clt_set_error(clt, NULL);
     nw_ses_watch(ses, EV_READ);
     if (clt->own.h.on_connect)
         clt->own.h.on_connect(ses, true);
@@ -147,12 +155,11 @@ static void nw_clt_connect(nw_clt *clt)
     int type = clt->addr.proto == NW_UDP ? SOCK_DGRAM : SOCK_STREAM;
     int fd = socket(clt->addr.u.sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int err = errno;
-    nw_ses *ses = nw_ses_new(clt->loop, &clt->own, fd, clt->addr.proto, clt->cfg.max_msg,
-                             clt->cfg.wbuf_limit);
+    nw_ses *ses = nw_ses_new(&clt->own, fd, clt->addr.proto);
     if (!ses) {
         if (fd >= 0)
             close(fd);
-        clt->last_error = "out of memory";
+        nw_clt_set_error(clt, "out of memory");
         nw_clt_schedule(clt, clt->cfg.reconnect_max);
         return;
     }
@@ -221,6 +228,7 @@ void nw_clt_free(nw_clt *clt)
     nw_enter();
     nw_clt_stop(clt);
     nw_flush_owner(&clt->own);
+    nw_owner_done(&clt->own);
     nw_leave();
     free(clt->addr_str);
     free(clt);
@@ -256,5 +264,5 @@ nw_clt *nw_ses_clt(const nw_ses *ses)
 
 const char *nw_clt_last_error(const nw_clt *clt)
 {
-    return clt->last_error;
+    return clt->last_error[0] ? clt->last_error : NULL;
 }

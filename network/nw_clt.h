@@ -12,6 +12,8 @@ typedef struct nw_clt_cfg {
     double reconnect_min;    /* default 0.1 s */
     double reconnect_max;    /* default 5 s */
     double connect_timeout;  /* default 5 s */
+    double drain_timeout;    /* after the server's EOF, seconds to write out the
+                                queued output before closing anyway; default 5 s */
 } nw_clt_cfg;
 
 typedef struct nw_clt nw_clt;
@@ -31,7 +33,8 @@ nw_clt *nw_ses_clt(const nw_ses *ses);
 
 /* Why the last attempt failed or the last connection ended ("Connection
  * refused", "connect timeout", "peer closed", ...); NULL while connected
- * or before the first attempt. Static text, not to be freed. */
+ * or before the first attempt. Held by the client until the next attempt
+ * ends; not to be freed. */
 const char *nw_clt_last_error(const nw_clt *clt);
 
 /* Notes: the first attempt runs from the loop, right after nw_clt_start;

@@ -1,6 +1,7 @@
 /* nw_int: what the files of the network library share and users never
- * see: the owner record that nw_svr and nw_clt start with, the session
- * constructor, and the dispatch guard that defers closes.
+ * see: the owner record that nw_svr and nw_clt start with (per-owner
+ * limits, handlers and the drain queue of half-closed sessions), the
+ * session constructor, and the dispatch guard that defers closes.
  *
  * Dispatch guard: every library callback that can call user code runs
  * between nw_enter() and nw_leave(). A session closed while the guard is
@@ -21,13 +22,29 @@ typedef struct nw_owner nw_owner;
  * memory is freed: the owner forgets the session here. */
 typedef void (*nw_release_fn)(nw_owner *own, nw_ses *ses, const char *reason);
 
+#define NW_DRAIN_TIMEOUT_DEFAULT 5.0   /* seconds to deliver output after the peer's EOF */
+
 struct nw_owner {
     nw_owner_kind kind;
-    nw_handlers h;          /* the user's handlers, copied; sessions point here */
+    nw_handlers h;          /* the user's handlers, copied */
+    struct ev_loop *loop;
     nw_ses *head, *tail;    /* sessions, least recently read first */
     size_t nlive;           /* sessions in the list that are not closing */
     nw_release_fn release;
+    size_t max_msg;         /* a pending partial message larger than this is an error */
+    size_t wbuf_limit;      /* queued output per session */
+    double drain_timeout;   /* after the peer's EOF */
+    nw_ses *drain_head, *drain_tail;   /* sessions draining after EOF, oldest first */
+    ev_timer drain_timer;   /* closes the drain queue's head when it runs out of time */
 };
+
+/* Sets up own (zero-filled by the caller): kind, handlers, loop, release
+ * hook, the default drain_timeout and the drain timer. The caller sets
+ * max_msg and wbuf_limit. */
+void nw_owner_init(nw_owner *own, nw_owner_kind kind, const nw_handlers *h,
+                   struct ev_loop *loop, nw_release_fn release);
+/* Stops the drain timer; call once every session is gone (owner freed). */
+void nw_owner_done(nw_owner *own);
 
 /* Dispatch guard (see above). */
 void nw_enter(void);
@@ -38,8 +55,7 @@ void nw_flush_owner(nw_owner *own);
 
 /* A new session on fd (may be -1) appended to own's list, not connected,
  * its io watcher set up with nw_ses_io_cb but not started. NULL on ENOMEM. */
-nw_ses *nw_ses_new(struct ev_loop *loop, nw_owner *own, int fd, nw_proto proto,
-                   size_t max_msg, size_t wbuf_limit);
+nw_ses *nw_ses_new(nw_owner *own, int fd, nw_proto proto);
 /* Sets the io watcher to watch events (EV_READ, EV_WRITE, both; 0 stops). */
 void nw_ses_watch(nw_ses *ses, int events);
 /* The io callback of connected sessions. */

@@ -1,6 +1,7 @@
 /* nw_ses: the life of one connection: reading and framing input, writing
- * and queueing output, and closing (deferred while a callback runs, see
- * nw_int.h). Shared by nw_svr and nw_clt, which own the sessions. */
+ * and queueing output, draining queued output after the peer's EOF, and
+ * closing (deferred while a callback runs, see nw_int.h). Shared by nw_svr
+ * and nw_clt, which own the sessions. */
 #include "network/nw_int.h"
 
 #include <errno.h>
@@ -65,10 +66,97 @@ static void nw_list_touch(nw_ses *ses)
     nw_list_append(own, ses);
 }
 
+static nw_owner *nw_own(const nw_ses *ses)
+{
+    return ses->owner;
+}
+
+static const nw_handlers *nw_h(const nw_ses *ses)
+{
+    return &nw_own(ses)->h;
+}
+
+/* ---- drain queue: sessions writing out their queue after the peer's EOF,
+ * oldest EOF first (linked through qnext); one timer per owner closes the
+ * head once its drain_timeout has passed. ---- */
+
+static void nw_drain_arm(nw_owner *own)
+{
+    ev_timer_stop(own->loop, &own->drain_timer);
+    if (!own->drain_head)
+        return;
+    double wait = own->drain_head->last_read + own->drain_timeout - ev_now(own->loop);
+    ev_timer_set(&own->drain_timer, wait > 0 ? wait : 0.0, 0.0);
+    ev_timer_start(own->loop, &own->drain_timer);
+}
+
+static void nw_drain_push(nw_ses *ses)
+{
+    nw_owner *own = nw_own(ses);
+    ses->qnext = NULL;
+    if (own->drain_tail) {
+        own->drain_tail->qnext = ses;
+        own->drain_tail = ses;
+        return;
+    }
+    own->drain_head = own->drain_tail = ses;
+    nw_drain_arm(own);
+}
+
+/* The queue is short (only sessions whose peer just left), so a walk is fine. */
+static void nw_drain_remove(nw_ses *ses)
+{
+    nw_owner *own = nw_own(ses);
+    nw_ses *prev = NULL;
+    nw_ses *cur = own->drain_head;
+    while (cur && cur != ses) {
+        prev = cur;
+        cur = cur->qnext;
+    }
+    if (!cur)
+        return;
+    if (prev)
+        prev->qnext = ses->qnext;
+    else
+        own->drain_head = ses->qnext;
+    if (own->drain_tail == ses)
+        own->drain_tail = prev;
+    ses->qnext = NULL;
+    if (!prev)
+        nw_drain_arm(own);
+}
+
+static void nw_drain_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    nw_owner *own = w->data;
+    double now = ev_now(loop);
+    nw_enter();
+    while (own->drain_head && own->drain_head->last_read + own->drain_timeout <= now)
+        nw_ses_close(own->drain_head, "peer closed, output not delivered");
+    nw_drain_arm(own);
+    nw_leave();
+}
+
+void nw_owner_init(nw_owner *own, nw_owner_kind kind, const nw_handlers *h,
+                   struct ev_loop *loop, nw_release_fn release)
+{
+    own->kind = kind;
+    own->h = *h;
+    own->loop = loop;
+    own->release = release;
+    own->drain_timeout = NW_DRAIN_TIMEOUT_DEFAULT;
+    ev_init(&own->drain_timer, nw_drain_cb);
+    own->drain_timer.data = own;
+}
+
+void nw_owner_done(nw_owner *own)
+{
+    ev_timer_stop(own->loop, &own->drain_timer);
+}
+
 /* ---- construction and closing ---- */
 
-nw_ses *nw_ses_new(struct ev_loop *loop, nw_owner *own, int fd, nw_proto proto,
-                   size_t max_msg, size_t wbuf_limit)
+nw_ses *nw_ses_new(nw_owner *own, int fd, nw_proto proto)
 {
     nw_ses *ses = calloc(1, sizeof(*ses));
     if (!ses)
@@ -78,13 +166,10 @@ nw_ses *nw_ses_new(struct ev_loop *loop, nw_owner *own, int fd, nw_proto proto,
     ses->fd = fd;
     ses->proto = proto;
     ses->id = atomic_fetch_add(&nw_next_id, 1);
-    ses->last_read = ev_now(loop);
+    ses->last_read = ev_now(own->loop);
     nw_buf_init(&ses->rbuf);
     nw_buf_init(&ses->wbuf);
-    ses->wbuf_limit = wbuf_limit;
-    ses->max_msg = max_msg;
-    ses->h = &own->h;
-    ses->loop = loop;
+    ses->loop = own->loop;
     ses->owner = own;
     nw_list_append(own, ses);
     own->nlive++;
@@ -95,8 +180,8 @@ nw_ses *nw_ses_new(struct ev_loop *loop, nw_owner *own, int fd, nw_proto proto,
 static void nw_ses_finish(nw_ses *ses)
 {
     nw_owner *own = ses->owner;
-    if (ses->connected && ses->h->on_close)
-        ses->h->on_close(ses, ses->close_reason);
+    if (ses->connected && own->h.on_close)
+        own->h.on_close(ses, ses->close_reason);
     if (ses->fd >= 0)
         close(ses->fd);
     ses->fd = -1;
@@ -114,7 +199,7 @@ static void nw_flush_closes(void)
     nw_depth = 1;
     while (nw_close_head) {
         nw_ses *ses = nw_close_head;
-        nw_close_head = ses->close_next;
+        nw_close_head = ses->qnext;
         if (!nw_close_head)
             nw_close_tail = NULL;
         nw_ses_finish(ses);
@@ -143,12 +228,12 @@ void nw_flush_owner(nw_owner *own)
         nw_ses *prev = NULL;
         while (*pp && (*pp)->owner != own) {
             prev = *pp;
-            pp = &(*pp)->close_next;
+            pp = &(*pp)->qnext;
         }
         nw_ses *ses = *pp;
         if (!ses)
             break;
-        *pp = ses->close_next;
+        *pp = ses->qnext;
         if (nw_close_tail == ses)
             nw_close_tail = prev;
         nw_ses_finish(ses);
@@ -156,18 +241,30 @@ void nw_flush_owner(nw_owner *own)
     nw_leave();
 }
 
+/* Copies reason into the session (the caller's text may not outlive the
+ * call); the session's own text is left as it is. */
+static void nw_ses_set_reason(nw_ses *ses, const char *reason)
+{
+    if (!reason)
+        reason = "closed";
+    if (reason != ses->close_reason)
+        snprintf(ses->close_reason, sizeof(ses->close_reason), "%s", reason);
+}
+
 void nw_ses_close(nw_ses *ses, const char *reason)
 {
     if (!ses || ses->closing)
         return;
     ses->closing = true;
-    ses->close_reason = reason ? reason : "closed";
+    nw_ses_set_reason(ses, reason);
+    if (ses->peer_eof)
+        nw_drain_remove(ses);
     if (ev_is_active(&ses->io))
         ev_io_stop(ses->loop, &ses->io);
-    ((nw_owner *)ses->owner)->nlive--;
-    ses->close_next = NULL;
+    nw_own(ses)->nlive--;
+    ses->qnext = NULL;
     if (nw_close_tail)
-        nw_close_tail->close_next = ses;
+        nw_close_tail->qnext = ses;
     else
         nw_close_head = ses;
     nw_close_tail = ses;
@@ -197,32 +294,41 @@ static bool nw_again(int err)
     return err == EAGAIN || err == EWOULDBLOCK;
 }
 
+/* Whether input still goes to on_message: not after a close, a flushed
+ * close or the peer's EOF. */
+static bool nw_ses_reading(const nw_ses *ses)
+{
+    return !ses->closing && !ses->close_flushed && !ses->peer_eof;
+}
+
 /* ---- reading ---- */
 
 /* Hands the whole messages at the start of data to on_message. Returns the
  * bytes used; on bad input the session is closed ("decode error"). */
 static size_t nw_ses_deliver(nw_ses *ses, const char *data, size_t len, int *nmsg)
 {
+    const nw_handlers *h = nw_h(ses);
+    size_t max_msg = nw_own(ses)->max_msg;
     size_t off = 0;
-    while (off < len && !ses->closing) {
+    while (off < len && nw_ses_reading(ses)) {
         size_t left = len - off;
         size_t n = left;
-        if (ses->h->decode) {
-            int r = ses->h->decode(ses, data + off, left);
-            if (ses->closing)
+        if (h->decode) {
+            int r = h->decode(ses, data + off, left);
+            if (!nw_ses_reading(ses))
                 break;
             if (r == 0) {
-                if (left > ses->max_msg)
+                if (left > max_msg)
                     nw_ses_close(ses, "decode error");
                 break;
             }
-            if (r < 0 || (size_t)r > left || (size_t)r > ses->max_msg) {
+            if (r < 0 || (size_t)r > left || (size_t)r > max_msg) {
                 nw_ses_close(ses, "decode error");
                 break;
             }
             n = (size_t)r;
         }
-        ses->h->on_message(ses, data + off, n);
+        h->on_message(ses, data + off, n);
         (*nmsg)++;
         off += n;
     }
@@ -239,8 +345,9 @@ static bool nw_ses_use_scratch(const nw_ses *ses)
 
 /* One recv() on a stream and the messages it completes. Returns 1 when a
  * full read suggests more is waiting, 0 to stop; *err is set to the close
- * reason on EOF or error (the caller closes after on_batch_end). */
-static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err)
+ * reason on an error, *eof on the peer's EOF (the caller acts on both
+ * after on_batch_end). */
+static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err, bool *eof)
 {
     nw_buf *rb = &ses->rbuf;
     size_t keep = nw_buf_len(rb);
@@ -269,7 +376,7 @@ static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err)
         return 0;
     }
     if (n == 0) {
-        *err = "peer closed";
+        *eof = true;
         return 0;
     }
     nw_list_touch(ses);
@@ -277,7 +384,8 @@ static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err)
     if (scratch) {
         nw_buf_consume(rb, keep);
         size_t used = nw_ses_deliver(ses, base, total, nmsg);
-        if (!ses->closing && used < total && nw_buf_append(rb, base + used, total - used) < 0)
+        if (nw_ses_reading(ses) && used < total &&
+            nw_buf_append(rb, base + used, total - used) < 0)
             *err = "out of memory";
     } else {
         rb->wpos += (size_t)n;
@@ -287,25 +395,54 @@ static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err)
     return (size_t)n == room && !*err;
 }
 
+/* The peer will send nothing more: stop reading, keep writing what is
+ * queued (closing with "peer closed" once written, see
+ * nw_ses_write_pending), within the owner's drain_timeout. */
+static void nw_ses_start_drain(nw_ses *ses)
+{
+    if (ses->peer_eof || ses->closing)
+        return;
+    ses->peer_eof = true;
+    nw_list_touch(ses);              /* last_read is now the time of the EOF */
+    nw_drain_push(ses);
+    nw_ses_watch(ses, EV_WRITE);
+}
+
+/* EOF on a stream, after the last messages and on_batch_end (which may
+ * have queued the replies to them). */
+static void nw_ses_on_eof(nw_ses *ses)
+{
+    if (ses->closing)
+        return;
+    nw_buf_free(&ses->rbuf);         /* a partial message can never complete */
+    if (nw_buf_len(&ses->wbuf) == 0)
+        nw_ses_close(ses, "peer closed");
+    else
+        nw_ses_start_drain(ses);
+}
+
 static void nw_ses_read_stream(nw_ses *ses)
 {
     int nmsg = 0;
     const char *err = NULL;
-    for (int i = 0; i < NW_READ_ROUNDS && !ses->closing; i++)
-        if (!nw_ses_read_once(ses, &nmsg, &err))
+    bool eof = false;
+    for (int i = 0; i < NW_READ_ROUNDS && nw_ses_reading(ses); i++)
+        if (!nw_ses_read_once(ses, &nmsg, &err, &eof))
             break;
     if (nw_buf_len(&ses->rbuf) == 0)
         nw_buf_free(&ses->rbuf);
-    if (nmsg > 0 && ses->h->on_batch_end)
-        ses->h->on_batch_end(ses);
+    if (nmsg > 0 && nw_h(ses)->on_batch_end)
+        nw_h(ses)->on_batch_end(ses);
     if (err)
         nw_ses_close(ses, err);
+    else if (eof)
+        nw_ses_on_eof(ses);
 }
 
 /* UDP: one datagram, one message; a server session learns the sender. */
 static void nw_ses_read_dgram(nw_ses *ses)
 {
-    bool learn_peer = ((nw_owner *)ses->owner)->kind == NW_OWNER_SVR;
+    bool learn_peer = nw_own(ses)->kind == NW_OWNER_SVR;
     int nmsg = 0;
     for (int i = 0; i < NW_DGRAM_ROUNDS && !ses->closing; i++) {
         nw_addr from;
@@ -322,11 +459,11 @@ static void nw_ses_read_dgram(nw_ses *ses)
             ses->peer = from;
         }
         ses->last_read = ev_now(ses->loop);
-        ses->h->on_message(ses, nw_scratch_buf, (size_t)n);
+        nw_h(ses)->on_message(ses, nw_scratch_buf, (size_t)n);
         nmsg++;
     }
-    if (nmsg > 0 && ses->h->on_batch_end)
-        ses->h->on_batch_end(ses);
+    if (nmsg > 0 && nw_h(ses)->on_batch_end)
+        nw_h(ses)->on_batch_end(ses);
 }
 
 /* Closing after a flush: input is read and dropped, so the receive queue
@@ -339,7 +476,7 @@ static void nw_ses_drop_input(nw_ses *ses)
         if (n > 0 || (n < 0 && errno == EINTR))
             continue;
         if (n == 0)
-            nw_ses_watch(ses, EV_WRITE);     /* EOF: nothing more to drop */
+            nw_ses_start_drain(ses);         /* EOF: nothing more to drop */
         return;
     }
 }
@@ -368,6 +505,10 @@ static void nw_ses_write_pending(nw_ses *ses)
         nw_ses_close(ses, ses->close_reason);
         return;
     }
+    if (ses->peer_eof) {
+        nw_ses_close(ses, "peer closed");
+        return;
+    }
     nw_ses_watch(ses, EV_READ);
 }
 
@@ -377,7 +518,7 @@ void nw_ses_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     nw_enter();
     if ((revents & EV_WRITE) && !ses->closing)
         nw_ses_write_pending(ses);
-    if ((revents & EV_READ) && !ses->closing) {
+    if ((revents & EV_READ) && !ses->closing && !ses->peer_eof) {
         if (ses->close_flushed)
             nw_ses_drop_input(ses);
         else if (ses->proto == NW_UDP)
@@ -405,7 +546,7 @@ int nw_ses_sendto(nw_ses *ses, const void *data, size_t len, const nw_addr *addr
 /* Queues the tail the kernel did not take, within wbuf_limit. */
 static int nw_ses_queue(nw_ses *ses, const char *data, size_t len)
 {
-    if (nw_buf_len(&ses->wbuf) + len > ses->wbuf_limit) {
+    if (nw_buf_len(&ses->wbuf) + len > nw_own(ses)->wbuf_limit) {
         nw_ses_close(ses, "write buffer limit");
         return -1;
     }
@@ -413,7 +554,7 @@ static int nw_ses_queue(nw_ses *ses, const char *data, size_t len)
         nw_ses_close(ses, "out of memory");
         return -1;
     }
-    nw_ses_watch(ses, EV_READ | EV_WRITE);
+    nw_ses_watch(ses, ses->peer_eof ? EV_WRITE : EV_READ | EV_WRITE);
     return 0;
 }
 
@@ -422,7 +563,7 @@ int nw_ses_send(nw_ses *ses, const void *data, size_t len)
     if (ses->closing || ses->close_flushed || !ses->connected || ses->fd < 0)
         return -1;
     if (ses->proto == NW_UDP) {
-        bool to_peer = ((nw_owner *)ses->owner)->kind == NW_OWNER_SVR;
+        bool to_peer = nw_own(ses)->kind == NW_OWNER_SVR;
         return nw_ses_sendto(ses, data, len, to_peer ? &ses->peer : NULL);
     }
     if (len == 0)
@@ -461,7 +602,7 @@ void nw_ses_close_flushed(nw_ses *ses, const char *reason)
         return;
     }
     ses->close_flushed = true;
-    ses->close_reason = reason ? reason : "closed";
+    nw_ses_set_reason(ses, reason);
 }
 
 /* ---- small queries ---- */

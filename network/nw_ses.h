@@ -2,7 +2,14 @@
  * nw_svr or a nw_clt. Holds no buffer while idle: input is read into a
  * per-loop scratch buffer and only a partial message is kept per session;
  * output is written at once and only what the kernel refused is queued,
- * up to wbuf_limit, past which the session is closed ("slow reader"). */
+ * up to wbuf_limit, past which the session is closed ("slow reader").
+ *
+ * Half-close: when the peer shuts down its sending side (EOF) while output
+ * is still queued, the session stops reading, keeps writing, and closes
+ * with "peer closed" once the queue is empty, so a peer that sends its
+ * last request and shuts down writing still gets every reply. The drain
+ * is bounded by the owner's drain_timeout (reason "peer closed, output
+ * not delivered"). With nothing queued at EOF the session closes at once. */
 #ifndef NW_SES_H
 #define NW_SES_H
 
@@ -27,8 +34,10 @@ typedef struct nw_handlers {
     void (*on_accept)(nw_ses *ses);
     /* Client: connected (ok=true) or a connect attempt failed (ok=false). */
     void (*on_connect)(nw_ses *ses, bool ok);
-    /* The session is about to be freed. reason: "peer closed", "decode error",
-     * "write buffer limit", "idle timeout", "closed", or an strerror text. */
+    /* The session is about to be freed. reason: "peer closed", "peer closed,
+     * output not delivered", "decode error", "write buffer limit", "idle
+     * timeout", "closed", an strerror text, or the text given to
+     * nw_ses_close. It points into the session: valid during the call only. */
     void (*on_close)(nw_ses *ses, const char *reason);
     /* Called once after a batch of messages read in one go has been handled
      * (the place to flush batched replies); optional. It runs after every
@@ -37,32 +46,35 @@ typedef struct nw_handlers {
     void (*on_batch_end)(nw_ses *ses);
 } nw_handlers;
 
+/* Close reasons are copied into the session, cut to this size with the NUL. */
+#define NW_SES_REASON_SIZE 36
+
 struct nw_ses {
     ev_io io;
     int fd;
     nw_proto proto;
+    uint64_t id;           /* unique per process, never reused */
+    nw_addr peer;          /* remote address (for UDP: sender of the current message) */
+    double last_read;      /* ev_now of the last read (or of the peer's EOF) */
+    nw_buf rbuf;           /* partial input only; empty and unallocated when idle */
+    nw_buf wbuf;           /* output the kernel did not take yet */
+    struct ev_loop *loop;
+    void *owner;           /* the nw_svr or nw_clt (limits and handlers live there) */
+    void *privdata;        /* the user's, never touched by the library */
+    nw_ses *prev, *next;   /* owner's list */
+    nw_ses *qnext;         /* the owner's drain queue while draining, then the close queue */
     bool connected;
     bool closing;          /* nw_ses_close was called; freed after the current callback */
     bool close_flushed;    /* nw_ses_close_flushed: close once wbuf is written */
-    uint64_t id;           /* unique per process, never reused */
-    nw_addr peer;          /* remote address (for UDP: sender of the current message) */
-    double last_read;      /* ev_now of the last read, for idle timeouts */
-    nw_buf rbuf;           /* partial input only; empty and unallocated when idle */
-    nw_buf wbuf;           /* output the kernel did not take yet */
-    size_t wbuf_limit;
-    size_t max_msg;        /* a pending partial message larger than this is an error */
-    const nw_handlers *h;
-    struct ev_loop *loop;
-    void *owner;           /* the nw_svr or nw_clt */
-    void *privdata;        /* the user's, never touched by the library */
-    nw_ses *prev, *next;   /* owner's list */
-    const char *close_reason;  /* set by nw_ses_close, handed to on_close */
-    nw_ses *close_next;        /* queue of closes waiting for the callback to return */
+    bool peer_eof;         /* the peer sent EOF; draining wbuf before closing */
+    char close_reason[NW_SES_REASON_SIZE];   /* set when closing, handed to on_close */
 };
 
 /* Queues len bytes for the peer; writes at once when nothing is queued.
  * Returns 0, or -1 when the session is closing or the queue would pass
- * wbuf_limit (the session is then closed with "write buffer limit"). */
+ * wbuf_limit (the session is then closed with "write buffer limit").
+ * Still works while draining after the peer's EOF (peer_eof): the bytes
+ * join the queue that is being delivered. */
 int nw_ses_send(nw_ses *ses, const void *data, size_t len);
 
 /* UDP only: send one datagram to addr. Returns 0, or -1 when the kernel
@@ -76,7 +88,8 @@ int nw_ses_sendto(nw_ses *ses, const void *data, size_t len, const nw_addr *addr
  * nw_job) on_close and the free are deferred until that callback returns,
  * so the caller may keep using ses and its privdata until then. Called from
  * elsewhere (a raw libev watcher), on_close runs before this returns.
- * reason must be a string that stays valid (a literal or strerror text).
+ * reason (NULL = "closed") is copied, cut to NW_SES_REASON_SIZE - 1 bytes:
+ * a buffer of the caller's may be reused at once. Queued output is dropped.
  * on_close runs only for sessions that were connected: a client's failed
  * connect attempt is reported by on_connect(ses, false) instead. */
 void nw_ses_close(nw_ses *ses, const char *reason);
@@ -85,8 +98,9 @@ void nw_ses_close(nw_ses *ses, const char *reason);
  * queued). Input that arrives meanwhile is read and dropped (on_message no
  * longer runs: unread input would make the kernel reset the connection and
  * lose the output); further sends fail. For "send an error reply, then
- * hang up". A peer that never reads keeps the session until something else
- * closes it (idle_timeout, nw_ses_close). */
+ * hang up". reason is copied as by nw_ses_close. A peer that never reads
+ * keeps the session until something else closes it (idle_timeout, the
+ * drain_timeout after its EOF, nw_ses_close). */
 void nw_ses_close_flushed(nw_ses *ses, const char *reason);
 
 /* "1.2.3.4:5678" of the peer, in a static per-thread buffer. */

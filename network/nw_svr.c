@@ -55,9 +55,7 @@ nw_svr *nw_svr_create(struct ev_loop *loop, const nw_svr_cfg *cfg,
         free(svr);
         return NULL;
     }
-    svr->own.kind = NW_OWNER_SVR;
-    svr->own.h = *h;
-    svr->own.release = nw_svr_release;
+    nw_owner_init(&svr->own, NW_OWNER_SVR, h, loop, nw_svr_release);
     svr->loop = loop;
     svr->cfg = *cfg;
     svr->cfg.bind = svr->bind;
@@ -67,6 +65,10 @@ nw_svr *nw_svr_create(struct ev_loop *loop, const nw_svr_cfg *cfg,
         svr->cfg.wbuf_limit = NW_SVR_DEFAULT_WBUF_LIMIT;
     if (svr->cfg.backlog <= 0)
         svr->cfg.backlog = NW_SVR_DEFAULT_BACKLOG;
+    svr->own.max_msg = svr->cfg.max_msg;
+    svr->own.wbuf_limit = svr->cfg.wbuf_limit;
+    if (svr->cfg.drain_timeout > 0)
+        svr->own.drain_timeout = svr->cfg.drain_timeout;
     svr->udata = udata;
     svr->fd = -1;
     return svr;
@@ -76,8 +78,7 @@ nw_svr *nw_svr_create(struct ev_loop *loop, const nw_svr_cfg *cfg,
 
 static void nw_svr_add_session(nw_svr *svr, int fd, const nw_addr *peer)
 {
-    nw_ses *ses = nw_ses_new(svr->loop, &svr->own, fd, svr->addr.proto, svr->cfg.max_msg,
-                             svr->cfg.wbuf_limit);
+    nw_ses *ses = nw_ses_new(&svr->own, fd, svr->addr.proto);
     if (!ses) {
         close(fd);
         return;
@@ -136,11 +137,18 @@ static void nw_svr_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- idle sweep ---- */
 
+/* Sessions the sweep leaves alone: closing ones, and those draining after
+ * the peer's EOF (their drain_timeout bounds them). */
+static bool nw_svr_sweep_skips(const nw_svr *svr, const nw_ses *ses)
+{
+    return ses->closing || ses->peer_eof || ses == svr->udp;
+}
+
 static void nw_svr_arm_sweep(nw_svr *svr)
 {
     double when = svr->cfg.idle_timeout;
     for (nw_ses *ses = svr->own.head; ses; ses = ses->next) {
-        if (ses->closing)
+        if (nw_svr_sweep_skips(svr, ses))
             continue;
         when = ses->last_read + svr->cfg.idle_timeout - ev_now(svr->loop);
         break;
@@ -157,7 +165,7 @@ static void nw_svr_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
     double limit = ev_now(loop) - svr->cfg.idle_timeout;
     nw_enter();
     for (nw_ses *ses = svr->own.head; ses; ses = ses->next) {
-        if (ses->closing || ses == svr->udp)
+        if (nw_svr_sweep_skips(svr, ses))
             continue;
         if (ses->last_read > limit)
             break;
@@ -205,8 +213,7 @@ int nw_svr_start(nw_svr *svr)
         return -1;
     svr->fd = fd;
     if (svr->addr.proto == NW_UDP) {
-        nw_ses *ses = nw_ses_new(svr->loop, &svr->own, fd, NW_UDP, svr->cfg.max_msg,
-                                 svr->cfg.wbuf_limit);
+        nw_ses *ses = nw_ses_new(&svr->own, fd, NW_UDP);
         if (!ses) {
             close(fd);
             svr->fd = -1;
@@ -260,6 +267,7 @@ void nw_svr_free(nw_svr *svr)
         nw_ses_close(ses, "closed");
     nw_flush_owner(&svr->own);
     ev_timer_stop(svr->loop, &svr->idle_timer);
+    nw_owner_done(&svr->own);
     nw_leave();
     free(svr->bind);
     free(svr);

@@ -14,6 +14,8 @@ typedef struct nw_svr_cfg {
     int backlog;           /* default 1024 */
     bool reuseport;        /* SO_REUSEPORT */
     size_t max_sessions;   /* accept no more than this; 0 = unlimited */
+    double drain_timeout;  /* after a peer's EOF, seconds to write out its queued
+                              output before closing anyway; default 5 */
 } nw_svr_cfg;
 
 typedef struct nw_svr nw_svr;

@@ -30,6 +30,8 @@ void nw_timer_set(nw_timer *t, struct ev_loop *loop, double interval, bool repea
 
 void nw_timer_start(nw_timer *t)
 {
+    if (!t->loop)
+        return;
     ev_timer_stop(t->loop, &t->ev);
     ev_timer_set(&t->ev, t->interval, t->repeat ? t->interval : 0.0);
     ev_timer_start(t->loop, &t->ev);

@@ -3,8 +3,10 @@
  * ut_node_conn (connections are reused between calls). Nodes are tried
  * starting with the last one that answered; a node that fails at the
  * transport level (no connection, timeout, an HTTP error without a JSON-RPC
- * body, a cookie file that cannot be read) is skipped for the next one,
- * while an error object from the node is returned as it is. */
+ * body, a cookie file that cannot be read, a node warming up) is skipped
+ * for the next one and the call fails with UT_NODE_ERR_TRANSPORT when none
+ * answers, while an error object from the node is returned as it is, with
+ * UT_NODE_ERR_NODE. */
 #include "utils/ut_node.h"
 
 #include <curl/curl.h>
@@ -17,6 +19,7 @@
 
 #define UT_NODE_MAX_REPLY (256u * 1024 * 1024)   /* a huge getblocktemplate fits */
 #define UT_NODE_CRED_MAX 1024
+#define UT_NODE_RPC_IN_WARMUP (-28)   /* "Loading block index...", "Verifying blocks..." */
 
 struct ut_node_conn {
     const ut_node_cfg *cfg;
@@ -184,11 +187,27 @@ static int ut_node_setup(ut_node_conn *c, const ut_node_url *node, const char *b
     return 0;
 }
 
-/* Outcome of one node: answered (result or node error) or failed transport. */
-enum { UT_NODE_OK = 0, UT_NODE_NODE_ERR = 1, UT_NODE_TRANSPORT = 2 };
+/* The node's error object. A node still warming up has not really taken
+ * the call: that counts as transport, so the next node is tried. */
+static int ut_node_error_object(json_t *error, const char *host, char *err, size_t errlen)
+{
+    json_t *msg = json_object_get(error, "message");
+    long long code = (long long)json_integer_value(json_object_get(error, "code"));
+    const char *text = json_is_string(msg) ? json_string_value(msg) : "unknown error";
+
+    if (code == UT_NODE_RPC_IN_WARMUP) {
+        ut_node_err_add(err, errlen, "node %s: %lld: %s (node starting)", host, code, text);
+        return UT_NODE_ERR_TRANSPORT;
+    }
+    if (errlen)
+        err[0] = '\0';   /* the node's answer is the error, not earlier failures */
+    ut_node_err_add(err, errlen, "node %s: %lld: %s", host, code, text);
+    return UT_NODE_ERR_NODE;
+}
 
 /* Reads the node's JSON-RPC reply. HTTP errors carrying a JSON-RPC error
- * (Bitcoin Core sends 500/404 with one) are node errors; others transport. */
+ * (Bitcoin Core sends 500/404 with one) are node errors; others, and bad
+ * credentials whatever the body says, are transport. */
 static int ut_node_reply(ut_node_conn *c, const char *host, long http, json_t **result,
                          char *err, size_t errlen)
 {
@@ -196,32 +215,31 @@ static int ut_node_reply(ut_node_conn *c, const char *host, long http, json_t **
     json_t *error = doc ? json_object_get(doc, "error") : NULL;
     json_t *res = doc ? json_object_get(doc, "result") : NULL;
 
-    if (error && !json_is_null(error)) {
-        json_t *msg = json_object_get(error, "message");
-        json_t *code = json_object_get(error, "code");
-        if (errlen)
-            err[0] = '\0';   /* the node's answer is the error, not earlier failures */
-        ut_node_err_add(err, errlen, "node %s: %lld: %s", host,
-                        (long long)json_integer_value(code),
-                        json_is_string(msg) ? json_string_value(msg) : "unknown error");
+    if (http == 401 || http == 403) {
+        ut_node_err_add(err, errlen, "node %s: HTTP %ld (bad credentials)", host, http);
         json_decref(doc);
-        return UT_NODE_NODE_ERR;
+        return UT_NODE_ERR_TRANSPORT;
+    }
+    if (error && !json_is_null(error)) {
+        int rc = ut_node_error_object(error, host, err, errlen);
+        json_decref(doc);
+        return rc;
     }
     if (http != 200 || !res) {
         if (http != 200)
-            ut_node_err_add(err, errlen, "node %s: HTTP %ld%s", host, http,
-                            http == 401 || http == 403 ? " (bad credentials)" : "");
+            ut_node_err_add(err, errlen, "node %s: HTTP %ld", host, http);
         else
             ut_node_err_add(err, errlen, "node %s: reply is not JSON-RPC", host);
         json_decref(doc);
-        return UT_NODE_TRANSPORT;
+        return UT_NODE_ERR_TRANSPORT;
     }
     *result = json_incref(res);
     json_decref(doc);
-    return UT_NODE_OK;
+    return 0;
 }
 
-/* One attempt against one node. */
+/* One attempt against one node: 0 (a result), UT_NODE_ERR_NODE or
+ * UT_NODE_ERR_TRANSPORT. */
 static int ut_node_try(ut_node_conn *c, const ut_node_url *node, const char *body,
                        json_t **result, char *err, size_t errlen)
 {
@@ -233,7 +251,7 @@ static int ut_node_try(ut_node_conn *c, const ut_node_url *node, const char *bod
     if (ut_node_setup(c, node, body, cred, sizeof(cred)) != 0) {
         ut_node_err_add(err, errlen, "node %s: cannot read cookie file %s", host,
                         node->cookie_file);
-        return UT_NODE_TRANSPORT;
+        return UT_NODE_ERR_TRANSPORT;
     }
     cerr[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, cerr);
@@ -249,7 +267,7 @@ static int ut_node_try(ut_node_conn *c, const ut_node_url *node, const char *bod
         else
             ut_node_err_add(err, errlen, "node %s: %s", host,
                             cerr[0] ? cerr : curl_easy_strerror(rc));
-        return UT_NODE_TRANSPORT;
+        return UT_NODE_ERR_TRANSPORT;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &http);
     return ut_node_reply(c, host, http, result, err, errlen);
@@ -261,14 +279,14 @@ int ut_node_call(ut_node_conn *c, const char *method, json_t *params, json_t **r
     const ut_node_cfg *cfg = c->cfg;
     json_t *req;
     char *body;
-    int rc = UT_NODE_TRANSPORT;
+    int rc = UT_NODE_ERR_TRANSPORT;
 
     *result = NULL;
     if (errlen)
         err[0] = '\0';
     if (cfg->count == 0) {
         ut_node_err_add(err, errlen, "no node configured");
-        return -1;
+        return UT_NODE_ERR_TRANSPORT;
     }
     req = json_pack("{s:s, s:I, s:s, s:o}", "jsonrpc", "1.0", "id", (json_int_t)c->next_id++,
                     "method", method, "params", params ? json_incref(params) : json_array());
@@ -276,16 +294,16 @@ int ut_node_call(ut_node_conn *c, const char *method, json_t *params, json_t **r
     json_decref(req);
     if (!body) {
         ut_node_err_add(err, errlen, "cannot encode request for %s", method);
-        return -1;
+        return UT_NODE_ERR_TRANSPORT;   /* out of memory: nothing reached a node */
     }
-    for (size_t i = 0; i < cfg->count && rc == UT_NODE_TRANSPORT; i++) {
+    for (size_t i = 0; i < cfg->count && rc == UT_NODE_ERR_TRANSPORT; i++) {
         size_t idx = (c->last + i) % cfg->count;
         rc = ut_node_try(c, &cfg->nodes[idx], body, result, err, errlen);
-        if (rc != UT_NODE_TRANSPORT)
+        if (rc != UT_NODE_ERR_TRANSPORT)
             c->last = idx;
     }
     free(body);
-    if (rc == UT_NODE_OK && errlen)
+    if (rc == 0 && errlen)
         err[0] = '\0';
-    return rc == UT_NODE_OK ? 0 : -1;
+    return rc;
 }

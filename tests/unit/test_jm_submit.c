@@ -1,9 +1,12 @@
 /* test_jm_submit: the found-block submit state machine (jm_submit over
- * jm_node and the nw_job pool) against a fake node: a thread in this test
- * that answers JSON-RPC over HTTP on loopback, slowly when asked to.
+ * jm_node and its nw_job pools) against a fake node: threads in this test
+ * that answer JSON-RPC over HTTP on loopback, slowly when asked to.
  * Checks: one submitblock per block even when the node is slower than the
- * retry delay, retries while the node refuses connections, the node's
- * rejection reason, and giving up after the last attempt. */
+ * retry delay, retries while the node refuses connections or answers
+ * HTTP 503 (transport errors), no retry after the node's error object or
+ * rejection string (final), giving up after the last attempt, and a block
+ * that goes through at once while slow template polls fill the routine
+ * lane past its limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,20 +35,47 @@ typedef struct fake_node {
     int port;
     int submit_delay_ms;
     const char *submit_result;      /* JSON text of submitblock's result */
+    const char *submit_error;       /* JSON text of an error object: HTTP 500 with it */
+    int submit_fail_first;          /* the first this many submits get HTTP 503 */
+    int gbt_delay_ms;
     atomic_int submits;
     atomic_int bests;
+    atomic_int active;              /* connections being served */
     atomic_bool stop;
     pthread_t thread;
 } fake_node;
 
-static void fake_reply(int c, const char *result)
+static void fake_send(int c, const char *status, const char *body)
 {
-    char body[256], resp[512];
-    snprintf(body, sizeof(body), "{\"result\":%s,\"error\":null,\"id\":1}", result);
-    snprintf(resp, sizeof(resp), "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(body), body);
+    char resp[512];
+    snprintf(resp, sizeof(resp), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", status, strlen(body),
+             body);
     ssize_t n = write(c, resp, strlen(resp));
     (void)n;
+}
+
+static void fake_reply(int c, const char *result)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"result\":%s,\"error\":null,\"id\":1}", result);
+    fake_send(c, "200 OK", body);
+}
+
+static void fake_submit(fake_node *f, int c)
+{
+    int n = atomic_fetch_add(&f->submits, 1);
+    char body[256];
+    usleep((useconds_t)f->submit_delay_ms * 1000);
+    if (n < f->submit_fail_first) {
+        fake_send(c, "503 Service Unavailable", "");
+    } else if (f->submit_error) {
+        snprintf(body, sizeof(body), "{\"result\":null,\"error\":%s,\"id\":1}",
+                 f->submit_error);
+        fake_send(c, "500 Internal Server Error", body);
+    } else {
+        fake_reply(c, f->submit_result);
+    }
 }
 
 /* Reads one request (headers and Content-Length bytes of body). */
@@ -73,9 +103,10 @@ static void fake_serve(fake_node *f, int c)
     char buf[8192];
     fake_read_request(c, buf, sizeof(buf));
     if (strstr(buf, "\"submitblock\"")) {
-        atomic_fetch_add(&f->submits, 1);
-        usleep((useconds_t)f->submit_delay_ms * 1000);
-        fake_reply(c, f->submit_result);
+        fake_submit(f, c);
+    } else if (strstr(buf, "\"getblocktemplate\"")) {
+        usleep((useconds_t)f->gbt_delay_ms * 1000);
+        fake_reply(c, "{}");
     } else if (strstr(buf, "\"getbestblockhash\"")) {
         atomic_fetch_add(&f->bests, 1);
         fake_reply(c, "\"" HASH "\"");
@@ -84,6 +115,23 @@ static void fake_serve(fake_node *f, int c)
     }
 }
 
+typedef struct fake_conn {
+    fake_node *f;
+    int c;
+} fake_conn;
+
+static void *fake_conn_main(void *arg)
+{
+    fake_conn *fc = arg;
+    fake_serve(fc->f, fc->c);
+    close(fc->c);
+    atomic_fetch_sub(&fc->f->active, 1);
+    free(fc);
+    return NULL;
+}
+
+/* One thread per connection, so a slow call does not hold up the others
+ * (a real node serves several RPC calls at once). */
 static void *fake_main(void *arg)
 {
     fake_node *f = arg;
@@ -91,9 +139,23 @@ static void *fake_main(void *arg)
         int c = accept(f->fd, NULL, NULL);
         if (c < 0)
             continue;
-        if (!atomic_load(&f->stop))
-            fake_serve(f, c);
-        close(c);
+        fake_conn *fc = malloc(sizeof(*fc));
+        pthread_t t;
+        if (atomic_load(&f->stop) || !fc) {
+            free(fc);
+            close(c);
+            continue;
+        }
+        fc->f = f;
+        fc->c = c;
+        atomic_fetch_add(&f->active, 1);
+        if (pthread_create(&t, NULL, fake_conn_main, fc) != 0) {
+            atomic_fetch_sub(&f->active, 1);
+            free(fc);
+            close(c);
+            continue;
+        }
+        pthread_detach(t);
     }
     return NULL;
 }
@@ -128,6 +190,9 @@ static void fake_stop(fake_node *f, bool listening)
         close(c);
         pthread_join(f->thread, NULL);
     }
+    for (int i = 0; i < 10000 && atomic_load(&f->active) > 0; i++)
+        usleep(1000);
+    assert_int_equal(atomic_load(&f->active), 0);
     close(f->fd);
 }
 
@@ -137,6 +202,10 @@ typedef struct outcome {
     int calls;
     jm_found_verdict v;
     struct ev_loop *loop;
+    double submitted;               /* ev_time() at jm_submit_block */
+    double took;                    /* seconds from there to the verdict */
+    int refused;                    /* routine calls the full queue refused */
+    int routine_done;
 } outcome;
 
 static void on_verdict(const jm_found_verdict *v, void *arg)
@@ -144,7 +213,13 @@ static void on_verdict(const jm_found_verdict *v, void *arg)
     outcome *o = arg;
     o->calls++;
     o->v = *v;
+    o->took = ev_time() - o->submitted;
     ev_break(o->loop, EVBREAK_ALL);
+}
+
+static void on_routine(json_t *result, const char *err, void *arg)
+{
+    ((outcome *)arg)->routine_done++;
 }
 
 static void on_safety(nw_timer *t, void *privdata)
@@ -158,8 +233,10 @@ static void on_open(nw_timer *t, void *privdata)
 }
 
 /* Submits one block to the fake node and runs the loop until the verdict.
- * open_after > 0: the node starts listening only that many seconds later. */
-static outcome run_submit(fake_node *f, int attempts, double retry_delay, double open_after)
+ * open_after > 0: the node starts listening only that many seconds later.
+ * busy: routine getblocktemplate calls queued just before the block. */
+static outcome run_submit(fake_node *f, int attempts, double retry_delay, double open_after,
+                          int busy)
 {
     static const uint8_t raw[] = {0x01, 0x02, 0x03};
     outcome o = { .loop = ev_loop_new(0) };
@@ -177,6 +254,12 @@ static outcome run_submit(fake_node *f, int attempts, double retry_delay, double
         nw_timer_set(&opener, o.loop, open_after, false, on_open, f);
     else
         fake_listen(f);
+    for (int i = 0; i < busy; i++) {
+        json_t *params = json_pack("[{s:[s]}]", "rules", "segwit");
+        if (jm_node_call(node, "getblocktemplate", params, on_routine, &o) < 0)
+            o.refused++;
+    }
+    o.submitted = ev_time();
     assert_int_equal(jm_submit_block(s, HASH, 451, raw, sizeof(raw), on_verdict, &o), 0);
     if (o.calls == 0)
         ev_run(o.loop, 0);
@@ -193,7 +276,7 @@ static void test_slow_node_single_submit(void **state)
 {
     fake_node f = { .submit_delay_ms = 800, .submit_result = "null" };
     fake_bind(&f);
-    outcome o = run_submit(&f, 5, 0.1, 0);      /* node 8x slower than the retry delay */
+    outcome o = run_submit(&f, 5, 0.1, 0, 0);   /* node 8x slower than the retry delay */
     fake_stop(&f, true);
     assert_int_equal(o.calls, 1);
     assert_int_equal(atomic_load(&f.submits), 1);
@@ -208,7 +291,7 @@ static void test_retry_until_node_listens(void **state)
 {
     fake_node f = { .submit_result = "null" };
     fake_bind(&f);
-    outcome o = run_submit(&f, 50, 0.1, 0.5);
+    outcome o = run_submit(&f, 50, 0.1, 0.5, 0);
     fake_stop(&f, true);
     assert_int_equal(o.calls, 1);
     assert_int_equal(atomic_load(&f.submits), 1);
@@ -219,9 +302,10 @@ static void test_node_rejects(void **state)
 {
     fake_node f = { .submit_result = "\"rejected: bad-txnmrklroot\"" };
     fake_bind(&f);
-    outcome o = run_submit(&f, 5, 0.1, 0);
+    outcome o = run_submit(&f, 5, 0.1, 0, 0);
     fake_stop(&f, true);
     assert_int_equal(o.calls, 1);
+    assert_int_equal(atomic_load(&f.submits), 1);
     assert_false(o.v.accepted);
     assert_true(o.v.is_tip);          /* the fake's tip is HASH: a rejection still wins */
     assert_string_equal(o.v.reason, "rejected: bad-txnmrklroot");
@@ -231,11 +315,57 @@ static void test_gives_up(void **state)
 {
     fake_node f = { .submit_result = "null" };
     fake_bind(&f);
-    outcome o = run_submit(&f, 3, 0.05, 30);    /* never listens during the test */
+    outcome o = run_submit(&f, 3, 0.05, 30, 0); /* never listens during the test */
     fake_stop(&f, false);
     assert_int_equal(o.calls, 1);
     assert_false(o.v.accepted);
     assert_non_null(strstr(o.v.reason, "node unreachable"));
+}
+
+/* The node took the call and answered with an error object: final, no
+ * second submitblock however many attempts are left. */
+static void test_node_error_is_final(void **state)
+{
+    fake_node f = { .submit_error = "{\"code\":-22,\"message\":\"Block decode failed\"}" };
+    fake_bind(&f);
+    outcome o = run_submit(&f, 5, 0.05, 0, 0);
+    fake_stop(&f, true);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(atomic_load(&f.submits), 1);
+    assert_int_equal(atomic_load(&f.bests), 1);
+    assert_false(o.v.accepted);
+    assert_non_null(strstr(o.v.reason, "-22: Block decode failed"));
+    assert_null(strstr(o.v.reason, "unreachable"));
+}
+
+/* HTTP 503 without a JSON-RPC body is a transport error: retried until
+ * the node takes the block. */
+static void test_transport_error_is_retried(void **state)
+{
+    fake_node f = { .submit_result = "null", .submit_fail_first = 2 };
+    fake_bind(&f);
+    outcome o = run_submit(&f, 5, 0.05, 0, 0);
+    fake_stop(&f, true);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(atomic_load(&f.submits), 3);
+    assert_true(o.v.accepted);
+    assert_true(o.v.is_tip);
+}
+
+/* Slow template polls fill the routine lane (2 threads busy for 1.5 s per
+ * call, more calls than its queue holds): the block goes on the urgent
+ * lane and gets its verdict at once. */
+static void test_not_behind_polls(void **state)
+{
+    fake_node f = { .submit_result = "null", .gbt_delay_ms = 1500 };
+    fake_bind(&f);
+    outcome o = run_submit(&f, 5, 0.1, 0, JM_NODE_MAX_PENDING + 10);
+    fake_stop(&f, true);
+    assert_int_equal(o.refused, 10);
+    assert_int_equal(o.calls, 1);
+    assert_true(o.v.accepted);
+    assert_int_equal(atomic_load(&f.submits), 1);
+    assert_true(o.took < 1.0);
 }
 
 int main(void)
@@ -245,6 +375,9 @@ int main(void)
         cmocka_unit_test(test_retry_until_node_listens),
         cmocka_unit_test(test_node_rejects),
         cmocka_unit_test(test_gives_up),
+        cmocka_unit_test(test_node_error_is_final),
+        cmocka_unit_test(test_transport_error_is_retried),
+        cmocka_unit_test(test_not_behind_polls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

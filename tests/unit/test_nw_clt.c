@@ -32,7 +32,7 @@ typedef struct ctx {
     double fail_at[MAX_EVENTS];
     int closed;                      /* client on_close */
     double closed_at;
-    const char *close_reason;
+    char close_reason[64];           /* a copy: the text dies with the session */
     int got;                         /* client messages */
     char last[256];
     int svr_msgs;
@@ -163,7 +163,7 @@ static void clt_on_close(nw_ses *ses, const char *reason)
 {
     C.closed++;
     C.closed_at = ev_time();
-    C.close_reason = reason;
+    snprintf(C.close_reason, sizeof(C.close_reason), "%s", reason);
 }
 
 static const nw_handlers clt_handlers = {

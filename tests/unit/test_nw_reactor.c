@@ -2,8 +2,10 @@
  * split across reads, many in one read, a message larger than the scratch
  * buffer, max_msg, decode errors), on_batch_end, closing from inside
  * callbacks (own session, other sessions, foreach, on_accept, on_close),
- * a slow reader cut off at wbuf_limit, a large write drained through
- * EV_WRITE, idle timeout, max_sessions and accept pausing on EMFILE. */
+ * close reasons copied (a caller's stack buffer), a slow reader cut off at
+ * wbuf_limit, a large write drained through EV_WRITE, half-close (the
+ * peer's EOF with output queued: delivered, or cut off after
+ * drain_timeout), idle timeout, max_sessions and accept pausing on EMFILE. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -38,7 +40,7 @@ typedef struct ctx {
     int nmsg;
     int nbatch;
     int nclose;
-    const char *reasons[MAX_SES];
+    char reasons[MAX_SES][64];   /* copies: on_close's text dies with the session */
     uint64_t closed_ids[MAX_SES];
     bool in_message;             /* on_message is running */
     bool close_inside_message;   /* on_close ran while on_message was running */
@@ -48,6 +50,10 @@ typedef struct ctx {
     bool close_in_accept;
     bool close_other_in_close;   /* closing ses[0] also closes ses[1] */
     bool send_after_close_failed;
+    const char *big;             /* "big" asks for this reply, sent in on_batch_end */
+    size_t big_len;
+    bool big_wanted;
+    size_t pending_after_big;    /* queued output right after the big reply */
 } ctx;
 
 static ctx C;
@@ -136,6 +142,20 @@ static int len_decode(nw_ses *ses, const void *data, size_t len)
     return len >= 4 + body ? (int)(4 + body) : 0;
 }
 
+/* Closes with a reason in a stack buffer that is scribbled over (and
+ * goes out of scope) long before the deferred on_close runs. */
+static void close_with_stack_reason(nw_ses *ses, bool flushed)
+{
+    char reason[128];
+    snprintf(reason, sizeof(reason), "custom reason %d, and a tail that is cut off", 42);
+    if (flushed)
+        nw_ses_close_flushed(ses, reason);
+    else
+        nw_ses_close(ses, reason);
+    memset(reason, 'Z', sizeof(reason) - 1);
+    reason[sizeof(reason) - 1] = '\0';
+}
+
 static void on_accept(nw_ses *ses)
 {
     assert_true(C.naccept < MAX_SES);
@@ -162,6 +182,12 @@ static void on_message(nw_ses *ses, const void *msg, size_t len)
         nw_ses_close(C.ses[C.kill_index], "killed");
     if (len >= 4 && memcmp(msg, "echo", 4) == 0)
         nw_ses_send(ses, msg, len);
+    if (len >= 3 && memcmp(msg, "big", 3) == 0)
+        C.big_wanted = true;
+    if (len >= 6 && memcmp(msg, "custom", 6) == 0)
+        close_with_stack_reason(ses, false);
+    if (len >= 5 && memcmp(msg, "flush", 5) == 0)
+        close_with_stack_reason(ses, true);
     C.in_message = false;
 }
 
@@ -171,15 +197,21 @@ static void on_close(nw_ses *ses, const char *reason)
     if (C.in_message)
         C.close_inside_message = true;
     C.closed_ids[C.nclose] = ses->id;
-    C.reasons[C.nclose++] = reason;
+    snprintf(C.reasons[C.nclose++], sizeof(C.reasons[0]), "%s", reason);
     C.wbuf_cap_at_close = ses->wbuf.cap;
     if (C.close_other_in_close && ses == C.ses[0])
         nw_ses_close(C.ses[1], "chained");
 }
 
+/* Replies go out at the end of the batch, as the gateway sends them. */
 static void on_batch_end(nw_ses *ses)
 {
     C.nbatch++;
+    if (C.big_wanted) {
+        C.big_wanted = false;
+        assert_int_equal(nw_ses_send(ses, C.big, C.big_len), 0);
+        C.pending_after_big = nw_ses_pending(ses);
+    }
 }
 
 static const nw_handlers line_handlers = {
@@ -565,6 +597,33 @@ static void test_close_in_close(void **state)
     stop_server();
 }
 
+/* nw_ses_close and nw_ses_close_flushed copy the reason: the caller's
+ * stack buffer is overwritten before the deferred on_close runs. A long
+ * reason is cut to NW_SES_REASON_SIZE - 1 bytes. */
+static void test_close_reason_copied(void **state)
+{
+    static const char full[] = "custom reason 42, and a tail that is cut off";
+    int port = start_server(&line_handlers, (nw_svr_cfg){ 0 });
+    int a = raw_connect(port, 0);
+    wait_accepts(1);
+    int b = raw_connect(port, 0);
+    wait_accepts(2);
+    raw_send(a, "custom\n", 7);
+    wait_closes(1);
+    assert_false(C.close_inside_message);
+    assert_int_equal(strlen(C.reasons[0]), NW_SES_REASON_SIZE - 1);
+    assert_int_equal(strncmp(C.reasons[0], full, NW_SES_REASON_SIZE - 1), 0);
+    raw_send(b, "flush\n", 6);
+    wait_closes(2);
+    assert_int_equal(strlen(C.reasons[1]), NW_SES_REASON_SIZE - 1);
+    assert_int_equal(strncmp(C.reasons[1], full, NW_SES_REASON_SIZE - 1), 0);
+    assert_peer_closed(a);
+    assert_peer_closed(b);
+    close(a);
+    close(b);
+    stop_server();
+}
+
 static void test_free_closes_sessions(void **state)
 {
     int port = start_server(&line_handlers, (nw_svr_cfg){ 0 });
@@ -784,6 +843,149 @@ static void test_close_flushed_unread_input(void **state)
     free(in);
     free(out);
     close(fd);
+    stop_server();
+}
+
+/* ---- half-close: the peer's EOF while output is queued ---- */
+
+static char *make_pattern(size_t len, int mod)
+{
+    char *p = malloc(len);
+    assert_non_null(p);
+    for (size_t i = 0; i < len; i++)
+        p[i] = (char)(i % (size_t)mod);
+    return p;
+}
+
+typedef struct drain_wait {
+    nw_ses *ses;
+    int nclose;          /* closes seen before; a close ends the wait too */
+} drain_wait;
+
+static bool ses_draining(void *arg)
+{
+    drain_wait *w = arg;
+    return C.nclose > w->nclose || w->ses->peer_eof;
+}
+
+/* Asks ses's peer fd for the big reply and shuts down its sending side
+ * before reading any of it; returns once the server saw the EOF. */
+static void request_and_shut(int fd, nw_ses *ses)
+{
+    drain_wait w = { .ses = ses, .nclose = C.nclose };
+    small_kernel_buffers(fd, ses);
+    raw_send(fd, "big\n", 4);
+    assert_int_equal(shutdown(fd, SHUT_WR), 0);
+    assert_true(run_until(C.loop, ses_draining, &w, 5.0));
+    assert_int_equal(C.nclose, w.nclose);
+    assert_true(ses->peer_eof);
+    assert_true(nw_ses_pending(ses) > 0);
+}
+
+/* Reads what is there from fd into in (at most cap); true at EOF. */
+static bool read_some(int fd, char *in, size_t cap, size_t *got)
+{
+    ssize_t n;
+    while ((n = recv(fd, in + *got, cap - *got, 0)) > 0)
+        *got += (size_t)n;
+    return n == 0;
+}
+
+/* A miner sends its last request and shuts down writing: the 4 MiB reply,
+ * queued when the EOF arrives, still reaches it whole, and so does a send
+ * made while draining; then the session closes with "peer closed". */
+static void test_half_close_delivers(void **state)
+{
+    int port = start_server(&line_handlers, (nw_svr_cfg){ .wbuf_limit = 8 << 20 });
+    int fd = raw_connect(port, 0);
+    wait_accepts(1);
+    nw_ses *ses = C.ses[0];
+    size_t total = 4 << 20;
+    char *big = make_pattern(total, 239);
+    C.big = big;
+    C.big_len = total;
+    request_and_shut(fd, ses);
+    assert_true(C.pending_after_big > 1024 * 1024);
+    assert_int_equal(nw_svr_count(C.svr), 1);
+    assert_int_equal(nw_ses_send(ses, "tail\n", 5), 0);
+    size_t want = total + 5, got = 0;
+    char *in = malloc(want + 1);
+    bool eof = false;
+    double end = ev_time() + 10.0;
+    while (!eof && ev_time() < end) {
+        run_for(C.loop, 0.001);
+        eof = read_some(fd, in, want + 1, &got);
+    }
+    assert_true(eof);
+    assert_int_equal(got, want);
+    assert_memory_equal(in, big, total);
+    assert_memory_equal(in + total, "tail\n", 5);
+    assert_int_equal(C.nclose, 1);
+    assert_string_equal(C.reasons[0], "peer closed");
+    assert_int_equal(C.nmsg, 1);
+    assert_int_equal(nw_svr_count(C.svr), 0);
+    free(in);
+    free(big);
+    close(fd);
+    stop_server();
+}
+
+static int reason_of(uint64_t id)
+{
+    for (int i = 0; i < C.nclose; i++)
+        if (C.closed_ids[i] == id)
+            return i;
+    return -1;
+}
+
+/* Three peers half-close in turn; the first and the last read their
+ * replies, the middle one never does. The readers' sessions close when
+ * their queue is written (leaving the drain queue from its head and its
+ * tail); the middle one is cut off after drain_timeout, which the shorter
+ * idle_timeout does not pre-empt. */
+static void test_half_close_timeout(void **state)
+{
+    nw_svr_cfg cfg = { .wbuf_limit = 8 << 20, .idle_timeout = 0.1, .drain_timeout = 0.8 };
+    int port = start_server(&line_handlers, cfg);
+    int fds[3];
+    uint64_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        fds[i] = raw_connect(port, 0);
+        wait_accepts(i + 1);
+        ids[i] = C.ses[i]->id;
+    }
+    size_t total = 1 << 20;
+    char *big = make_pattern(total, 233);
+    C.big = big;
+    C.big_len = total;
+    double t0 = ev_time();
+    for (int i = 0; i < 3; i++)
+        request_and_shut(fds[i], C.ses[i]);
+    char *in = malloc(total + 1);
+    size_t got[3] = { 0, 0, 0 };
+    bool eof[3] = { false, false, false };
+    double end = ev_time() + 5.0;
+    while (!(eof[0] && eof[2]) && ev_time() < end) {
+        run_for(C.loop, 0.001);
+        for (int i = 0; i < 3; i += 2)
+            if (!eof[i])
+                eof[i] = read_some(fds[i], in, total + 1, &got[i]);
+    }
+    assert_true(eof[0] && eof[2]);
+    assert_int_equal(got[0], total);
+    assert_int_equal(got[2], total);
+    assert_int_equal(nw_svr_count(C.svr), 1);
+    wait_closes(3);
+    double took = ev_time() - t0;
+    assert_true(took >= 0.75 && took < 3.0);
+    assert_string_equal(C.reasons[reason_of(ids[0])], "peer closed");
+    assert_string_equal(C.reasons[reason_of(ids[2])], "peer closed");
+    assert_string_equal(C.reasons[reason_of(ids[1])], "peer closed, output not delivered");
+    assert_peer_closed(fds[1]);
+    free(in);
+    free(big);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
     stop_server();
 }
 
@@ -1025,11 +1227,14 @@ int main(void)
         cmocka_unit_test(test_foreach_close),
         cmocka_unit_test(test_close_in_accept),
         cmocka_unit_test(test_close_in_close),
+        cmocka_unit_test(test_close_reason_copied),
         cmocka_unit_test(test_free_closes_sessions),
         cmocka_unit_test(test_slow_reader),
         cmocka_unit_test(test_large_write_drains),
         cmocka_unit_test(test_close_flushed),
         cmocka_unit_test(test_close_flushed_unread_input),
+        cmocka_unit_test(test_half_close_delivers),
+        cmocka_unit_test(test_half_close_timeout),
         cmocka_unit_test(test_send_to_reset_peer),
         cmocka_unit_test(test_idle_timeout),
         cmocka_unit_test(test_max_sessions),

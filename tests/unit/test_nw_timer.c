@@ -1,6 +1,8 @@
 /* Tests of nw_timer: one-shot and repeating timers fire at the right
- * times and the right number of times; stop, restart, remaining, and a
- * callback that re-arms or stops its own timer. */
+ * times and the right number of times; stop, restart, remaining, a
+ * callback that re-arms or stops its own timer, and the set/start/stop
+ * contract of nw_timer.h (set starts; start and stop on a zero-filled
+ * timer do nothing). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -130,6 +132,31 @@ static void test_restart_pushes_back(void **state)
     ev_loop_destroy(loop);
 }
 
+/* The contract callers rely on: set starts the timer; set then stop
+ * configures it without running it; start runs it with the last set's
+ * settings; start and stop on a zero-filled timer do nothing. */
+static void test_set_start_stop_contract(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    nw_timer t = { 0 };
+    fired f = { 0 };
+    nw_timer_start(&t);
+    nw_timer_stop(&t);
+    assert_false(nw_timer_active(&t));
+    nw_timer_set(&t, loop, 0.02, false, on_fire, &f);
+    assert_true(nw_timer_active(&t));
+    nw_timer_stop(&t);
+    assert_false(nw_timer_active(&t));
+    run_for(loop, 0.06);
+    assert_int_equal(f.count, 0);
+    nw_timer_start(&t);
+    assert_true(nw_timer_active(&t));
+    run_for(loop, 0.06);
+    assert_int_equal(f.count, 1);
+    assert_false(nw_timer_active(&t));
+    ev_loop_destroy(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -137,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_repeat_and_stop),
         cmocka_unit_test(test_stop_from_callback),
         cmocka_unit_test(test_restart_pushes_back),
+        cmocka_unit_test(test_set_start_stop_contract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

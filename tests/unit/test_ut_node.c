@@ -1,8 +1,9 @@
 /* Tests of ut_node: against an in-test JSON-RPC server (ut_http on its own
  * loop thread) for the request body, basic auth and cookie files, failover
- * past a closed port, a silent node (timeout), HTTP 401, node error objects
- * (returned, not failed over); then against the real bcoin regtest node
- * started with depends/regtest.sh. */
+ * past a closed port, a silent node (timeout), HTTP 401 and 503, a node
+ * warming up (all UT_NODE_ERR_TRANSPORT, failed over), node error objects
+ * (UT_NODE_ERR_NODE, returned, not failed over); then against the real
+ * bcoin regtest node started with depends/regtest.sh. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -86,6 +87,13 @@ static void handler(const ut_http_req *req, ut_http_resp *resp, void *udata)
     const char *colon = strchr(auth, ':');
     if (pw && (!colon || strcmp(colon + 1, pw) != 0)) {
         ut_http_resp_text(resp, 401, "text/plain", "");
+    } else if (strcmp(req->path, "/busy") == 0) {
+        /* Bitcoin Core when its RPC work queue is full. */
+        ut_http_resp_text(resp, 503, "text/plain", "Work queue depth exceeded");
+    } else if (strcmp(req->path, "/warming") == 0) {
+        ut_http_resp_json(resp, 500, json_pack("{s:n, s:{s:i, s:s}, s:O}", "result", "error",
+                                               "code", -28, "message",
+                                               "Loading block index...", "id", id));
     } else if (!method) {
         ut_http_resp_text(resp, 400, "text/plain", "bad request");
     } else if (strcmp(method, "getblockcount") == 0) {
@@ -293,7 +301,8 @@ static void test_cookie_file(void **state)
     pthread_mutex_unlock(&s->lock);
     /* No cookie file: an error naming the node and the file. */
     unlink(path);
-    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)), -1);
+    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)),
+                     UT_NODE_ERR_TRANSPORT);
     assert_null(res);
     char want[160];
     snprintf(want, sizeof(want), "node 127.0.0.1:%d: cannot read cookie file %s", s->port,
@@ -334,7 +343,8 @@ static void test_failover(void **state)
     snprintf(want, sizeof(want), "http://127.0.0.1:%d/", dead2);
     u[1].url = strdup(want);
     c = ut_node_conn_new(&cfg);
-    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)), -1);
+    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)),
+                     UT_NODE_ERR_TRANSPORT);
     assert_null(res);
     snprintf(want, sizeof(want), "node 127.0.0.1:%d: ", dead);
     assert_non_null(strstr(err, want));
@@ -359,7 +369,8 @@ static void test_timeout(void **state)
     ut_node_cfg cfg = {.nodes = u, .count = 1, .timeout = 0.5};
     ut_node_conn *c = ut_node_conn_new(&cfg);
     double t0 = now();
-    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)), -1);
+    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)),
+                     UT_NODE_ERR_TRANSPORT);
     double took = now() - t0;
     assert_true(took >= 0.45 && took < 2.0);
     snprintf(want, sizeof(want), "node 127.0.0.1:%d: ", port);
@@ -391,7 +402,8 @@ static void test_node_error_not_failed_over(void **state)
     ut_node_cfg cfg = {.nodes = u, .count = 2, .timeout = 5};
     ut_node_conn *c = ut_node_conn_new(&cfg);
     json_t *params = json_pack("[i]", 99999);
-    assert_int_equal(ut_node_call(c, "getblockhash", params, &res, err, sizeof(err)), -1);
+    assert_int_equal(ut_node_call(c, "getblockhash", params, &res, err, sizeof(err)),
+                     UT_NODE_ERR_NODE);
     json_decref(params);
     assert_null(res);
     snprintf(want, sizeof(want), "node 127.0.0.1:%d: -8: Block height out of range", s->port);
@@ -419,7 +431,8 @@ static void test_bad_password_fails_over(void **state)
     set_url(&u[1], s->port, "/b", "u", "right");
     ut_node_cfg cfg = {.nodes = u, .count = 1, .timeout = 5};
     ut_node_conn *c = ut_node_conn_new(&cfg);
-    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)), -1);
+    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)),
+                     UT_NODE_ERR_TRANSPORT);
     snprintf(want, sizeof(want), "node 127.0.0.1:%d: HTTP 401 (bad credentials)", s->port);
     assert_string_equal(err, want);
     ut_node_conn_free(c);
@@ -430,6 +443,41 @@ static void test_bad_password_fails_over(void **state)
     assert_int_equal(ut_node_last(c), 1);
     ut_node_conn_free(c);
     free_urls(u, 2);
+}
+
+/* HTTP 503 without a JSON-RPC body, and a node warming up (-28), are
+ * transport errors: the next node is tried, and with none left the call
+ * fails with UT_NODE_ERR_TRANSPORT naming both. */
+static void test_busy_and_warmup_are_transport(void **state)
+{
+    server *s = *state;
+    ut_node_url u[3];
+    char err[512], want[160];
+    json_t *res = NULL;
+
+    set_url(&u[0], s->port, "/busy", "u", "p");
+    set_url(&u[1], s->port, "/warming", "u", "p");
+    set_url(&u[2], s->port, "/", "u", "p");
+    ut_node_cfg cfg = {.nodes = u, .count = 2, .timeout = 5};
+    ut_node_conn *c = ut_node_conn_new(&cfg);
+    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)),
+                     UT_NODE_ERR_TRANSPORT);
+    assert_null(res);
+    snprintf(want, sizeof(want), "node 127.0.0.1:%d: HTTP 503; node 127.0.0.1:%d: -28: "
+             "Loading block index... (node starting)", s->port, s->port);
+    assert_string_equal(err, want);
+    assert_int_equal(server_requests(s), 2);
+    ut_node_conn_free(c);
+
+    cfg.count = 3;
+    c = ut_node_conn_new(&cfg);
+    assert_int_equal(ut_node_call(c, "getblockcount", NULL, &res, err, sizeof(err)), 0);
+    assert_int_equal(json_integer_value(res), 42);
+    json_decref(res);
+    assert_int_equal(ut_node_last(c), 2);
+    assert_string_equal(err, "");
+    ut_node_conn_free(c);
+    free_urls(u, 3);
 }
 
 /* ---- the real node ---- */
@@ -488,10 +536,10 @@ static void test_bcoin_regtest(void **state)
 
     assert_int_equal(rc, 0);
     assert_int_equal(height, 0);
-    assert_int_equal(rc2, -1);
+    assert_int_equal(rc2, UT_NODE_ERR_NODE);
     if (!err_ok)
         fail_msg("got '%s', want '%s'", err, want);
-    assert_int_equal(rc3, -1);
+    assert_int_equal(rc3, UT_NODE_ERR_TRANSPORT);
     assert_non_null(strstr(err2, "HTTP 401"));
 }
 
@@ -506,6 +554,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_node_error_not_failed_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_password_fails_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_busy_and_warmup_are_transport, setup, teardown),
         cmocka_unit_test(test_bcoin_regtest),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
