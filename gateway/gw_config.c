@@ -8,6 +8,7 @@
 #include "gateway/gw_config.h"
 #include "gateway/gw_share.h"
 #include "network/nw_addr.h"
+#include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 
 void gw_config_defaults(gw_config *cfg)
@@ -238,47 +239,20 @@ static int gw_cfg_http_meta(ut_cfg *c, gw_config *cfg)
     return cfg->meta_coin && cfg->meta_source ? 0 : -1;
 }
 
-static int gw_cfg_log(ut_cfg *c, gw_config *cfg)
+static int gw_cfg_parse(ut_cfg *c, void *arg)
 {
-    json_t *o = ut_cfg_object(c, c->root, "log", false);
-    const char *level = NULL;
-    int64_t files = cfg->log.max_files;
+    gw_config *cfg = arg;
 
-    if (o == NULL)
-        return c->err[0] ? -1 : 0;
-    if (ut_cfg_str_dup(c, o, "path", &cfg->log_path, false) != 0 ||
-        ut_cfg_str(c, o, "level", &level, false) != 0 ||
-        gw_cfg_size(c, o, "max_size", &cfg->log.max_size, 0, INT64_MAX) != 0 ||
-        ut_cfg_int(c, o, "max_files", &files, 0, 1000, false) != 0)
+    if (gw_cfg_top(c, cfg) != 0 || gw_cfg_stratum(c, cfg) != 0 || gw_cfg_jobs(c, cfg) != 0 ||
+        gw_cfg_vardiff(c, cfg) != 0 || gw_cfg_ban(c, cfg) != 0 || gw_cfg_http_meta(c, cfg) != 0)
         return -1;
-    cfg->log.max_files = (int)files;
-    cfg->log.path = cfg->log_path;
-    if (level != NULL && ut_log_level_parse(level, &cfg->log.level) != 0)
-        return ut_cfg_fail(c, "log.level", "expected debug|info|notice|warn|error|fatal, got '%s'",
-                           level);
-    return 0;
+    return ut_cfg_log(c, &cfg->log, &cfg->log_path);
 }
 
 int gw_config_load(gw_config *cfg, const char *path, char *err, size_t errlen)
 {
-    ut_cfg c;
-    int rc = -1;
-
     gw_config_defaults(cfg);
-    memset(&c, 0, sizeof(c));
-    if (ut_cfg_load(&c, path) != 0) {
-        snprintf(err, errlen, "%s", c.err);
-        ut_cfg_free(&c);
-        return -1;
-    }
-    if (gw_cfg_top(&c, cfg) == 0 && gw_cfg_stratum(&c, cfg) == 0 && gw_cfg_jobs(&c, cfg) == 0 &&
-        gw_cfg_vardiff(&c, cfg) == 0 && gw_cfg_ban(&c, cfg) == 0 &&
-        gw_cfg_http_meta(&c, cfg) == 0 && gw_cfg_log(&c, cfg) == 0)
-        rc = 0;
-    if (rc != 0)
-        snprintf(err, errlen, "%s", c.err[0] ? c.err : "out of memory");
-    ut_cfg_free(&c);
-    return rc;
+    return ut_cfg_read(path, gw_cfg_parse, cfg, err, errlen);
 }
 
 int gw_addr_add_port(const char *spec, int add, char *out, size_t n)

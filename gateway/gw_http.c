@@ -7,13 +7,8 @@
 #include "gateway/gw_http.h"
 #include "gateway/gw_jm.h"
 #include "utils/ut_hex.h"
-#include "utils/ut_http.h"
 #include "utils/ut_meta.h"
-
-struct gw_http {
-    gw_server *srv;
-    ut_http_svr *svr;
-};
+#include "utils/ut_metrics.h"
 
 static json_t *gw_stats_json(gw_stats *s)
 {
@@ -105,40 +100,21 @@ json_t *gw_http_status(gw_server *srv)
                      "meta", meta);
 }
 
-typedef struct gw_text {
-    char *p;
-    size_t len;
-    size_t cap;
-} gw_text;
-
-static void gw_metric(gw_text *t, const gw_server *srv, const char *name, const char *type,
+/* One sample labelled with this gateway and process, plus extra labels. */
+static void gw_metric(ut_metrics *m, const gw_server *srv, const char *name, const char *type,
                       const char *extra, double v)
 {
-    int n;
+    char labels[128];
 
-    if (t->p == NULL)
-        return;
-    if (t->cap - t->len < 512) {
-        char *p = realloc(t->p, t->cap * 2);
-        if (p == NULL) {
-            free(t->p);
-            t->p = NULL;
-            return;
-        }
-        t->p = p;
-        t->cap *= 2;
-    }
-    n = snprintf(t->p + t->len, t->cap - t->len,
-                 "# TYPE %s %s\n%s{gateway=\"%d\",process=\"%d\"%s} %.17g\n", name, type, name,
-                 srv->cfg->gateway_id, srv->worker, extra, v);
-    if (n > 0)
-        t->len += (size_t)n;
+    snprintf(labels, sizeof(labels), "gateway=\"%d\",process=\"%d\"%s", srv->cfg->gateway_id,
+             srv->worker, extra);
+    ut_metrics_add(m, name, type, NULL, labels, v);
 }
 
-char *gw_http_metrics(gw_server *srv, size_t *len)
+char *gw_http_metrics(gw_server *srv)
 {
     gw_stats *s = srv->stats;
-    gw_text t = { malloc(4096), 0, 4096 };
+    ut_metrics t = { .prefix = NULL };
 
     gw_metric(&t, srv, "hf_gateway_connections", "gauge", "", (double)srv->nconns);
     gw_metric(&t, srv, "hf_gateway_subscribed", "gauge", "", (double)gw_stat_get(&s->subscribed));
@@ -170,54 +146,20 @@ char *gw_http_metrics(gw_server *srv, size_t *len)
     if (srv->meta != NULL)
         gw_metric(&t, srv, "hf_gateway_meta_pending_batches", "gauge", "",
                   (double)ut_meta_pending(srv->meta));
-    *len = t.len;
-    return t.p;
+    return ut_metrics_end(&t);
 }
 
-static void gw_http_handle(const ut_http_req *req, ut_http_resp *resp, void *udata)
+static json_t *gw_http_status_cb(void *arg)
 {
-    gw_http *h = udata;
-    size_t len;
-
-    if (strcmp(req->method, "GET") != 0) {
-        ut_http_resp_text(resp, 405, "text/plain", "method not allowed\n");
-    } else if (strcmp(req->path, "/status") == 0) {
-        ut_http_resp_json(resp, 200, gw_http_status(h->srv));
-    } else if (strcmp(req->path, "/metrics") == 0) {
-        resp->status = 200;
-        resp->content_type = "text/plain; version=0.0.4";
-        resp->body = gw_http_metrics(h->srv, &len);
-        resp->body_len = resp->body ? len : 0;
-    } else {
-        ut_http_resp_text(resp, 404, "text/plain", "not found\n");
-    }
+    return gw_http_status(arg);
 }
 
-gw_http *gw_http_create(gw_server *srv, const char *bind)
+static char *gw_http_metrics_cb(void *arg)
 {
-    gw_http *h = calloc(1, sizeof(*h));
-    ut_http_cfg cfg = { .bind = bind };
-
-    if (h == NULL)
-        return NULL;
-    h->srv = srv;
-    h->svr = ut_http_svr_create(srv->loop, &cfg, gw_http_handle, h);
-    if (h->svr == NULL) {
-        free(h);
-        return NULL;
-    }
-    return h;
+    return gw_http_metrics(arg);
 }
 
-int gw_http_start(gw_http *h)
+ut_status *gw_http_start(gw_server *srv, const char *bind)
 {
-    return ut_http_svr_start(h->svr);
-}
-
-void gw_http_free(gw_http *h)
-{
-    if (h == NULL)
-        return;
-    ut_http_svr_free(h->svr);
-    free(h);
+    return ut_status_start(srv->loop, bind, gw_http_status_cb, gw_http_metrics_cb, srv);
 }

@@ -1,4 +1,4 @@
-/* gw_http: the status server of a gateway worker process.
+/* gw_http: the pages of a gateway worker's status server (ut_status).
  *   GET /status   JSON: this process ("process": connections, subscribed,
  *                 authorized workers, shares accepted and rejected by code,
  *                 blocks found/accepted/rejected, jobs, bans) plus the same
@@ -12,13 +12,14 @@
 
 #include <jansson.h>
 #include "gateway/gw_server.h"
+#include "utils/ut_status.h"
 
-gw_http *gw_http_create(gw_server *srv, const char *bind);
-int gw_http_start(gw_http *h);
-void gw_http_free(gw_http *h);
+/* Serves the pages on bind; NULL (errno set) when it cannot listen. Free
+ * the result with ut_status_free. */
+ut_status *gw_http_start(gw_server *srv, const char *bind);
 
 /* The documents themselves (also used by tests). */
 json_t *gw_http_status(gw_server *srv);
-char *gw_http_metrics(gw_server *srv, size_t *len);
+char *gw_http_metrics(gw_server *srv);   /* malloc'd, NULL: out of memory */
 
 #endif

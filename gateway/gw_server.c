@@ -2,7 +2,6 @@
  * gw_server.h): the core state, the listeners and links, the once-a-second
  * sweep, jobs arriving, and the SIGTERM shutdown (client.reconnect to every
  * miner, a short grace, then close). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,17 +173,9 @@ static void gw_shutdown(gw_server *srv)
     nw_timer_start(&srv->grace);
 }
 
-static void gw_on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+static void gw_on_stop(void *arg)
 {
-    gw_server *srv = w->data;
-
-    (void)loop;
-    (void)revents;
-    if (w->signum == SIGHUP) {
-        ut_log_reopen();
-        return;
-    }
-    gw_shutdown(srv);
+    gw_shutdown(arg);
 }
 
 static int gw_start_meta(gw_server *srv)
@@ -242,27 +233,12 @@ static void gw_start_http(gw_server *srv)
         log_error("http: bad bind address %s", srv->cfg->http_bind);
         return;
     }
-    srv->http = gw_http_create(srv, bind);
-    if (srv->http == NULL || gw_http_start(srv->http) != 0) {
+    srv->http = gw_http_start(srv, bind);
+    if (srv->http == NULL) {
         log_error("http: cannot listen on %s: %m; running without status server", bind);
-        gw_http_free(srv->http);
-        srv->http = NULL;
         return;
     }
     log_info("http status on %s", bind);
-}
-
-static void gw_signals(gw_server *srv)
-{
-    ev_signal *w[3] = { &srv->sig_term, &srv->sig_int, &srv->sig_hup };
-    int sig[3] = { SIGTERM, SIGINT, SIGHUP };
-
-    signal(SIGPIPE, SIG_IGN);
-    for (int i = 0; i < 3; i++) {
-        ev_signal_init(w[i], gw_on_signal, sig[i]);
-        w[i]->data = srv;
-        ev_signal_start(srv->loop, w[i]);
-    }
 }
 
 static void gw_teardown(gw_server *srv)
@@ -271,15 +247,13 @@ static void gw_teardown(gw_server *srv)
         nw_timer_stop(&srv->sweep);
     if (srv->grace.loop != NULL)
         nw_timer_stop(&srv->grace);
-    ev_signal_stop(srv->loop, &srv->sig_term);
-    ev_signal_stop(srv->loop, &srv->sig_int);
-    ev_signal_stop(srv->loop, &srv->sig_hup);
+    ut_proc_sig_stop(&srv->sig);
     if (srv->svr != NULL)
         nw_svr_free(srv->svr);   /* closes every connection */
     srv->svr = NULL;
     gw_jm_free(srv->jm);
     srv->jm = NULL;
-    gw_http_free(srv->http);
+    ut_status_free(srv->http);
     srv->http = NULL;
     if (srv->meta != NULL)
         ut_meta_free(srv->meta);   /* flushes, spools what is unacknowledged */
@@ -298,7 +272,7 @@ int gw_server_run(const gw_config *cfg, gw_shm *shm, int worker)
         free(srv);
         return 1;
     }
-    gw_signals(srv);
+    ut_proc_sig_start(&srv->sig, loop, "gateway", gw_on_stop, srv);
     if (gw_start_meta(srv) != 0 || gw_start_stratum(srv) != 0)
         goto out;
     srv->jm = gw_jm_create(srv);

@@ -21,10 +21,11 @@
 #include "gateway/gw_vardiff.h"
 #include "network/nw_svr.h"
 #include "network/nw_timer.h"
+#include "utils/ut_proc.h"
 
 typedef struct gw_jm gw_jm;
-typedef struct gw_http gw_http;
 typedef struct ut_meta ut_meta;
+typedef struct ut_status ut_status;
 
 #define GW_NAME_MAX 64
 
@@ -98,11 +99,11 @@ struct gw_server {
 
     nw_svr *svr;
     gw_jm *jm;
-    gw_http *http;
+    ut_status *http;
     ut_meta *meta;              /* NULL: accounting disabled */
     nw_timer sweep;
     nw_timer grace;
-    ev_signal sig_term, sig_int, sig_hup;
+    ut_proc_sig sig;            /* SIGTERM/SIGINT: graceful stop; SIGHUP: log */
     bool stopping;
     double started;             /* wall clock */
 };

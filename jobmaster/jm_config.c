@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "utils/ut_address.h"
+#include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 #include "utils/ut_hex.h"
 
@@ -25,30 +26,6 @@ size_t jm_config_tag_max(size_t extranonce_size)
 static char *jm_strdup_or_null(const char *s)
 {
     return (s && s[0]) ? strdup(s) : NULL;
-}
-
-static int jm_cfg_log(jm_config *cfg, ut_cfg *uc)
-{
-    json_t *log = ut_cfg_object(uc, uc->root, "log", false);
-    cfg->log_level = UT_LOG_INFO;
-    cfg->log_max_size = 100u * 1024 * 1024;
-    cfg->log_max_files = 5;
-    if (!log)
-        return uc->err[0] ? -1 : 0;
-    const char *path = NULL, *level = "info";
-    int64_t max_size = (int64_t)cfg->log_max_size, max_files = cfg->log_max_files;
-    if (ut_cfg_str(uc, log, "path", &path, false) < 0 ||
-        ut_cfg_str(uc, log, "level", &level, false) < 0 ||
-        ut_cfg_int(uc, log, "max_size", &max_size, 0, INT64_MAX, false) < 0 ||
-        ut_cfg_int(uc, log, "max_files", &max_files, 0, 1000, false) < 0)
-        return -1;
-    if (ut_log_level_parse(level, &cfg->log_level) < 0)
-        return ut_cfg_fail(uc, "log.level", "expected debug|info|notice|warn|error|fatal, got '%s'",
-                           level);
-    cfg->log_path = jm_strdup_or_null(path);
-    cfg->log_max_size = (size_t)max_size;
-    cfg->log_max_files = (int)max_files;
-    return 0;
 }
 
 static int jm_cfg_one_node(ut_cfg *uc, json_t *obj, size_t i, ut_node_url *out)
@@ -197,24 +174,6 @@ static int jm_cfg_timing(jm_config *cfg, ut_cfg *uc)
     return 0;
 }
 
-static int jm_cfg_allow(jm_config *cfg, ut_cfg *uc, json_t *gw)
-{
-    json_t *arr = ut_cfg_array(uc, gw, "allow", false);
-    if (!arr)
-        return uc->err[0] ? -1 : 0;
-    size_t n = json_array_size(arr);
-    cfg->gateway_allow = calloc(n + 1, sizeof(char *));
-    if (!cfg->gateway_allow)
-        return ut_cfg_fail(uc, "gateway.allow", "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        const char *host = json_string_value(json_array_get(arr, i));
-        if (!host)
-            return ut_cfg_fail(uc, "gateway.allow", "expected an array of host strings");
-        cfg->gateway_allow[i] = strdup(host);
-    }
-    return 0;
-}
-
 static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
 {
     json_t *gw = ut_cfg_object(uc, uc->root, "gateway", true);
@@ -224,7 +183,7 @@ static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
     cfg->gateway_heartbeat = 2;
     if (ut_cfg_str(uc, gw, "bind", &bind, true) < 0 ||
         ut_cfg_double(uc, gw, "heartbeat", &cfg->gateway_heartbeat, 0.1, 600, false) < 0 ||
-        jm_cfg_allow(cfg, uc, gw) < 0 ||
+        ut_cfg_host_list(uc, gw, "allow", &cfg->gateway_allow, false) < 0 ||
         ut_cfg_str(uc, uc->root, "blocknotify", &notify, false) < 0 ||
         ut_cfg_str(uc, uc->root, "http", &http, false) < 0)
         return -1;
@@ -234,27 +193,24 @@ static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
     return 0;
 }
 
+static int jm_cfg_parse(ut_cfg *uc, void *arg)
+{
+    jm_config *cfg = arg;
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || jm_cfg_nodes(cfg, uc) < 0 ||
+        jm_cfg_coinbase(cfg, uc) < 0 || jm_cfg_timing(cfg, uc) < 0)
+        return -1;
+    return jm_cfg_listeners(cfg, uc);
+}
+
 int jm_config_load(jm_config *cfg, const char *path, char *err, size_t errlen)
 {
-    ut_cfg uc;
     memset(cfg, 0, sizeof(*cfg));
-    memset(&uc, 0, sizeof(uc));
     cfg->file = strdup(path);
-    int rc = -1;
-    if (ut_cfg_load(&uc, path) < 0)
-        goto out;
-    if (jm_cfg_log(cfg, &uc) < 0 || jm_cfg_nodes(cfg, &uc) < 0 ||
-        jm_cfg_coinbase(cfg, &uc) < 0 || jm_cfg_timing(cfg, &uc) < 0 ||
-        jm_cfg_listeners(cfg, &uc) < 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc < 0)
-        snprintf(err, errlen, "%s", uc.err[0] ? uc.err : "config error");
-    ut_cfg_free(&uc);
-    if (rc < 0)
-        jm_config_free(cfg);
-    return rc;
+    cfg->log = ut_cfg_log_defaults;
+    if (ut_cfg_read(path, jm_cfg_parse, cfg, err, errlen) == 0)
+        return 0;
+    jm_config_free(cfg);
+    return -1;
 }
 
 static void jm_node_url_free(ut_node_url *u)
@@ -270,10 +226,7 @@ void jm_config_free(jm_config *cfg)
     for (size_t i = 0; i < cfg->node.count; i++)
         jm_node_url_free(&cfg->node.nodes[i]);
     free(cfg->node.nodes);
-    if (cfg->gateway_allow)
-        for (size_t i = 0; cfg->gateway_allow[i]; i++)
-            free(cfg->gateway_allow[i]);
-    free(cfg->gateway_allow);
+    ut_cfg_host_list_free(cfg->gateway_allow);
     free(cfg->file);
     free(cfg->log_path);
     free(cfg->network);

@@ -28,10 +28,8 @@ typedef struct jm_config {
     char *file;                 /* the path it came from */
 
     /* log */
+    ut_log_cfg log;             /* log.path points to log_path */
     char *log_path;             /* NULL: stderr */
-    ut_log_level log_level;
-    size_t log_max_size;
-    int log_max_files;
 
     /* node(s) */
     ut_node_cfg node;           /* nodes[] owned here */

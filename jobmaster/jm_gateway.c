@@ -10,6 +10,7 @@
 #include <time.h>
 #include "utils/ut_cmd.h"
 #include "utils/ut_log.h"
+#include "utils/ut_rpc_answer.h"
 #include "utils/ut_rpc_link.h"
 
 #define JM_GW_STATUS_BAD_REQUEST 400
@@ -62,11 +63,9 @@ static void jm_gw_send_json(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t s
 static void jm_gw_error(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t status,
                         const char *what)
 {
-    json_t *o = json_pack("{s:i, s:s}", "v", 1, "error", what);
     log_warn("gateway %s: command 0x%04x rejected: %s", ut_rpc_link_peer(link), req->command,
              what);
-    jm_gw_send_json(link, req, status, o);
-    json_decref(o);
+    ut_rpc_reply_error(link, req, status, what);
 }
 
 /* ---- hello ---- */

@@ -2,19 +2,9 @@
  * in struct jm_server. Runs on the loop thread; reads, never writes. */
 #include "jobmaster/jm_http.h"
 
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include "jobmaster/jm_server.h"
-#include "utils/ut_http.h"
-#include "utils/ut_log.h"
-
-struct jm_http {
-    ut_http_svr *svr;
-    jm_server *srv;
-};
+#include "utils/ut_metrics.h"
 
 static json_t *jm_http_job_json(const jm_job *job)
 {
@@ -46,50 +36,17 @@ json_t *jm_http_status_json(const jm_server *srv)
     return o;
 }
 
-/* A growable text buffer for the metrics page. */
-typedef struct jm_text {
-    char *p;
-    size_t len, cap;
-} jm_text;
-
-static void jm_text_add(jm_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void jm_text_add(jm_text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        size_t room = t->cap - t->len;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->p ? t->p + t->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0)
-            return;
-        if ((size_t)n < room) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *q = realloc(t->p, cap);
-        if (!q)
-            return;
-        t->p = q;
-        t->cap = cap;
-    }
-}
-
-static void jm_metric(jm_text *t, const char *name, const char *type, const char *help,
+static void jm_metric(ut_metrics *m, const char *name, const char *type, const char *help,
                       double value)
 {
-    jm_text_add(t, "# HELP jobmaster_%s %s\n# TYPE jobmaster_%s %s\njobmaster_%s %.17g\n", name,
-                help, name, type, name, value);
+    ut_metrics_add(m, name, type, help, NULL, value);
 }
 
 char *jm_http_metrics_text(const jm_server *srv)
 {
     const jm_stats *st = &srv->stats;
     const jm_job *job = jm_server_current_job(srv);
-    jm_text t = { NULL, 0, 0 };
+    ut_metrics t = {.prefix = "jobmaster_"};
     jm_metric(&t, "height", "gauge", "Height of the current job.", job ? job->tmpl->height : 0);
     jm_metric(&t, "job_transactions", "gauge", "Transactions in the current job.",
               job ? (double)job->tmpl->tx_count : 0);
@@ -120,46 +77,20 @@ char *jm_http_metrics_text(const jm_server *srv)
               srv->notify ? (double)jm_notify_count(srv->notify) : 0);
     jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
               (double)(time(NULL) - srv->started));
-    return t.p ? t.p : strdup("");
+    return ut_metrics_end(&t);
 }
 
-static void jm_http_handle(const ut_http_req *req, ut_http_resp *resp, void *udata)
+static json_t *jm_http_status(void *arg)
 {
-    jm_http *h = udata;
-    if (strcmp(req->method, "GET") != 0) {
-        ut_http_resp_text(resp, 405, "text/plain", "method not allowed\n");
-    } else if (strcmp(req->path, "/status") == 0) {
-        ut_http_resp_json(resp, 200, jm_http_status_json(h->srv));
-    } else if (strcmp(req->path, "/metrics") == 0) {
-        resp->status = 200;
-        resp->content_type = "text/plain; version=0.0.4";
-        resp->body = jm_http_metrics_text(h->srv);
-        resp->body_len = resp->body ? strlen(resp->body) : 0;
-    } else {
-        ut_http_resp_text(resp, 404, "text/plain", "not found\n");
-    }
+    return jm_http_status_json(arg);
 }
 
-jm_http *jm_http_create(struct ev_loop *loop, const char *bind, jm_server *srv)
+static char *jm_http_metrics(void *arg)
 {
-    jm_http *h = calloc(1, sizeof(*h));
-    if (!h)
-        return NULL;
-    h->srv = srv;
-    ut_http_cfg cfg = { .bind = bind, .max_body = 64 * 1024 };
-    h->svr = ut_http_svr_create(loop, &cfg, jm_http_handle, h);
-    if (!h->svr || ut_http_svr_start(h->svr) < 0) {
-        jm_http_free(h);
-        return NULL;
-    }
-    return h;
+    return jm_http_metrics_text(arg);
 }
 
-void jm_http_free(jm_http *h)
+ut_status *jm_http_start(struct ev_loop *loop, const char *bind, jm_server *srv)
 {
-    if (!h)
-        return;
-    if (h->svr)
-        ut_http_svr_free(h->svr);
-    free(h);
+    return ut_status_start(loop, bind, jm_http_status, jm_http_metrics, srv);
 }

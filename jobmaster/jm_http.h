@@ -1,4 +1,4 @@
-/* jm_http: the jobmaster's HTTP status server (ut_http):
+/* jm_http: the pages of the jobmaster's status server (ut_status):
  *   GET /status   JSON: height, job_id, prev_block, gateways, block counters, last_block
  *   GET /metrics  Prometheus text format */
 #ifndef JM_HTTP_H
@@ -6,13 +6,13 @@
 
 #include <ev.h>
 #include <jansson.h>
+#include "utils/ut_status.h"
 
 struct jm_server;
-typedef struct jm_http jm_http;
 
-/* Creates and starts the server; NULL when bind fails. */
-jm_http *jm_http_create(struct ev_loop *loop, const char *bind, struct jm_server *srv);
-void jm_http_free(jm_http *h);
+/* Serves the pages on bind; NULL when it cannot listen. Free the result
+ * with ut_status_free. */
+ut_status *jm_http_start(struct ev_loop *loop, const char *bind, struct jm_server *srv);
 
 /* The bodies, for tests and for the handler. */
 json_t *jm_http_status_json(const struct jm_server *srv);

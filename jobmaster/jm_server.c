@@ -233,7 +233,7 @@ static int jm_server_listen(jm_server *srv)
         }
     }
     if (cfg->http_bind) {
-        srv->http = jm_http_create(srv->loop, cfg->http_bind, srv);
+        srv->http = jm_http_start(srv->loop, cfg->http_bind, srv);
         if (!srv->http) {
             log_fatal("http: cannot listen on %s", cfg->http_bind);
             return -1;
@@ -281,7 +281,7 @@ void jm_server_free(jm_server *srv)
     jm_submit_free(srv->submit);      /* verdicts "shutting down" still reach gateways */
     jm_poller_free(srv->poller);
     srv->poller = NULL;
-    jm_http_free(srv->http);
+    ut_status_free(srv->http);
     jm_notify_free(srv->notify);
     jm_gateway_free(srv->gw);
     jm_jobs_free(&srv->jobs);

@@ -17,8 +17,7 @@
 #include "jobmaster/jm_notify.h"
 #include "jobmaster/jm_poller.h"
 #include "jobmaster/jm_submit.h"
-
-typedef struct jm_http jm_http;
+#include "utils/ut_status.h"
 
 typedef struct jm_stats {
     uint64_t jobs;
@@ -43,7 +42,7 @@ typedef struct jm_server {
     jm_gateway *gw;
     jm_submit *submit;
     jm_notify *notify;
-    jm_http *http;
+    ut_status *http;
     jm_stats stats;
 } jm_server;
 

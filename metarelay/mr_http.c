@@ -2,22 +2,13 @@
  * counters on the loop thread. */
 #include "metarelay/mr_http.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "utils/ut_http.h"
 #include "utils/ut_log.h"
+#include "utils/ut_metrics.h"
 
-struct mr_http {
-    ut_http_svr *svr;
-    mr_relay *relay;
-};
-
-static json_t *mr_http_status(const mr_http *h)
+static json_t *mr_http_status(void *arg)
 {
     mr_relay_stats st;
-    mr_relay_get_stats(h->relay, &st);
+    mr_relay_get_stats(arg, &st);
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "received",
                      (json_int_t)st.received, "joined", (json_int_t)st.joined, "forwarded",
                      (json_int_t)st.forwarded, "acked", (json_int_t)st.acked, "retries",
@@ -27,66 +18,28 @@ static json_t *mr_http_status(const mr_http *h)
                      (json_int_t)st.spool_bytes);
 }
 
-static char *mr_http_metrics(const mr_http *h)
+static char *mr_http_metrics(void *arg)
 {
     mr_relay_stats st;
-    mr_relay_get_stats(h->relay, &st);
-    char *out = NULL;
-    int n = asprintf(&out,
-                     "metarelay_requests_total %llu\n"
-                     "metarelay_joined_total %llu\n"
-                     "metarelay_forwarded_total %llu\n"
-                     "metarelay_acked_total %llu\n"
-                     "metarelay_retries_total %llu\n"
-                     "metarelay_refused_busy_total %llu\n"
-                     "metarelay_refused_bad_total %llu\n"
-                     "metarelay_held_batches %zu\n"
-                     "metarelay_mem_bytes %zu\n"
-                     "metarelay_spool_bytes %llu\n",
-                     (unsigned long long)st.received, (unsigned long long)st.joined,
-                     (unsigned long long)st.forwarded, (unsigned long long)st.acked,
-                     (unsigned long long)st.retries, (unsigned long long)st.refused_busy,
-                     (unsigned long long)st.refused_bad, st.held, st.mem_bytes,
-                     (unsigned long long)st.spool_bytes);
-    return n < 0 ? NULL : out;
+    ut_metrics m = {.prefix = "metarelay_"};
+    mr_relay_get_stats(arg, &st);
+    ut_metrics_add(&m, "requests_total", "counter", NULL, NULL, (double)st.received);
+    ut_metrics_add(&m, "joined_total", "counter", NULL, NULL, (double)st.joined);
+    ut_metrics_add(&m, "forwarded_total", "counter", NULL, NULL, (double)st.forwarded);
+    ut_metrics_add(&m, "acked_total", "counter", NULL, NULL, (double)st.acked);
+    ut_metrics_add(&m, "retries_total", "counter", NULL, NULL, (double)st.retries);
+    ut_metrics_add(&m, "refused_busy_total", "counter", NULL, NULL, (double)st.refused_busy);
+    ut_metrics_add(&m, "refused_bad_total", "counter", NULL, NULL, (double)st.refused_bad);
+    ut_metrics_add(&m, "held_batches", "gauge", NULL, NULL, (double)st.held);
+    ut_metrics_add(&m, "mem_bytes", "gauge", NULL, NULL, (double)st.mem_bytes);
+    ut_metrics_add(&m, "spool_bytes", "gauge", NULL, NULL, (double)st.spool_bytes);
+    return ut_metrics_end(&m);
 }
 
-static void mr_http_handle(const ut_http_req *req, ut_http_resp *resp, void *udata)
+ut_status *mr_http_start(struct ev_loop *loop, const char *bind, mr_relay *relay)
 {
-    mr_http *h = udata;
-    if (strcmp(req->path, "/metrics") == 0) {
-        char *text = mr_http_metrics(h);
-        ut_http_resp_text(resp, text ? 200 : 500, "text/plain; version=0.0.4",
-                          text ? text : "out of memory\n");
-        free(text);
-    } else if (strcmp(req->path, "/status") == 0) {
-        ut_http_resp_json(resp, 200, mr_http_status(h));
-    } else {
-        ut_http_resp_text(resp, 404, "text/plain", "not found\n");
-    }
-}
-
-mr_http *mr_http_create(struct ev_loop *loop, const char *bind, mr_relay *relay)
-{
-    mr_http *h = calloc(1, sizeof(*h));
-    if (!h)
-        return NULL;
-    h->relay = relay;
-    ut_http_cfg cfg = {.bind = bind};
-    h->svr = ut_http_svr_create(loop, &cfg, mr_http_handle, h);
-    if (!h->svr || ut_http_svr_start(h->svr) != 0) {
+    ut_status *s = ut_status_start(loop, bind, mr_http_status, mr_http_metrics, relay);
+    if (!s)
         log_error("metarelay: cannot serve HTTP on %s", bind);
-        mr_http_free(h);
-        return NULL;
-    }
-    return h;
-}
-
-void mr_http_free(mr_http *h)
-{
-    if (!h)
-        return;
-    if (h->svr)
-        ut_http_svr_free(h->svr);
-    free(h);
+    return s;
 }

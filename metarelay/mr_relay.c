@@ -11,20 +11,14 @@
 #include "utils/ut_cmd.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
+#include "utils/ut_rpc_answer.h"
 #include "utils/ut_rpc_link.h"
 #include "utils/ut_spool.h"
 
-#define MR_MAX_WAITERS 4
 #define MR_TICK 0.1
 #define MR_RETRY_MIN 0.2
 #define MR_RETRY_MAX 5.0
 #define MR_PREFIX "mr-"
-
-typedef struct mr_waiter {
-    ut_rpc_link *link;         /* NULL once the link went down */
-    ut_rpc_msg req;            /* header only */
-    char peer[64];
-} mr_waiter;
 
 /* One batch held until metawriter acknowledges it. */
 typedef struct mr_entry {
@@ -38,8 +32,7 @@ typedef struct mr_entry {
     bool spooled, inflight;
     int attempts;
     double received, retry_at;
-    mr_waiter waiters[MR_MAX_WAITERS];
-    size_t nwaiters;
+    ut_rpc_waiters waiters;    /* the senders' requests for it */
 } mr_entry;
 
 struct mr_relay {
@@ -131,28 +124,10 @@ static int mr_entry_spool(mr_relay *r, mr_entry *e)
     return 0;
 }
 
-static void mr_waiter_add(mr_entry *e, ut_rpc_link *link, const ut_rpc_msg *req)
-{
-    if (e->nwaiters == MR_MAX_WAITERS) {
-        memmove(&e->waiters[0], &e->waiters[1], (MR_MAX_WAITERS - 1) * sizeof(mr_waiter));
-        e->nwaiters--;
-    }
-    mr_waiter *w = &e->waiters[e->nwaiters++];
-    w->link = link;
-    w->req = *req;
-    w->req.body = NULL;
-    w->req.body_len = 0;
-    snprintf(w->peer, sizeof(w->peer), "%s", ut_rpc_link_peer(link));
-}
-
 /* Passes metawriter's final answer to every waiting sender, forgets e. */
 static void mr_entry_done(mr_relay *r, mr_entry *e, const ut_rpc_msg *msg)
 {
-    for (size_t i = 0; i < e->nwaiters; i++) {
-        if (e->waiters[i].link)
-            ut_rpc_reply(e->waiters[i].link, &e->waiters[i].req, msg->status, msg->body,
-                         msg->body_len);
-    }
+    ut_rpc_waiters_reply(&e->waiters, msg->status, msg->body, msg->body_len);
     if (e->spooled)
         ut_spool_del(r->spool, e->name);
     mr_entry_unlink(r, e);
@@ -255,13 +230,7 @@ static void mr_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 static void mr_refuse(mr_relay *r, ut_rpc_link *link, const ut_rpc_msg *msg, uint32_t status,
                       const char *why)
 {
-    char body[300];
-    json_t *o = json_pack("{s:i, s:s}", "v", 1, "error", why);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    snprintf(body, sizeof(body), "%s", text ? text : "{\"v\":1}");
-    free(text);
-    json_decref(o);
-    ut_rpc_reply(link, msg, status, body, strlen(body));
+    ut_rpc_reply_error(link, msg, status, why);
     if (status == UT_META_ST_BAD)
         r->st.refused_bad++;
     else
@@ -311,7 +280,7 @@ static void mr_on_batch(mr_relay *r, ut_rpc_link *link, const ut_rpc_msg *msg)
     if (e) {
         r->st.joined++;
         log_info("batch %s from %s: resent while held, joins it", e->idstr, peer);
-        mr_waiter_add(e, link, msg);
+        ut_rpc_waiters_add(&e->waiters, link, msg);
         mr_pump(r);
         return;
     }
@@ -327,7 +296,7 @@ static void mr_on_batch(mr_relay *r, ut_rpc_link *link, const ut_rpc_msg *msg)
         mr_entry_free(r, e);
         return;
     }
-    mr_waiter_add(e, link, msg);
+    ut_rpc_waiters_add(&e->waiters, link, msg);
     mr_entry_link(r, e);
     log_debug("batch %s from %s: held, %zu bytes", e->idstr, peer, e->len);
     mr_pump(r);
@@ -355,12 +324,8 @@ static void mr_svr_on_up(ut_rpc_link *link, void *udata)
 static void mr_svr_on_down(ut_rpc_link *link, const char *reason, void *udata)
 {
     mr_relay *r = udata;
-    for (mr_entry *e = r->head; e; e = e->next) {
-        for (size_t i = 0; i < e->nwaiters; i++) {
-            if (e->waiters[i].link == link)
-                e->waiters[i].link = NULL;
-        }
-    }
+    for (mr_entry *e = r->head; e; e = e->next)
+        ut_rpc_waiters_forget(&e->waiters, link);
     log_info("sender %s: disconnected (%s)", ut_rpc_link_peer(link), reason ? reason : "?");
 }
 

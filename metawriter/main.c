@@ -8,11 +8,7 @@
  * SIGTERM/SIGINT stop cleanly (queued batches are not acknowledged, so
  * their senders keep them); SIGHUP reopens the log file. */
 #include <ev.h>
-#include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "metawriter/mw_config.h"
 #include "metawriter/mw_http.h"
@@ -20,6 +16,7 @@
 #include "metawriter/mw_retention.h"
 #include "metawriter/mw_server.h"
 #include "utils/ut_log.h"
+#include "utils/ut_proc.h"
 
 typedef struct mw_app {
     mw_redis *redis;
@@ -27,18 +24,6 @@ typedef struct mw_app {
     mw_retention *ret;
     mw_http *http;
 } mw_app;
-
-static void mw_on_stop(struct ev_loop *loop, ev_signal *w, int revents)
-{
-    log_notice("metawriter: signal %d, shutting down", w->signum);
-    ev_break(loop, EVBREAK_ALL);
-}
-
-static void mw_on_hup(struct ev_loop *loop, ev_signal *w, int revents)
-{
-    ut_log_reopen();
-    log_notice("metawriter: SIGHUP, log reopened");
-}
 
 static int mw_app_start(mw_app *a, struct ev_loop *loop, const mw_config *cfg)
 {
@@ -71,68 +56,43 @@ static void mw_app_free(mw_app *a)
     mw_server_free(a->srv);
 }
 
-static int mw_run(const char *path)
+/* Starts everything, runs until a signal, stops. */
+static int mw_run(struct ev_loop *loop, const mw_config *cfg)
 {
+    mw_app app = {0};
+    int rc = 1;
+    if (mw_app_start(&app, loop, cfg) == 0) {
+        log_notice("metawriter: started, config %s, listening on %s, redis %s:%d db %d, coin %s",
+                   cfg->file, cfg->listen, cfg->redis_host, cfg->redis_port, cfg->redis_db,
+                   cfg->coin);
+        ev_run(loop, 0);
+        log_notice("metawriter: stopped");
+        rc = 0;
+    }
+    mw_app_free(&app);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path;
+    int rc = ut_proc_args(argc, argv, "usage: metawriter --config FILE\n", &path);
+    if (rc != UT_PROC_RUN)
+        return rc;
+
     mw_config cfg;
     char err[768];
     if (mw_config_load(&cfg, path, err, sizeof(err)) < 0) {
         fprintf(stderr, "metawriter: %s\n", err);
         return 1;
     }
-    ut_log_cfg lc = {.path = cfg.log_path, .level = cfg.log_level,
-                     .max_size = cfg.log_max_size, .max_files = cfg.log_max_files};
-    if (ut_log_init(&lc) < 0) {
+    ut_proc proc;
+    if (ut_proc_start(&proc, "metawriter", &cfg.log) < 0) {
         mw_config_free(&cfg);
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN);
-    struct ev_loop *loop = ev_default_loop(0);
-    ev_signal sig_term, sig_int, sig_hup;
-    ev_signal_init(&sig_term, mw_on_stop, SIGTERM);
-    ev_signal_init(&sig_int, mw_on_stop, SIGINT);
-    ev_signal_init(&sig_hup, mw_on_hup, SIGHUP);
-    ev_signal_start(loop, &sig_term);
-    ev_signal_start(loop, &sig_int);
-    ev_signal_start(loop, &sig_hup);
-
-    mw_app app = {0};
-    int rc = 1;
-    if (mw_app_start(&app, loop, &cfg) == 0) {
-        log_notice("metawriter: started, config %s, listening on %s, redis %s:%d db %d, coin %s",
-                   cfg.file, cfg.listen, cfg.redis_host, cfg.redis_port, cfg.redis_db, cfg.coin);
-        ev_run(loop, 0);
-        log_notice("metawriter: stopped");
-        rc = 0;
-    }
-    mw_app_free(&app);
-    ev_signal_stop(loop, &sig_term);
-    ev_signal_stop(loop, &sig_int);
-    ev_signal_stop(loop, &sig_hup);
-    ev_loop_destroy(loop);
-    ut_log_close();
+    rc = mw_run(proc.loop, &cfg);
+    ut_proc_end(&proc);
     mw_config_free(&cfg);
     return rc;
-}
-
-int main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *config = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'h': fprintf(stdout, "usage: metawriter --config FILE\n"); return 0;
-        default: fprintf(stderr, "usage: metawriter --config FILE\n"); return 2;
-        }
-    }
-    if (!config || optind != argc) {
-        fprintf(stderr, "usage: metawriter --config FILE\n");
-        return 2;
-    }
-    return mw_run(config);
 }

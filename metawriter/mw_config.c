@@ -2,52 +2,14 @@
  * start-up. Every error names the file and the key that was wrong. */
 #include "metawriter/mw_config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 
 static char *mw_strdup_or_null(const char *s)
 {
     return s && *s ? strdup(s) : NULL;
-}
-
-static int mw_cfg_log(mw_config *cfg, ut_cfg *uc)
-{
-    json_t *log = ut_cfg_object(uc, uc->root, "log", false);
-    const char *path = NULL, *level = "info";
-    int64_t max_size = 100ll * 1024 * 1024, max_files = 5;
-    cfg->log_level = UT_LOG_INFO;
-    if (log && (ut_cfg_str(uc, log, "path", &path, false) < 0 ||
-                ut_cfg_str(uc, log, "level", &level, false) < 0 ||
-                ut_cfg_int(uc, log, "max_size", &max_size, 0, INT64_MAX, false) < 0 ||
-                ut_cfg_int(uc, log, "max_files", &max_files, 0, 1000, false) < 0))
-        return -1;
-    if (ut_log_level_parse(level, &cfg->log_level) < 0)
-        return ut_cfg_fail(uc, "log.level",
-                           "expected debug|info|notice|warn|error|fatal, got '%s'", level);
-    cfg->log_path = mw_strdup_or_null(path);
-    cfg->log_max_size = (size_t)max_size;
-    cfg->log_max_files = (int)max_files;
-    return 0;
-}
-
-static int mw_cfg_allow(mw_config *cfg, ut_cfg *uc)
-{
-    json_t *arr = ut_cfg_array(uc, uc->root, "allow", false);
-    if (!arr)
-        return uc->err[0] ? -1 : 0;
-    size_t n = json_array_size(arr);
-    cfg->allow = calloc(n + 1, sizeof(char *));
-    if (!cfg->allow)
-        return ut_cfg_fail(uc, "allow", "out of memory");
-    for (size_t i = 0; i < n; i++) {
-        const char *host = json_string_value(json_array_get(arr, i));
-        if (!host || !*host)
-            return ut_cfg_fail(uc, "allow", "expected an array of host strings");
-        cfg->allow[i] = strdup(host);
-    }
-    return 0;
 }
 
 static int mw_cfg_redis(mw_config *cfg, ut_cfg *uc)
@@ -104,31 +66,29 @@ static int mw_cfg_main(mw_config *cfg, ut_cfg *uc)
     return 0;
 }
 
+static int mw_cfg_parse(ut_cfg *uc, void *arg)
+{
+    mw_config *cfg = arg;
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || mw_cfg_main(cfg, uc) < 0 ||
+        ut_cfg_host_list(uc, uc->root, "allow", &cfg->allow, false) < 0)
+        return -1;
+    return mw_cfg_redis(cfg, uc) < 0 || mw_cfg_limits(cfg, uc) < 0 ? -1 : 0;
+}
+
 int mw_config_load(mw_config *cfg, const char *path, char *err, size_t errlen)
 {
-    ut_cfg uc;
     memset(cfg, 0, sizeof(*cfg));
-    memset(&uc, 0, sizeof(uc));
     cfg->file = strdup(path);
-    int rc = -1;
-    if (ut_cfg_load(&uc, path) == 0 && mw_cfg_log(cfg, &uc) == 0 && mw_cfg_main(cfg, &uc) == 0 &&
-        mw_cfg_allow(cfg, &uc) == 0 && mw_cfg_redis(cfg, &uc) == 0 && mw_cfg_limits(cfg, &uc) == 0)
-        rc = 0;
-    if (rc < 0)
-        snprintf(err, errlen, "%s", uc.err[0] ? uc.err : "config error");
-    ut_cfg_free(&uc);
-    if (rc < 0)
-        mw_config_free(cfg);
-    return rc;
+    cfg->log = ut_cfg_log_defaults;
+    if (ut_cfg_read(path, mw_cfg_parse, cfg, err, errlen) == 0)
+        return 0;
+    mw_config_free(cfg);
+    return -1;
 }
 
 void mw_config_free(mw_config *cfg)
 {
-    if (cfg->allow) {
-        for (size_t i = 0; cfg->allow[i]; i++)
-            free(cfg->allow[i]);
-    }
-    free(cfg->allow);
+    ut_cfg_host_list_free(cfg->allow);
     free(cfg->file);
     free(cfg->log_path);
     free(cfg->listen);

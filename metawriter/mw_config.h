@@ -26,10 +26,8 @@
 
 typedef struct mw_config {
     char *file;
+    ut_log_cfg log;            /* log.path points to log_path */
     char *log_path;
-    ut_log_level log_level;
-    size_t log_max_size;
-    int log_max_files;
 
     char *listen;
     char **allow;              /* NULL-terminated, or NULL: everyone */

@@ -1,4 +1,5 @@
-/* mw_http: metawriter's /status (JSON) and /metrics (Prometheus text). */
+/* mw_http: metawriter's /status (JSON) and /metrics (Prometheus text),
+ * served by ut_status from the server's, Redis's and the sweep's state. */
 #ifndef MW_HTTP_H
 #define MW_HTTP_H
 
@@ -9,6 +10,7 @@
 
 typedef struct mw_http mw_http;
 
+/* Serves the pages on bind; NULL (logged) when it cannot listen. */
 mw_http *mw_http_create(struct ev_loop *loop, const char *bind, mw_server *srv,
                         mw_redis *redis, mw_retention *ret);
 void mw_http_free(mw_http *h);

@@ -9,26 +9,18 @@
 #include "utils/ut_cmd.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
+#include "utils/ut_rpc_answer.h"
 #include "utils/ut_rpc_link.h"
 
-#define MW_MAX_WAITERS 4
 #define MW_TICK 0.1
 #define MW_RETRY_MIN 0.1
 #define MW_RETRY_MAX 5.0
-
-/* A request waiting for its batch to be applied. */
-typedef struct mw_waiter {
-    ut_rpc_link *link;         /* NULL once the link went down */
-    ut_rpc_msg req;            /* header only (body NULL) */
-    char peer[64];
-} mw_waiter;
 
 typedef struct mw_job {
     struct mw_job *prev, *next;
     mw_server *srv;
     mw_ops *ops;
-    mw_waiter waiters[MW_MAX_WAITERS];
-    size_t nwaiters;
+    ut_rpc_waiters waiters;    /* the requests for this batch */
     bool inflight;
     int attempts;
     double retry_at;
@@ -86,34 +78,12 @@ static mw_job *mw_job_find(mw_server *s, const ut_meta_ident *id)
     return NULL;
 }
 
-static void mw_waiter_add(mw_job *j, ut_rpc_link *link, const ut_rpc_msg *req)
-{
-    if (j->nwaiters == MW_MAX_WAITERS) {        /* the oldest request was given up */
-        memmove(&j->waiters[0], &j->waiters[1], (MW_MAX_WAITERS - 1) * sizeof(mw_waiter));
-        j->nwaiters--;
-    }
-    mw_waiter *w = &j->waiters[j->nwaiters++];
-    w->link = link;
-    w->req = *req;
-    w->req.body = NULL;
-    w->req.body_len = 0;
-    snprintf(w->peer, sizeof(w->peer), "%s", ut_rpc_link_peer(link));
-}
-
-static void mw_reply(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t status,
-                     const char *body)
-{
-    if (link)
-        ut_rpc_reply(link, req, status, body, strlen(body));
-}
-
 /* Answers every request waiting for j, then frees j. */
 static void mw_job_done(mw_server *s, mw_job *j, const char *result)
 {
     char body[64];
     snprintf(body, sizeof(body), "{\"v\":1,\"result\":\"%s\"}", result);
-    for (size_t i = 0; i < j->nwaiters; i++)
-        mw_reply(j->waiters[i].link, &j->waiters[i].req, UT_META_ST_OK, body);
+    ut_rpc_waiters_reply(&j->waiters, UT_META_ST_OK, body, strlen(body));
     mw_job_unlink(s, j);
     mw_ops_free(j->ops);
     free(j);
@@ -126,7 +96,7 @@ static void mw_on_applied(mw_apply_result res, long long errors, const char *fir
 {
     mw_job *j = arg;
     mw_server *s = j->srv;
-    const char *peer = j->nwaiters ? j->waiters[0].peer : "-";
+    const char *peer = ut_rpc_waiters_peer(&j->waiters);
     j->inflight = false;
     s->inflight--;
     if (res == MW_APPLY_FAILED) {
@@ -192,13 +162,7 @@ static void mw_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 static void mw_refuse(mw_server *s, ut_rpc_link *link, const ut_rpc_msg *msg, uint32_t status,
                       const char *why)
 {
-    char body[512];
-    json_t *o = json_pack("{s:i, s:s}", "v", 1, "error", why);
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    snprintf(body, sizeof(body), "%s", text ? text : "{\"v\":1}");
-    free(text);
-    json_decref(o);
-    mw_reply(link, msg, status, body);
+    ut_rpc_reply_error(link, msg, status, why);
     if (status == UT_META_ST_BAD)
         s->st.refused_bad++;
     else
@@ -225,7 +189,7 @@ static void mw_on_batch(mw_server *s, ut_rpc_link *link, const ut_rpc_msg *msg)
     if (j) {
         log_info("batch %s from %s: resent while queued, waiting for the same apply",
                  ops->idstr, peer);
-        mw_waiter_add(j, link, msg);
+        ut_rpc_waiters_add(&j->waiters, link, msg);
         mw_ops_free(ops);
         return;
     }
@@ -244,7 +208,7 @@ static void mw_on_batch(mw_server *s, ut_rpc_link *link, const ut_rpc_msg *msg)
     }
     j->srv = s;
     j->ops = ops;
-    mw_waiter_add(j, link, msg);
+    ut_rpc_waiters_add(&j->waiters, link, msg);
     mw_job_link(s, j);
     mw_pump(s);
 }
@@ -272,12 +236,8 @@ static void mw_on_up(ut_rpc_link *link, void *udata)
 static void mw_on_down(ut_rpc_link *link, const char *reason, void *udata)
 {
     mw_server *s = udata;
-    for (mw_job *j = s->head; j; j = j->next) {
-        for (size_t i = 0; i < j->nwaiters; i++) {
-            if (j->waiters[i].link == link)
-                j->waiters[i].link = NULL;
-        }
-    }
+    for (mw_job *j = s->head; j; j = j->next)
+        ut_rpc_waiters_forget(&j->waiters, link);
     log_info("peer %s: disconnected (%s)", ut_rpc_link_peer(link), reason ? reason : "?");
 }
 

@@ -53,6 +53,19 @@ void ut_cfg_free(ut_cfg *cfg)
     cfg->file = NULL;
 }
 
+int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, size_t errlen)
+{
+    ut_cfg cfg;
+    int rc = ut_cfg_load(&cfg, path);
+
+    if (rc == 0 && (parse(&cfg, out) != 0 || cfg.err[0]))
+        rc = -1;
+    if (rc != 0)   /* a step that fails without a message could not allocate */
+        snprintf(err, errlen, "%s", cfg.err[0] ? cfg.err : "out of memory");
+    ut_cfg_free(&cfg);
+    return rc;
+}
+
 /* The name of a JSON type as errors show it. */
 static const char *ut_cfg_type(const json_t *v)
 {
@@ -306,4 +319,36 @@ json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required)
         return NULL;
     }
     return v;
+}
+
+void ut_cfg_host_list_free(char **list)
+{
+    if (!list)
+        return;
+    for (char **p = list; *p; p++)
+        free(*p);
+    free(list);
+}
+
+int ut_cfg_host_list(ut_cfg *cfg, json_t *obj, const char *key, char ***out, bool required)
+{
+    json_t *arr = ut_cfg_array(cfg, obj, key, required);
+    char **list;
+    size_t n;
+
+    if (!arr)
+        return cfg->err[0] ? -1 : 0;
+    n = json_array_size(arr);
+    list = calloc(n + 1, sizeof(char *));
+    if (!list)
+        return ut_cfg_fail_at(cfg, obj, key, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const char *s = json_string_value(json_array_get(arr, i));
+        if (!s || !*s || !(list[i] = strdup(s))) {
+            ut_cfg_host_list_free(list);
+            return ut_cfg_fail_at(cfg, obj, key, "expected an array of host strings");
+        }
+    }
+    *out = list;
+    return 0;
 }

@@ -19,6 +19,13 @@ typedef struct ut_cfg {
 int ut_cfg_load(ut_cfg *cfg, const char *path);
 void ut_cfg_free(ut_cfg *cfg);
 
+/* A module's own reading of a loaded config into out: 0, or -1 (err set). */
+typedef int (*ut_cfg_parser)(ut_cfg *cfg, void *out);
+/* Loads path, runs parse on it and frees the JSON. Returns 0, or -1 with
+ * the first problem in err; a problem recorded by a getter fails the read
+ * even when parse went on and returned 0. */
+int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, size_t errlen);
+
 /* Getters: obj is cfg->root or a sub-object; key is looked up in obj and
  * named in errors with its path. required=false leaves *out at the default
  * the caller set beforehand when the key is absent. Return 0 or -1 (err set).
@@ -34,6 +41,11 @@ int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool requi
 /* An object or array member; NULL (and err set when required) if absent. */
 json_t *ut_cfg_object(ut_cfg *cfg, json_t *obj, const char *key, bool required);
 json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required);
+/* An allow-list: an array of non-empty host strings, as a NULL-terminated
+ * array of copies. *out stays NULL when the key is absent and not required.
+ * Free it with ut_cfg_host_list_free. */
+int ut_cfg_host_list(ut_cfg *cfg, json_t *obj, const char *key, char ***out, bool required);
+void ut_cfg_host_list_free(char **list);
 /* Records a custom error ("expected ...") for key. Returns -1. */
 int ut_cfg_fail(ut_cfg *cfg, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -81,7 +81,7 @@ static void test_full_config(void **state)
     assert_null(cfg.gateway_allow[1]);
     assert_string_equal(cfg.blocknotify_bind, "udp@127.0.0.1:7002");
     assert_null(cfg.http_bind);
-    assert_int_equal(cfg.log_level, UT_LOG_DEBUG);
+    assert_int_equal(cfg.log.level, UT_LOG_DEBUG);
     jm_config_free(&cfg);
 }
 

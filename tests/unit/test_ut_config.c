@@ -1,6 +1,6 @@
-/* Tests of ut_config: typed getters, defaults, and the exact error texts
- * (file, key path, expectation) for missing keys, wrong types, ranges and
- * parse errors. */
+/* Tests of ut_config: typed getters, defaults, allow-lists, and the exact
+ * error texts (file, key path, expectation) for missing keys, wrong types,
+ * ranges and parse errors. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -218,6 +218,114 @@ static void test_missing_file(void **state)
     ut_cfg_free(&cfg);
 }
 
+static void test_host_list(void **state)
+{
+    ut_cfg cfg;
+    char **list = NULL;
+
+    write_file("{\"allow\": [\"127.0.0.1\", \"::1\"], \"gateway\": {\"allow\": []}}");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    assert_int_equal(ut_cfg_host_list(&cfg, cfg.root, "allow", &list, true), 0);
+    assert_non_null(list);
+    assert_string_equal(list[0], "127.0.0.1");
+    assert_string_equal(list[1], "::1");
+    assert_null(list[2]);
+    ut_cfg_host_list_free(list);
+
+    list = NULL;
+    json_t *gw = ut_cfg_object(&cfg, cfg.root, "gateway", true);
+    assert_int_equal(ut_cfg_host_list(&cfg, gw, "allow", &list, false), 0);
+    assert_non_null(list);                 /* empty: nobody, not everybody */
+    assert_null(list[0]);
+    ut_cfg_host_list_free(list);
+
+    list = NULL;
+    assert_int_equal(ut_cfg_host_list(&cfg, gw, "absent", &list, false), 0);
+    assert_null(list);
+    assert_string_equal(cfg.err, "");
+    ut_cfg_host_list_free(NULL);
+    ut_cfg_free(&cfg);
+}
+
+static void test_host_list_errors(void **state)
+{
+    ut_cfg cfg;
+    char **list = NULL;
+
+    write_file("{\"bad\": {\"allow\": [\"10.0.0.1\", \"\"]}, \"worse\": [5],"
+               " \"scalar\": \"127.0.0.1\"}");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    json_t *bad = ut_cfg_object(&cfg, cfg.root, "bad", true);
+    assert_int_equal(ut_cfg_host_list(&cfg, bad, "allow", &list, false), -1);
+    assert_null(list);
+    assert_err(&cfg, "key 'bad.allow': expected an array of host strings");
+    ut_cfg_free(&cfg);
+
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    assert_int_equal(ut_cfg_host_list(&cfg, cfg.root, "worse", &list, false), -1);
+    assert_err(&cfg, "key 'worse': expected an array of host strings");
+    ut_cfg_free(&cfg);
+
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    assert_int_equal(ut_cfg_host_list(&cfg, cfg.root, "scalar", &list, false), -1);
+    assert_err(&cfg, "key 'scalar': expected an array, got string");
+    ut_cfg_free(&cfg);
+
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    assert_int_equal(ut_cfg_host_list(&cfg, cfg.root, "allow", &list, true), -1);
+    assert_err(&cfg, "key 'allow': missing, expected an array");
+    assert_null(list);
+    ut_cfg_free(&cfg);
+}
+
+/* Parsers for ut_cfg_read: out is an int64_t filled from "stratum.port". */
+static int parse_port(ut_cfg *cfg, void *out)
+{
+    json_t *o = ut_cfg_object(cfg, cfg->root, "stratum", true);
+    return o ? ut_cfg_int(cfg, o, "port", out, 1, 65535, true) : -1;
+}
+
+static int parse_fails_quietly(ut_cfg *cfg, void *out)
+{
+    return -1;
+}
+
+static int parse_ignores_error(ut_cfg *cfg, void *out)
+{
+    const char *s = NULL;
+    ut_cfg_str(cfg, cfg->root, "debug", &s, true);   /* a boolean: error recorded */
+    return 0;
+}
+
+static void test_read(void **state)
+{
+    int64_t port = 0;
+    char err[600], want[600], path[160];
+
+    write_file(good);
+    assert_int_equal(ut_cfg_read(cfgpath, parse_port, &port, err, sizeof(err)), 0);
+    assert_int_equal(port, 3333);
+
+    write_file("{\"stratum\": {\"port\": 0}}");
+    assert_int_equal(ut_cfg_read(cfgpath, parse_port, &port, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s: key 'stratum.port': expected an integer 1..65535, got 0",
+             cfgpath);
+    assert_string_equal(err, want);
+
+    assert_int_equal(ut_cfg_read(cfgpath, parse_fails_quietly, &port, err, sizeof(err)), -1);
+    assert_string_equal(err, "out of memory");
+
+    write_file(good);
+    assert_int_equal(ut_cfg_read(cfgpath, parse_ignores_error, &port, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s: key 'debug': expected a string, got boolean", cfgpath);
+    assert_string_equal(err, want);
+
+    snprintf(path, sizeof(path), "%s/nope.json", tmpdir);
+    assert_int_equal(ut_cfg_read(path, parse_port, &port, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+    assert_string_equal(err, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +336,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_custom_fail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_list_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,210 @@
+/* Tests of ut_status over real loopback sockets, on one thread: the test
+ * sends raw HTTP requests and runs the server's loop until the reply came. GET /status and GET /metrics
+ * answer the callbacks' documents, a failed metrics page is a 500, other
+ * paths 404, other methods 405; a port in use gives NULL. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "utils/ut_status.h"
+
+typedef struct server {
+    struct ev_loop *loop;
+    ut_status *status;
+    int port;
+    int status_calls;
+    int metrics_calls;
+    int metrics_fail;          /* metrics returns NULL */
+} server;
+
+static json_t *status_cb(void *arg)
+{
+    server *s = arg;
+    s->status_calls++;
+    return json_pack("{s:s, s:i}", "module", "test", "calls", s->status_calls);
+}
+
+static char *metrics_cb(void *arg)
+{
+    server *s = arg;
+    s->metrics_calls++;
+    if (s->metrics_fail)
+        return NULL;
+    return strdup("test_requests_total 5\n");
+}
+
+static int setup(void **state)
+{
+    server *s = calloc(1, sizeof(*s));
+
+    s->loop = ev_loop_new(EVFLAG_AUTO);
+    s->status = ut_status_start(s->loop, "tcp@127.0.0.1:0", status_cb, metrics_cb, s);
+    if (!s->status)
+        return -1;
+    s->port = ut_status_port(s->status);
+    *state = s;
+    return s->port > 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    server *s = *state;
+
+    ut_status_free(s->status);
+    ev_loop_destroy(s->loop);
+    free(s);
+    return 0;
+}
+
+static void on_readable(struct ev_loop *loop, ev_io *w, int revents)
+{
+    *(bool *)w->data = true;
+}
+
+static void on_late(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    *(bool *)w->data = true;
+}
+
+/* Runs the server's loop (this thread) until fd has bytes or EOF to read.
+ * Returns false after 5 seconds without. */
+static bool wait_readable(server *s, int fd)
+{
+    bool ready = false, late = false;
+    ev_io io;
+    ev_timer t;
+
+    ev_io_init(&io, on_readable, fd, EV_READ);
+    io.data = &ready;
+    ev_timer_init(&t, on_late, 5.0, 0.);
+    t.data = &late;
+    ev_io_start(s->loop, &io);
+    ev_timer_start(s->loop, &t);
+    while (!ready && !late)
+        ev_run(s->loop, EVRUN_ONCE);
+    ev_io_stop(s->loop, &io);
+    ev_timer_stop(s->loop, &t);
+    return ready;
+}
+
+typedef struct reply {
+    int status;
+    char head[2048];
+    char body[2048];
+} reply;
+
+/* True once buf holds the headers and Content-Length bytes of body. */
+static bool reply_complete(const char *buf, size_t len)
+{
+    const char *end = strstr(buf, "\r\n\r\n");
+    const char *cl = strcasestr(buf, "Content-Length: ");
+
+    return end && cl && len >= (size_t)(end + 4 - buf) + strtoul(cl + 16, NULL, 10);
+}
+
+/* Sends one request on a new connection and reads the whole reply, the
+ * server answering from the same loop in between. */
+static void request(server *s, const char *text, reply *r)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    char buf[4096];
+    size_t len = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+    buf[0] = '\0';
+    while (!reply_complete(buf, len)) {
+        assert_true(wait_readable(s, fd));
+        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, MSG_DONTWAIT);
+        assert_true(n > 0);
+        len += (size_t)n;
+        buf[len] = '\0';
+    }
+    close(fd);
+    memset(r, 0, sizeof(*r));
+    const char *end = strstr(buf, "\r\n\r\n") + 4;
+    memcpy(r->head, buf, (size_t)(end - buf));
+    snprintf(r->body, sizeof(r->body), "%s", end);
+    assert_int_equal(sscanf(r->head, "HTTP/1.1 %d ", &r->status), 1);
+}
+
+static void test_status_page(void **state)
+{
+    server *s = *state;
+    reply r;
+
+    request(s, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strcasestr(r.head, "Content-Type: application/json"));
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "module")), "test");
+    assert_int_equal(json_integer_value(json_object_get(j, "calls")), 1);
+    json_decref(j);
+}
+
+static void test_metrics_page(void **state)
+{
+    server *s = *state;
+    reply r;
+
+    request(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strcasestr(r.head, "Content-Type: text/plain; version=0.0.4"));
+    assert_string_equal(r.body, "test_requests_total 5\n");
+    assert_int_equal(s->metrics_calls, 1);
+
+    s->metrics_fail = 1;
+    request(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.status, 500);
+    assert_string_equal(r.body, "out of memory\n");
+}
+
+static void test_refusals(void **state)
+{
+    server *s = *state;
+    reply r;
+
+    request(s, "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.status, 404);
+    request(s, "POST /status HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}", &r);
+    assert_int_equal(r.status, 405);
+    assert_int_equal(s->status_calls, 0);
+    assert_int_equal(s->metrics_calls, 0);
+}
+
+static void test_port_in_use(void **state)
+{
+    server *s = *state;
+    char bind[64];
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+
+    snprintf(bind, sizeof(bind), "tcp@127.0.0.1:%d", s->port);
+    assert_null(ut_status_start(loop, bind, status_cb, metrics_cb, s));
+    assert_null(ut_status_start(loop, "not an address", status_cb, metrics_cb, s));
+    ut_status_free(NULL);
+    ev_loop_destroy(loop);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_status_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_metrics_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

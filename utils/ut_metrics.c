@@ -1,0 +1,80 @@
+/* ut_metrics: a growing text buffer that formats Prometheus samples (see
+ * ut_metrics.h). A failed allocation marks the buffer failed; later adds do
+ * nothing, and the end result is NULL so the page can answer an error. */
+#include "utils/ut_metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define UT_METRICS_FIRST 4096
+
+/* Makes room for need more bytes plus the NUL. */
+static int ut_metrics_grow(ut_metrics *m, size_t need)
+{
+    size_t cap = m->cap ? m->cap : UT_METRICS_FIRST;
+    char *p;
+
+    while (cap < m->len + need + 1)
+        cap *= 2;
+    if (cap == m->cap)
+        return 0;
+    p = realloc(m->text, cap);
+    if (!p) {
+        m->failed = true;
+        return -1;
+    }
+    m->text = p;
+    m->cap = cap;
+    return 0;
+}
+
+static void ut_metrics_printf(ut_metrics *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void ut_metrics_printf(ut_metrics *m, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (m->failed)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || ut_metrics_grow(m, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(m->text + m->len, m->cap - m->len, fmt, ap);
+    va_end(ap);
+    m->len += (size_t)n;
+}
+
+void ut_metrics_add(ut_metrics *m, const char *name, const char *type, const char *help,
+                    const char *labels, double value)
+{
+    const char *prefix = m->prefix ? m->prefix : "";
+
+    if (help)
+        ut_metrics_printf(m, "# HELP %s%s %s\n", prefix, name, help);
+    if (type)
+        ut_metrics_printf(m, "# TYPE %s%s %s\n", prefix, name, type);
+    if (labels)
+        ut_metrics_printf(m, "%s%s{%s} %.17g\n", prefix, name, labels, value);
+    else
+        ut_metrics_printf(m, "%s%s %.17g\n", prefix, name, value);
+}
+
+char *ut_metrics_end(ut_metrics *m)
+{
+    char *text = m->failed ? NULL : m->text;
+
+    if (m->failed)
+        free(m->text);
+    else if (!text)
+        text = strdup("");
+    m->text = NULL;
+    m->len = m->cap = 0;
+    m->failed = false;
+    return text;
+}

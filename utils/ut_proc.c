@@ -1,0 +1,104 @@
+/* ut_proc: the command line, the log, the loop and the signal watchers that
+ * every module's main.c needs (see ut_proc.h). Signals are taken by libev watchers on the
+ * loop, so the callbacks may log and reopen the log file safely. */
+#include "utils/ut_proc.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "utils/ut_log.h"
+
+int ut_proc_args(int argc, char **argv, const char *usage, const char **config)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    *config = NULL;
+    optind = 0;                 /* glibc: start over, also on a second call */
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': *config = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (*config == NULL || optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return UT_PROC_RUN;
+}
+
+static void ut_proc_on_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    ut_proc_sig *s = w->data;
+
+    log_notice("%s: signal %d, shutting down", s->name, w->signum);
+    if (s->stop)
+        s->stop(s->arg);
+    else
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void ut_proc_on_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    ut_proc_sig *s = w->data;
+
+    ut_log_reopen();
+    log_notice("%s: SIGHUP, log reopened", s->name);
+}
+
+static void ut_proc_watch(ut_proc_sig *s, ev_signal *w, void (*cb)(struct ev_loop *,
+                          ev_signal *, int), int signum)
+{
+    ev_signal_init(w, cb, signum);
+    w->data = s;
+    ev_signal_start(s->loop, w);
+}
+
+void ut_proc_sig_start(ut_proc_sig *s, struct ev_loop *loop, const char *name,
+                       ut_proc_stop_fn stop, void *arg)
+{
+    s->loop = loop;
+    s->name = name;
+    s->stop = stop;
+    s->arg = arg;
+    signal(SIGPIPE, SIG_IGN);
+    ut_proc_watch(s, &s->term, ut_proc_on_stop, SIGTERM);
+    ut_proc_watch(s, &s->intr, ut_proc_on_stop, SIGINT);
+    ut_proc_watch(s, &s->hup, ut_proc_on_hup, SIGHUP);
+}
+
+void ut_proc_sig_stop(ut_proc_sig *s)
+{
+    ev_signal_stop(s->loop, &s->term);
+    ev_signal_stop(s->loop, &s->intr);
+    ev_signal_stop(s->loop, &s->hup);
+}
+
+int ut_proc_start(ut_proc *p, const char *name, const ut_log_cfg *log)
+{
+    if (ut_log_init(log) < 0)
+        return -1;
+    p->loop = ev_default_loop(0);
+    if (!p->loop) {
+        log_fatal("%s: cannot create the event loop", name);
+        ut_log_close();
+        return -1;
+    }
+    ut_proc_sig_start(&p->sig, p->loop, name, NULL, NULL);
+    return 0;
+}
+
+void ut_proc_end(ut_proc *p)
+{
+    ut_proc_sig_stop(&p->sig);
+    ev_loop_destroy(p->loop);
+    p->loop = NULL;
+    ut_log_close();
+}

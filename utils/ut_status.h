@@ -1,0 +1,26 @@
+/* ut_status: the read-only HTTP server that every module runs for its
+ * operators: GET /status answers the module's JSON, GET /metrics its
+ * Prometheus text (ut_metrics builds it). Other paths get 404, other
+ * methods 405. Runs on the loop thread, like the callbacks. */
+#ifndef UT_STATUS_H
+#define UT_STATUS_H
+
+#include <ev.h>
+#include <jansson.h>
+
+/* The /status body: a new reference (NULL answers an empty body). */
+typedef json_t *(*ut_status_json_fn)(void *arg);
+/* The /metrics body: malloc'd text, or NULL (answered 500). */
+typedef char *(*ut_status_text_fn)(void *arg);
+
+typedef struct ut_status ut_status;
+
+/* Listens on bind ("tcp@127.0.0.1:8300") and serves the two pages with
+ * arg passed to the callbacks. Returns NULL (errno kept) when it cannot. */
+ut_status *ut_status_start(struct ev_loop *loop, const char *bind, ut_status_json_fn status,
+                           ut_status_text_fn metrics, void *arg);
+/* The bound TCP port (the real one after binding port 0), or -1. */
+int ut_status_port(const ut_status *s);
+void ut_status_free(ut_status *s);
+
+#endif
