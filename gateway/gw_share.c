@@ -97,11 +97,6 @@ int gw_share_check(gw_job *job, const gw_share_sess *s, const gw_jv *p, size_t n
         return r->code;
     gw_share_hash(job, s->en1, s->en1_size, r->en2, s->en2_size, r->version, r->ntime,
                   r->nonce, r->hash);
-    dup = gw_dupset_insert(&job->dups, ut_le64_get(r->hash));
-    if (dup == GW_DUP_SEEN)
-        return gw_share_fail(r, GW_ERR_DUP, "Duplicate share");
-    if (dup == GW_DUP_FULL)
-        return gw_share_fail(r, GW_ERR_JOB, "Job not found (stale)");
     r->block = ut_hash_meets(r->hash, job->network_target);
     ut_target_from_diff(s->diff, target);
     r->diff = s->diff;
@@ -111,6 +106,13 @@ int gw_share_check(gw_job *job, const gw_share_sess *s, const gw_jv *p, size_t n
         /* A block easier than the share target (regtest): credit what it is worth. */
         r->diff = job->network_diff;
     }
+    /* Only shares that carry work enter the duplicate set, so junk costs
+     * the sender a ban strike and the gateway no memory. */
+    dup = gw_dupset_insert(&job->dups, ut_le64_get(r->hash));
+    if (dup == GW_DUP_SEEN)
+        return gw_share_fail(r, GW_ERR_DUP, "Duplicate share");
+    if (dup == GW_DUP_FULL)
+        return gw_share_fail(r, GW_ERR_JOB, "Job not found (stale)");
     r->code = GW_OK;
     return GW_OK;
 }

@@ -98,6 +98,12 @@ static void test_low_difficulty(void **state)
                      GW_ERR_LOWDIFF);
     assert_string_equal(r.msg, "Low difficulty share");
     assert_false(r.block);
+    /* Only the share that carried work is remembered: junk costs no memory,
+     * and the same junk again is still "low difficulty", not "duplicate". */
+    assert_int_equal(job->dups.count, 1);
+    assert_int_equal(check(job, 1e6, 0, GT_GEN_EN2, "495fab29", "00000000", NULL, &r),
+                     GW_ERR_LOWDIFF);
+    assert_int_equal(job->dups.count, 1);
     gw_job_free(job);
 }
 
