@@ -28,50 +28,22 @@ import json
 import os
 import resource
 import select
-import shutil
-import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+os.environ.setdefault("HF_BIN", "build/bin")     # benches measure the release build
+import hflib  # noqa: E402
+import hfrpc  # noqa: E402
+from hfrpc import CMD_JM_BLOCK_FOUND, CMD_JM_HELLO, CMD_JM_JOB  # noqa: E402
+from hfrpc import T_PUSH, T_REPLY, T_REQUEST  # noqa: E402
 
-CMD_JM_HELLO, CMD_JM_JOB, CMD_JM_BLOCK_FOUND = 0x0101, 0x0102, 0x0103
-RPC_MAGIC = 0x48464D31
-T_REQUEST, T_REPLY, T_PUSH, T_HEARTBEAT = 1, 2, 3, 4
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 SHARE_DIFF = 1e-9       # share target ~2^254: about every 4th nonce is a share
-
-
-# ---- ut_rpc framing ------------------------------------------------------------
-def _crc_table():
-    t = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        t.append(c)
-    return t
-
-
-_CRC = _crc_table()
-
-
-def crc32c(data):
-    c = 0xFFFFFFFF
-    for b in data:
-        c = _CRC[(c ^ b) & 0xFF] ^ (c >> 8)
-    return c ^ 0xFFFFFFFF
-
-
-def frame(ftype, cmd, seq, req_id, body, status=0):
-    head = struct.pack(">IBBHIQII", RPC_MAGIC, 1, ftype, cmd, seq, req_id, len(body), status)
-    return head + struct.pack(">I", crc32c(head + body)) + body
 
 
 class FakeJobmaster:
@@ -83,18 +55,13 @@ class FakeJobmaster:
         self.lsock.bind(("127.0.0.1", 0))
         self.lsock.listen(16)
         self.port = self.lsock.getsockname()[1]
-        self.links = []          # [sock, seq, lock]
+        self.links = []          # hfrpc.Conn
         self.hello = threading.Event()
         self.job = None
         self.stop = False
         self.blocks = 0
         threading.Thread(target=self._accept, daemon=True).start()
         threading.Thread(target=self._beat, daemon=True).start()
-
-    def _send(self, link, ftype, cmd, req_id, body, status=0):
-        with link[2]:
-            link[1] += 1
-            link[0].sendall(frame(ftype, cmd, link[1], req_id, body, status))
 
     def _accept(self):
         while not self.stop:
@@ -103,38 +70,26 @@ class FakeJobmaster:
             except OSError:
                 return
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            link = [s, 0, threading.Lock()]
+            link = hfrpc.Conn(s)
             self.links.append(link)
             threading.Thread(target=self._read, args=(link,), daemon=True).start()
 
-    def _exact(self, s, n):
-        buf = b""
-        while len(buf) < n:
-            d = s.recv(n - len(buf))
-            if not d:
-                raise EOFError
-            buf += d
-        return buf
-
     def _read(self, link):
-        s = link[0]
         try:
             while True:
-                head = self._exact(s, 32)
-                _, _, ftype, cmd, _, req_id, blen, _, _ = struct.unpack(">IBBHIQIII", head)
-                body = self._exact(s, blen) if blen else b""
-                if ftype == T_REQUEST and cmd == CMD_JM_HELLO:
-                    self._send(link, T_REPLY, cmd, req_id, b'{"v":1}')
+                f = link.read()
+                if f.type == T_REQUEST and f.command == CMD_JM_HELLO:
+                    link.send(T_REPLY, f.command, f.req_id, b'{"v":1}')
                     if self.job is not None:
-                        self._send(link, T_PUSH, CMD_JM_JOB, 0, self.job)
+                        link.send(T_PUSH, CMD_JM_JOB, 0, self.job)
                     self.hello.set()
-                elif ftype == T_REQUEST and cmd == CMD_JM_BLOCK_FOUND:
+                elif f.type == T_REQUEST and f.command == CMD_JM_BLOCK_FOUND:
                     self.blocks += 1
-                    self._send(link, T_REPLY, cmd, req_id,
-                               b'{"v":1,"accepted":false,"reason":"bench"}')
-                elif ftype == T_REQUEST:
-                    self._send(link, T_REPLY, cmd, req_id, b'{"v":1}', status=1)
-        except (EOFError, OSError):
+                    link.send(T_REPLY, f.command, f.req_id,
+                              b'{"v":1,"accepted":false,"reason":"bench"}')
+                elif f.type == T_REQUEST:
+                    link.send(T_REPLY, f.command, f.req_id, b'{"v":1}', status=1)
+        except (EOFError, OSError, hfrpc.FrameError):
             pass
         if link in self.links:
             self.links.remove(link)
@@ -143,7 +98,7 @@ class FakeJobmaster:
         while not self.stop:
             for link in list(self.links):
                 try:
-                    self._send(link, T_HEARTBEAT, 0, 0, b"")
+                    link.heartbeat()
                 except OSError:
                     pass
             time.sleep(0.5)
@@ -153,14 +108,14 @@ class FakeJobmaster:
         self.job = body
         t = time.time()
         for link in list(self.links):
-            self._send(link, T_PUSH, CMD_JM_JOB, 0, body)
+            link.send(T_PUSH, CMD_JM_JOB, 0, body)
         return t
 
     def close(self):
         self.stop = True
         self.lsock.close()
         for link in list(self.links):
-            link[0].close()
+            link.close()
 
 
 def make_job(job_id, height, clean=True):
@@ -187,17 +142,6 @@ def make_job(job_id, height, clean=True):
 
 
 # ---- the gateway --------------------------------------------------------------------
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def http_json(port, path):
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=10) as r:
-        return json.loads(r.read())
-
-
 def cpu_seconds(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -221,68 +165,42 @@ def raise_nofile():
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
-class Gateway:
-    def __init__(self, binpath, workdir, jm_port):
-        self.st_port, self.http_port = free_port(), free_port()
-        conf = {
-            "gateway_id": 9, "workers": 1, "host": "bench",
-            "stratum": {"bind": "tcp@127.0.0.1:%d" % self.st_port, "subscribe_timeout": 300,
-                        "idle_timeout": 600},
-            "jobmaster": {"addr": "tcp@127.0.0.1:%d" % jm_port},
-            "vardiff": {"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF,
-                        "target": 10, "retarget": 60},
-            "ban": {"enabled": False},
-            "http": {"bind": "tcp@127.0.0.1:%d" % self.http_port},
-            "log": {"path": os.path.join(workdir, "gateway.log"), "level": "notice"},
-        }
-        path = os.path.join(workdir, "gateway.json")
-        with open(path, "w") as f:
-            json.dump(conf, f)
-        self.log = open(os.path.join(workdir, "gateway.out"), "wb")
-        self.proc = subprocess.Popen([os.path.join(binpath, "gateway"), "--config", path],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, preexec_fn=raise_nofile)
-        self.worker_pid = None
-        end = time.time() + 20
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError("gateway exited; see %s" % workdir)
-            try:
-                st = http_json(self.http_port, "/status")
-                if st.get("jobmaster_up") and st.get("job"):
-                    self.worker_pid = int(st["pid"])
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.1)
-        if not self.worker_pid:
-            raise RuntimeError("gateway did not get a job within 20 s; see %s" % workdir)
+def start_gateway(workdir, jm_port):
+    """One gateway worker process with a tiny fixed difficulty; returns the
+    hflib Service with .worker_pid once it has its first job."""
+    gw = hflib.gateway(
+        workdir, jm_port, gateway_id=9, level="notice", host="bench",
+        stratum={"subscribe_timeout": 300, "idle_timeout": 600},
+        vardiff={"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF, "target": 10,
+                 "retarget": 60},
+        preexec_fn=raise_nofile)
 
-    def counts(self):
-        st = http_json(self.http_port, "/status")["this"]
-        rej = sum(st["shares"]["rejected"].values())
-        return st["shares"]["accepted"], rej, st["connections"]
+    def has_job():
+        if not gw.alive():
+            raise RuntimeError("gateway exited; see %s" % workdir)
+        try:
+            st = hflib.http_json(gw.http_port, "/status")
+        except (OSError, ValueError):
+            return None
+        return int(st["pid"]) if st.get("jobmaster_up") and st.get("job") else None
+    gw.worker_pid = hflib.wait_for(has_job, 20, step=0.1, what="the gateway's first job")
+    return gw
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+
+def gateway_counts(gw):
+    """(accepted, rejected, connections) of the gateway worker."""
+    st = hflib.http_json(gw.http_port, "/status")["this"]
+    rej = sum(st["shares"]["rejected"].values())
+    return st["shares"]["accepted"], rej, st["connections"]
 
 
 # ---- part 1: shares per CPU-second ---------------------------------------------------
-def bench_shares(binpath, gw, jm, workdir, window, nconn):
+def bench_shares(gw, jm, workdir, window, nconn):
     dur = window + 4
-    out = open(os.path.join(workdir, "hfminer.out"), "wb")
-    miner = subprocess.Popen(
-        [os.path.join(binpath, "hfminer"), "--url", "stratum+tcp://127.0.0.1:%d" % gw.st_port,
-         "--user", "bench.load%w", "--workers-per-user", str(nconn), "--load",
-         "--connections", str(nconn), "--duration", str(dur), "--json", "--quiet"],
-        stdout=subprocess.PIPE, stderr=out, start_new_session=True)
+    miner = hflib.start_bin("hfminer", [
+        "--url", "stratum+tcp://127.0.0.1:%d" % gw.st_port, "--user", "bench.load%w",
+        "--workers-per-user", str(nconn), "--load", "--connections", str(nconn),
+        "--duration", str(dur), "--json", "--quiet"], workdir)
     # A fresh job every 2 s, as a jobmaster refreshes templates: one job's
     # duplicate set (jobs.max_shares, 4M) would fill up in ~10 s at this rate.
     refresh_stop = threading.Event()
@@ -296,26 +214,23 @@ def bench_shares(binpath, gw, jm, workdir, window, nconn):
     try:
         # Warm-up: wait until shares flow, then one more second.
         end = time.time() + 10
-        while gw.counts()[0] == 0:
-            if time.time() > end or miner.poll() is not None:
+        while gateway_counts(gw)[0] == 0:
+            if time.time() > end or not miner.alive():
                 raise RuntimeError("no accepted share from hfminer --load; see %s" % workdir)
             time.sleep(0.1)
         time.sleep(1.0)
-        a0, r0, _ = gw.counts()
+        a0, r0, _ = gateway_counts(gw)
         c0, t0 = cpu_seconds(gw.worker_pid), time.time()
         time.sleep(window)
-        a1, r1, _ = gw.counts()
+        a1, r1, _ = gateway_counts(gw)
         c1, t1 = cpu_seconds(gw.worker_pid), time.time()
-        summary, _ = miner.communicate(timeout=dur + 30)
+        hflib.wait_for(lambda: not miner.alive(), dur + 30, step=0.1, what="hfminer to end")
     finally:
         refresh_stop.set()
-        if miner.poll() is None:
-            miner.kill()
-            miner.wait()
-        out.close()
+        miner.stop()
     try:
-        summary = json.loads(summary.decode().strip().splitlines()[-1])
-    except (ValueError, IndexError):
+        summary = hflib.json_summary(miner) or {}
+    except ValueError:
         summary = {}
     shares = (a1 - a0) + (r1 - r0)
     wall, cpu = t1 - t0, c1 - c0
@@ -430,7 +345,7 @@ def bench_connections(gw, jm, total, procs):
                 raise RuntimeError("fan-out client failed: %r" % line)
         t_ready = time.time()
         time.sleep(1.0)
-        conns = gw.counts()[2]
+        conns = gateway_counts(gw)[2]
         rss1 = rss_bytes(gw.worker_pid)
         job_id = "%016x" % (int(time.time() * 1e6) & 0xFFFFFFFFFFFFFFFF)
         for c in clients:
@@ -485,24 +400,23 @@ def main():
     if a.fanout_client:
         fanout_client(*a.fanout_client)
         return 0
-    binpath = os.path.join(ROOT, os.environ.get("HF_BIN", "build/bin"))
-    for b in ("gateway", "hfminer"):
-        if not os.access(os.path.join(binpath, b), os.X_OK):
-            print("bench_gateway: %s/%s missing (make build)" % (binpath, b), file=sys.stderr)
-            return 1
+    if not hflib.have_bins("gateway", "hfminer"):
+        print("bench_gateway: %s/gateway or hfminer missing (make build)" % hflib.BIN,
+              file=sys.stderr)
+        return 1
     hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     if hard != resource.RLIM_INFINITY and hard < a.connections + 256:
         print("bench_gateway: fd hard limit %d: %d connections instead of %d"
               % (hard, hard - 256, a.connections))
         a.connections = hard - 256
-    workdir = tempfile.mkdtemp(prefix="hf-bench-gw-")
+    workdir = hflib.tmpdir("bench-gw")
     jm = FakeJobmaster()
     jm.push(make_job("%016x" % 1, 900000, clean=True))
     gw = None
     t_start = time.time()
     try:
-        gw = Gateway(binpath, workdir, jm.port)
-        bench_shares(binpath, gw, jm, workdir, a.shares_window, a.load_connections)
+        gw = start_gateway(workdir, jm.port)
+        bench_shares(gw, jm, workdir, a.shares_window, a.load_connections)
         bench_connections(gw, jm, a.connections, a.client_procs)
     finally:
         if gw:
@@ -513,7 +427,6 @@ def main():
     if os.environ.get("HF_KEEP"):
         print("total %.1f s; logs in %s" % (time.time() - t_start, workdir))
     else:
-        shutil.rmtree(workdir, True)
         print("total %.1f s" % (time.time() - t_start))
     return 0
 

@@ -14,12 +14,14 @@ commandstats (commands run inside the apply script included).
 import json
 import os
 import select
+import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+os.environ.setdefault("HF_BIN", "build/bin")     # benches measure the release build
 import hflib  # noqa: E402
-from test_accounting import RpcLink, CMD_MW_BATCH  # noqa: E402
+from hfrpc import CMD_MW_BATCH, T_REPLY, T_REQUEST, pack_frame, split_frames  # noqa: E402
 
 
 def make_body(epoch, seq, records, minute):
@@ -50,33 +52,29 @@ def run(batches, per_batch, window=16):
     wd = hflib.tmpdir("bench-mw")
     redis = hflib.Redis(wd)
     redis.cmd("CONFIG", "SET", "appendfsync", "everysec")
-    port = hflib.free_port()
-    conf = os.path.join(wd, "metawriter.json")
-    with open(conf, "w") as f:
-        json.dump({"listen": "tcp@127.0.0.1:%d" % port, "coin": "btc",
-                   "redis": {"port": redis.port}, "pipeline": window,
-                   "log": {"path": os.path.join(wd, "mw.log"), "level": "warn"}}, f)
-    mw = hflib.start_bin("metawriter", ["--config", conf], wd)
-    link = hflib.wait_for(lambda: _try_link(port), 20, what="metawriter")
+    mw = hflib.metawriter(wd, redis.port, "btc", level="warn", pipeline=window)
+    sock = socket.create_connection(("127.0.0.1", mw.port), timeout=10)
 
     minute = (int(time.time()) // 60) * 60
     epoch = "%016x" % int(time.time() * 1e6)
-    epoch_frames = []
+    frames = []
     for seq in range(1, batches + 1):
         body = make_body(epoch, seq, per_batch, minute)
-        epoch_frames.append(link.frame(1, CMD_MW_BATCH, seq, body))
+        frames.append(pack_frame(T_REQUEST, CMD_MW_BATCH, seq, seq, body))
     before = commandstats(redis)
     t0 = time.time()
     sent = acked = 0
-    link.s.setblocking(True)
+    buf = [b""]
+    sock.setblocking(True)
     while acked < batches:
         while sent < batches and sent - acked < window:
-            link.s.sendall(epoch_frames[sent])
+            sock.sendall(frames[sent])
             sent += 1
-        select.select([link.s], [], [], 5)
-        acked += _read_replies(link)
+        select.select([sock], [], [], 5)
+        acked += _read_replies(sock, buf)
     elapsed = time.time() - t0
     after = commandstats(redis)
+    sock.close()
     mw.stop()
     redis.proc.stop()
 
@@ -93,32 +91,21 @@ def run(batches, per_batch, window=16):
           (delta.get("evalsha", 0) / records))
 
 
-def _try_link(port):
+def _read_replies(sock, buf):
+    """Reads whatever replies arrived (buf[0]: bytes not yet a whole frame);
+    returns how many were status 0."""
+    sock.settimeout(0.0)
     try:
-        return RpcLink(port)
-    except OSError:
-        return None
-
-
-def _read_replies(link):
-    """Reads whatever replies arrived; returns how many were status 0."""
-    link.s.settimeout(0.0)
-    try:
-        data = link.s.recv(1 << 20)
+        data = sock.recv(1 << 20)
     except (BlockingIOError, OSError):
         data = b""
-    link.s.settimeout(None)
-    link.buf += data
+    sock.settimeout(None)
+    frames, buf[0] = split_frames(buf[0] + data)
     n = 0
-    while len(link.buf) >= 32:
-        blen = int.from_bytes(link.buf[20:24], "big")
-        if len(link.buf) < 32 + blen:
-            break
-        typ, status = link.buf[5], int.from_bytes(link.buf[24:28], "big")
-        link.buf = link.buf[32 + blen:]
-        if typ == 2:
-            if status != 0:
-                raise RuntimeError("batch refused, status %d" % status)
+    for f in frames:
+        if f.type == T_REPLY:
+            if f.status != 0:
+                raise RuntimeError("batch refused, status %d" % f.status)
             n += 1
     return n
 

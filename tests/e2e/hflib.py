@@ -1,12 +1,24 @@
-"""Shared harness for Headframe's end-to-end tests (stdlib only).
+"""Shared harness for Headframe's end-to-end tests and benches (stdlib only).
 
 Starts real peers on loopback: the pinned bcoin regtest node, redis-server,
-Headframe's own binaries (from $HF_BIN, default build-asan/bin), and cleans
-up every process it started, by pid, when the test ends. Test files are
-unittest modules; run them with `python3 tests/e2e/test_x.py`.
+Headframe's own binaries (from $HF_BIN, default build-asan/bin) from config
+files written here, and cleans up every process it started when the test
+process ends, also after a failure, an exception or SIGTERM: each Headframe
+binary runs in its own session and is killed with its whole process group
+(its own id), the nodes are stopped by the pid they wrote, then the work
+directories are removed (kept with HF_KEEP=1).
+
+Ports: free_port() hands out each port once per process and keeps a socket
+bound to it (SO_REUSEADDR, not listening) until the process ends. Nothing
+else on the machine gets that port from bind(0) or as a connect() source
+port meanwhile, while our servers (which all set SO_REUSEADDR) can still
+bind and listen on it, even one that binds late, like bcoin's P2P port.
+
+Test files are unittest modules; run them with `python3 tests/e2e/test_x.py`.
 """
 import atexit
 import base64
+import copy
 import json
 import os
 import shutil
@@ -14,6 +26,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -21,37 +34,154 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.join(ROOT, os.environ.get("HF_BIN", "build-asan/bin"))
 DEPENDS = os.path.join(ROOT, "depends")
 
-_procs = []
+_procs = []        # Proc, in start order
+_nodes = []        # Node
+_dirs = []         # work directories to remove at exit
+
+
+# ---- clean-up, on any exit ----
+
+def _cleanup():
+    for p in reversed(_procs):
+        p.kill_group()
+    for n in reversed(_nodes):
+        try:
+            n.stop()
+        except Exception:  # noqa: BLE001 - best effort at exit
+            pass
+    if not os.environ.get("HF_KEEP"):
+        for d in _dirs:
+            shutil.rmtree(d, True)
+
+
+atexit.register(_cleanup)
+
+
+def _on_sigterm(signum, frame):
+    # KeyboardInterrupt, not SystemExit: unittest stops on it (it would record
+    # SystemExit as one test's error and go on), and atexit then cleans up.
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+if threading.current_thread() is threading.main_thread() and \
+        signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def tmpdir(prefix):
+    """A fresh work directory, removed at exit unless HF_KEEP is set."""
+    d = tempfile.mkdtemp(prefix="hf-%s-" % prefix)
+    _dirs.append(d)
+    return d
+
+
+# ---- ports and waiting ----
+
+_reserved = {}     # port -> the socket that holds it
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
+    """A loopback TCP port handed out by no other call in this process, held
+    for this process (see the module doc) so nobody else gets it either."""
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port = s.getsockname()[1]
+        if port not in _reserved:
+            _reserved[port] = s
+            return port
+        s.close()
+
+
+def _socket_inodes(pids):
+    out = set()
+    for pid in pids:
+        d = "/proc/%d/fd" % pid
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for fd in names:
+            try:
+                link = os.readlink(os.path.join(d, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                out.add(link[8:-1])
+    return out
+
+
+def group_pids(pgid):
+    """The pids of the processes in process group pgid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[2]) == pgid:
+                        out.append(int(name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def listening(port, pids=None):
+    """True if a socket listens on TCP port (read from /proc/net/tcp*, without
+    connecting: a probe connection would be a peer to the server); with
+    pids, only a socket that one of those processes holds counts."""
+    want = ":%04X" % port
+    inodes = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(name) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if fields[3] == "0A" and fields[1].endswith(want):
+                        inodes.append(fields[9])
+        except OSError:
+            continue
+    if pids is None or not inodes:
+        return bool(inodes)
+    return bool(_socket_inodes(pids).intersection(inodes))
 
 
 def wait_for(cond, timeout=30.0, step=0.05, what="condition"):
     """Polls cond() until it returns a true value; returns it or raises."""
     end = time.time() + timeout
-    while time.time() < end:
+    while True:
         v = cond()
         if v:
             return v
+        if time.time() >= end:
+            raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(step)
-    raise TimeoutError("timed out after %.1fs waiting for %s" % (timeout, what))
 
+
+def pid_alive(pid):
+    """True if pid runs (a zombie does not count)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+# ---- processes ----
 
 class Proc:
-    """A process we started; stopped by pid at exit."""
+    """A process we started, in its own session; stopped by pid, and killed
+    with its process group at exit."""
 
-    def __init__(self, name, argv, logpath, env=None, cwd=None):
+    def __init__(self, name, argv, logpath, env=None, cwd=None, preexec_fn=None):
         self.name, self.argv, self.logpath = name, argv, logpath
         self.log = open(logpath, "ab")
         e = dict(os.environ)
         e.update(env or {})
         self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                  env=e, cwd=cwd, start_new_session=True)
+                                  env=e, cwd=cwd, start_new_session=True,
+                                  preexec_fn=preexec_fn)
         _procs.append(self)
 
     @property
@@ -65,70 +195,156 @@ class Proc:
         if self.alive():
             os.kill(self.p.pid, sig)
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=30.0):
         """SIGTERM, wait, SIGKILL if needed; returns the exit code."""
         if self.alive():
             os.kill(self.p.pid, signal.SIGTERM)
             try:
                 self.p.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.kill(self.p.pid, signal.SIGKILL)
-                self.p.wait()
+                self.kill_group()
+        self.kill_group()          # anything the process left behind in its group
         self.log.close()
         return self.p.returncode
 
     def kill9(self):
-        if self.alive():
-            os.kill(self.p.pid, signal.SIGKILL)
-            self.p.wait()
+        self.kill_group()
         self.log.close()
+
+    def kill_group(self):
+        """SIGKILL to the process group this process leads (its children too)."""
+        try:
+            os.killpg(self.p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            pass
 
     def output(self):
         with open(self.logpath, "rb") as f:
             return f.read().decode(errors="replace")
 
 
-def _cleanup():
-    for p in reversed(_procs):
-        try:
-            if p.alive():
-                os.kill(p.p.pid, signal.SIGKILL)
-                p.p.wait(5)
-        except Exception:
-            pass
+def bin_path(name):
+    """$HF_BIN/name, else build/bin/name; None if neither exists."""
+    for d in (BIN, os.path.join(ROOT, "build", "bin")):
+        exe = os.path.join(d, name)
+        if os.path.exists(exe):
+            return exe
+    return None
 
 
-atexit.register(_cleanup)
+def have_bins(*names):
+    return all(bin_path(n) for n in names)
 
 
-def tmpdir(prefix):
-    d = tempfile.mkdtemp(prefix="hf-%s-" % prefix)
-    if not os.environ.get("HF_KEEP"):
-        atexit.register(shutil.rmtree, d, True)
-    return d
+def start_bin(name, args, workdir, env=None, log=None, preexec_fn=None):
+    """Starts the Headframe binary name with args; its output in
+    workdir/log (default name.out)."""
+    exe = bin_path(name) or os.path.join(BIN, name)
+    return Proc(name, [exe] + list(args), os.path.join(workdir, log or name + ".out"),
+                env=env, preexec_fn=preexec_fn)
 
 
-def start_bin(name, args, workdir, env=None):
-    """Starts $HF_BIN/name with args; log in workdir/name.log."""
-    exe = os.path.join(BIN, name)
-    if not os.path.exists(exe):
-        exe = os.path.join(ROOT, "build", "bin", name)
-    return Proc(name, [exe] + list(args), os.path.join(workdir, name + ".log"), env=env)
+def json_summary(proc):
+    """The last line of proc's output that is a JSON object (hfminer --json), or None."""
+    lines = [ln for ln in proc.output().splitlines() if ln.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
+def read_text(path, tail=None):
+    """A file's text ("" if it is missing); the last tail bytes only, if given."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return ""
+    return (data[-tail:] if tail else data).decode(errors="replace")
+
+
+def write_json(workdir, name, obj):
+    path = os.path.join(workdir, name)
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1)
+    return path
+
+
+def http_get(port, path, timeout=10.0):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=timeout) as r:
+        return r.status, r.read()
+
+
+def http_json(port, path, timeout=10.0):
+    return json.loads(http_get(port, path, timeout)[1])
+
+
+def http_ok(port, path="/status"):
+    try:
+        return http_get(port, path, 2.0)[0] == 200
+    except OSError:
+        return False
+
+
+# ---- the bcoin regtest node ----
+
+class PortInUse(RuntimeError):
+    pass
 
 
 class Node:
-    """A throw-away bcoin regtest node (depends/regtest.sh)."""
+    """A throw-away bcoin regtest node (depends/regtest.sh). With segwit=True
+    it mines 450 blocks to self.coin_key (a fresh key): segwit is active and
+    the early coinbases (self.activation, block hashes) are mature."""
 
-    def __init__(self, workdir, key="headframe"):
+    def __init__(self, workdir, key="headframe", segwit=False, attempts=4):
         self.dir = os.path.join(workdir, "node")
-        self.rpc_port, self.p2p_port, self.key = free_port(), free_port(), key
+        self.key, self.pid = key, None
+        self.coin_key, self.activation = None, []
+        _nodes.append(self)
+        for attempt in range(attempts):
+            self.rpc_port, self.p2p_port = free_port(), free_port()
+            try:
+                if listening(self.rpc_port) or listening(self.p2p_port):
+                    raise PortInUse("port %d or %d taken" % (self.rpc_port, self.p2p_port))
+                self.start()
+                break
+            except PortInUse as e:
+                if attempt == attempts - 1:
+                    raise RuntimeError("regtest node: ports in use %d times: %s" % (attempts, e))
+        if segwit:
+            self.activate_segwit()
+
+    def _out(self):
+        return read_text(os.path.join(self.dir, "node.out"), 4000)
+
+    def start(self, timeout=60.0):
+        """Starts bcoin in self.dir on self's ports (again, after stop(): the
+        chain is kept); returns once RPC answers and the P2P port listens.
+        Raises PortInUse if a port was taken."""
         out = subprocess.run([os.path.join(DEPENDS, "regtest.sh"), "start", self.dir,
-                              str(self.rpc_port), str(self.p2p_port), key],
-                             capture_output=True, text=True, timeout=60)
+                              str(self.rpc_port), str(self.p2p_port), self.key],
+                             capture_output=True, text=True, timeout=timeout)
         if out.returncode != 0:
-            raise RuntimeError("regtest node did not start: " + out.stderr)
+            why = out.stderr + self._out()
+            self.stop()
+            raise (PortInUse if "EADDRINUSE" in why else RuntimeError)(
+                "regtest node did not start: " + why)
         self.pid = int(out.stdout.strip().splitlines()[-1])
-        atexit.register(self.stop)
+
+        def p2p_up():     # bcoin binds its P2P port ~2 s after RPC answers
+            if not pid_alive(self.pid):
+                why = self._out()
+                self.stop()
+                raise (PortInUse if "EADDRINUSE" in why else RuntimeError)(
+                    "regtest node exited after start: " + why)
+            return listening(self.p2p_port, [self.pid])
+        wait_for(p2p_up, timeout, step=0.1, what="bcoin P2P port %d" % self.p2p_port)
+
+    def stop(self):
+        subprocess.run([os.path.join(DEPENDS, "regtest.sh"), "stop", self.dir],
+                       capture_output=True, timeout=30)
 
     @property
     def url(self):
@@ -146,9 +362,11 @@ class Node:
             raise RuntimeError("%s: %s" % (method, reply["error"]))
         return reply["result"]
 
-    def stop(self):
-        subprocess.run([os.path.join(DEPENDS, "regtest.sh"), "stop", self.dir],
-                       capture_output=True, timeout=30)
+    def activate_segwit(self, blocks=450):
+        # No getblocktemplate here: bcoin would cache that template and add a
+        # transaction sent next only some 10 s later.
+        self.coin_key = new_key()
+        self.activation = self.rpc("generatetoaddress", blocks, self.coin_key["p2wpkh"])
 
 
 def bcoin_js(script, *args):
@@ -173,6 +391,50 @@ def new_key():
     return json.loads(bcoin_js(js))
 
 
+def script_of(address):
+    """The output script (hex) of a regtest address, as bcoin encodes it."""
+    return bcoin_js("const b=require('bcoin');console.log(b.Script.fromAddress("
+                    "b.Address.fromString(process.argv[1],'regtest')).toRaw().toString('hex'))",
+                    address)
+
+
+SPEND_JS = r"""
+const b = require('bcoin');
+const [wif, txid, idx, value, script, height, dest, fee] = process.argv.slice(1);
+const ring = b.KeyRing.fromSecret(wif, 'regtest');
+ring.witness = true;
+const coin = new b.Coin({version: 1, height: parseInt(height), value: parseInt(value),
+  script: b.Script.fromRaw(Buffer.from(script, 'hex')),
+  hash: Buffer.from(txid, 'hex').reverse().toString('hex'),
+  index: parseInt(idx), coinbase: true});
+const mtx = new b.MTX();
+mtx.addCoin(coin);
+mtx.addOutput({address: b.Address.fromString(dest, 'regtest'),
+               value: parseInt(value) - parseInt(fee)});
+mtx.sign(ring);
+if (!mtx.verify()) throw new Error('transaction does not verify');
+const tx = mtx.toTX();
+console.log(JSON.stringify({hex: tx.toRaw().toString('hex'), txid: tx.txid(),
+                            witness: tx.hasWitness()}));
+"""
+
+
+def spend_coinbase(node, key, block_hash, dest, fee=20000):
+    """Signs (with key, as P2WPKH) a spend of output 0 of block_hash's coinbase
+    to the address dest. Returns {hex, txid, witness, out}: out is the spent
+    output as getblock shows it."""
+    blk = node.rpc("getblock", block_hash, True, True)
+    cb = blk["tx"][0]
+    out = cb["vout"][0]
+    sat = int(round(out["value"] * 1e8))
+    r = json.loads(bcoin_js(SPEND_JS, key["wif"], cb["txid"], "0", str(sat),
+                            out["scriptPubKey"]["hex"], str(blk["height"]), dest, str(fee)))
+    r["out"] = out
+    return r
+
+
+# ---- redis-server ----
+
 class Redis:
     """A redis-server on loopback with its own dir; append-only with fsync
     always so a SIGKILL loses nothing that was acknowledged."""
@@ -190,9 +452,11 @@ class Redis:
                                    "--appendonly", "yes", "--appendfsync", "always",
                                    "--protected-mode", "no"],
                          os.path.join(self.dir, "redis.log"))
-        wait_for(lambda: self._ping(), 20, what="redis on %d" % self.port)
+        wait_for(self._ping, 30, what="redis on %d" % self.port)
 
     def _ping(self):
+        if not self.proc.alive():
+            raise RuntimeError("redis-server exited: " + self.proc.output()[-2000:])
         try:
             return self.cmd("PING") == "PONG"
         except OSError:
@@ -231,3 +495,144 @@ def _resp_read(f):
         n = int(rest)
         return None if n < 0 else [_resp_read(f) for _ in range(n)]
     raise OSError("bad RESP reply: %r" % line)
+
+
+# ---- Headframe's services, from config files ----
+
+def merged(base, extra):
+    """A copy of base with extra merged in (nested dicts merged key by key)."""
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merged(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+class Service:
+    """One Headframe binary with a config file written here: workdir/NAME.json,
+    its log file workdir/NAME.log (the config's log.path), its output
+    workdir/NAME.out. start() may be called again after stop()/kill9(): same
+    config, same ports."""
+
+    def __init__(self, binary, workdir, name, config, ready, preexec_fn=None):
+        self.binary, self.dir, self.name = binary, workdir, name
+        self.log_path = os.path.join(workdir, name + ".log")
+        self.config = merged(config, {"log": {"path": self.log_path}})
+        self.conf_path = write_json(workdir, name + ".json", self.config)
+        self.ready = ready                 # ready(self) -> true once it serves
+        self.preexec_fn = preexec_fn
+        self.proc = None
+
+    def start(self, timeout=30.0):
+        self.proc = start_bin(self.binary, ["--config", self.conf_path], self.dir,
+                              log=self.name + ".out", preexec_fn=self.preexec_fn)
+
+        def up():
+            if not self.proc.alive():
+                raise RuntimeError("%s exited with %s at start:\n%s\n%s" % (
+                    self.name, self.proc.p.returncode, self.proc.output()[-3000:],
+                    read_text(self.log_path, 2000)))
+            return self.ready(self)
+        wait_for(up, timeout, what="%s to serve (%s)" % (self.name, self.conf_path))
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.alive()
+
+    def listens(self, port):
+        """True once this service's processes (its group) listen on port."""
+        return listening(port, group_pids(self.proc.pid))
+
+    def stop(self):
+        return self.proc.stop()
+
+    def kill9(self):
+        self.proc.kill9()
+
+    def signal(self, sig):
+        self.proc.signal(sig)
+
+    def log(self):
+        """The text of its log file."""
+        return read_text(self.log_path)
+
+    def output(self):
+        """Its stdout and stderr (sanitizer reports land here)."""
+        return self.proc.output()
+
+
+def _addr(port):
+    return "tcp@127.0.0.1:%d" % port
+
+
+def _service(binary, workdir, name, level, base, keys, ready, start, ports, preexec_fn=None):
+    """A Service whose config is base with keys merged in; ports (name -> port)
+    become its attributes; started unless start is false."""
+    cfg = merged(merged(base, {"log": {"level": level}}), keys)
+    svc = Service(binary, workdir, name, cfg, ready, preexec_fn)
+    for attr, port in ports.items():
+        setattr(svc, attr, port)
+    return svc.start() if start else svc
+
+
+def jobmaster(workdir, node, payouts, name="jobmaster", level="info", start=True, **keys):
+    """A jobmaster on node paying payouts ([{"address"|"script", "weight"}]);
+    keys are merged into the config. Ports: .gw_port (gateways), .http_port.
+    Ready once /status answers."""
+    gw_port, http_port = free_port(), free_port()
+    return _service("jobmaster", workdir, name, level, {
+        "network": "bcoin-regtest",
+        "nodes": [{"url": node.url, "user": "x", "password": node.key}],
+        "payouts": payouts,
+        "extranonce_size": 12,
+        "poll_interval": 0.05,
+        "refresh_interval": 2,
+        "gateway": {"bind": _addr(gw_port)},
+        "http": _addr(http_port),
+    }, keys, lambda s: http_ok(s.http_port), start,
+        {"gw_port": gw_port, "http_port": http_port})
+
+
+def gateway(workdir, jm_port, name="gateway", level="info", gateway_id=7, start=True,
+            preexec_fn=None, **keys):
+    """A gateway (one worker process) taking jobs from the jobmaster on
+    jm_port; keys are merged into the config. Ports: .st_port (Stratum),
+    .http_port. Ready once the Stratum port listens."""
+    st_port, http_port = free_port(), free_port()
+    return _service("gateway", workdir, name, level, {
+        "gateway_id": gateway_id,
+        "workers": 1,
+        "stratum": {"bind": _addr(st_port)},
+        "jobmaster": {"addr": _addr(jm_port)},
+        "ban": {"enabled": False},
+        "http": {"bind": _addr(http_port)},
+    }, keys, lambda s: s.listens(s.st_port), start,
+        {"st_port": st_port, "http_port": http_port}, preexec_fn)
+
+
+def metawriter(workdir, redis_port, coin, name="metawriter", level="info", start=True,
+               **keys):
+    """A metawriter writing to the redis-server on redis_port; keys are merged
+    into the config. Ports: .port (batches), .http_port. Ready once .port listens."""
+    port, http_port = free_port(), free_port()
+    return _service("metawriter", workdir, name, level, {
+        "listen": _addr(port),
+        "http": _addr(http_port),
+        "coin": coin,
+        "redis": {"host": "127.0.0.1", "port": redis_port},
+    }, keys, lambda s: s.listens(s.port), start, {"port": port, "http_port": http_port})
+
+
+def metarelay(workdir, upstream_port, name="metarelay", level="info", start=True, **keys):
+    """A metarelay forwarding to upstream_port, spooling to workdir/spool-NAME;
+    keys are merged into the config. Ports: .port, .http_port. Ready once
+    .port listens."""
+    port, http_port = free_port(), free_port()
+    return _service("metarelay", workdir, name, level, {
+        "listen": _addr(port),
+        "http": _addr(http_port),
+        "upstream": _addr(upstream_port),
+        "spool_dir": os.path.join(workdir, "spool-" + name),
+    }, keys, lambda s: s.listens(s.port), start, {"port": port, "http_port": http_port})

@@ -67,6 +67,13 @@ class Job:
         self.params = params
         self.received = received if received is not None else time.time()
 
+    @classmethod
+    def from_jobmaster(cls, job):
+        """The Stratum view of a jobmaster job (the JSON body of CMD_JM_JOB)."""
+        return cls([job["job_id"], job["prevhash"], job["coinb1"], job["coinb2"],
+                    job["merkle_branch"], job["version"], job["nbits"], job["ntime"],
+                    job["clean"]])
+
     @property
     def prev_block(self):
         """Previous block hash in display hex (as getbestblockhash prints it)."""
@@ -135,7 +142,7 @@ class Client:
     """One Stratum V1 connection. Replies are matched by id; notifications are
     kept in self.notes (and the latest job/difficulty/mask in attributes)."""
 
-    def __init__(self, port, host="127.0.0.1", timeout=10.0, connect_timeout=10.0):
+    def __init__(self, port, host="127.0.0.1", timeout=30.0, connect_timeout=10.0):
         self.sock = socket.create_connection((host, port), timeout=connect_timeout)
         self.sock.settimeout(timeout)
         self.timeout = timeout
@@ -350,17 +357,26 @@ class Client:
         if rolled_bits is not None:
             mask = self.version_mask or 0
             version = (version & ~mask & 0xFFFFFFFF) | (rolled_bits & mask)
-        root = job.merkle_root(self.extranonce1, en2)
-        head = job.header(self.extranonce1, en2, ntime, 0, version, root)[:76]
-        h0 = hashlib.sha256(head)
-        for nonce in range(start_nonce, start_nonce + max_tries):
-            n = nonce & 0xFFFFFFFF
-            h = h0.copy()
-            h.update(struct.pack("<I", n))
-            d = hashlib.sha256(h.digest()).digest()
-            if accept(hash_value(d)):
-                return Share(job, en2, ntime, n, version, rolled_bits, d)
-        raise StratumError("no share found in %d tries" % max_tries)
+        nonce, d = search_nonce(job, self.extranonce1, en2, ntime, version, accept,
+                                start_nonce, max_tries)
+        return Share(job, en2, ntime, nonce, version, rolled_bits, d)
+
+
+def search_nonce(job, en1, en2, ntime, version, accept, start_nonce=0, max_tries=5_000_000):
+    """The first nonce from start_nonce whose header hash h (raw sha256d bytes)
+    has accept(hash_value(h)); returns (nonce, h). en1, en2: hex; ntime,
+    version: ints (version: the final header version)."""
+    root = job.merkle_root(en1, en2)
+    head = job.header(en1, en2, ntime, 0, version, root)[:76]
+    h0 = hashlib.sha256(head)
+    for nonce in range(start_nonce, start_nonce + max_tries):
+        n = nonce & 0xFFFFFFFF
+        h = h0.copy()
+        h.update(struct.pack("<I", n))
+        d = hashlib.sha256(h.digest()).digest()
+        if accept(hash_value(d)):
+            return n, d
+    raise StratumError("no nonce found in %d tries" % max_tries)
 
 
 def error_code(reply):

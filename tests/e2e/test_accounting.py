@@ -32,8 +32,6 @@ import json
 import os
 import random
 import signal
-import socket
-import struct
 import sys
 import threading
 import time
@@ -41,86 +39,10 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hflib  # noqa: E402
+import hfrpc  # noqa: E402
+from hfrpc import CMD_MW_BATCH  # noqa: E402
 
-CMD_MW_BATCH = 0x0201
 COIN = "btc"
-
-# ---- the ut_rpc framing (docs/protocol.md), enough for a client ----
-
-_CRC_TABLE = []
-for _i in range(256):
-    _c = _i
-    for _ in range(8):
-        _c = (_c >> 1) ^ 0x82F63B78 if _c & 1 else _c >> 1
-    _CRC_TABLE.append(_c)
-
-
-def crc32c(data, crc=0):
-    crc ^= 0xFFFFFFFF
-    t = _CRC_TABLE
-    for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-class RpcLink:
-    """One ut_rpc client connection: requests, replies, heartbeats."""
-
-    def __init__(self, port, timeout=3.0):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.seq = 0
-        self.rid = 0
-        self.buf = b""
-        self.last_send = time.time()
-
-    def frame(self, typ, cmd, rid, body, status=0):
-        self.seq = (self.seq + 1) & 0xFFFFFFFF
-        hdr = struct.pack(">IBBHIQII", 0x48464D31, 1, typ, cmd, self.seq, rid, len(body),
-                          status)
-        return hdr + struct.pack(">I", crc32c(body, crc32c(hdr))) + body
-
-    def _send(self, data):
-        self.s.sendall(data)
-        self.last_send = time.time()
-
-    def _read_frame(self, deadline):
-        while True:
-            if len(self.buf) >= 32:
-                blen = struct.unpack(">I", self.buf[20:24])[0]
-                if len(self.buf) >= 32 + blen:
-                    f, self.buf = self.buf[:32 + blen], self.buf[32 + blen:]
-                    _, _, typ, cmd, _, rid, _, status, _ = struct.unpack(">IBBHIQIII", f[:32])
-                    return typ, rid, status, f[32:]
-            now = time.time()
-            if now > deadline:
-                raise TimeoutError("no reply")
-            if now - self.last_send > 1.0:
-                self._send(self.frame(4, 0, 0, b""))
-            self.s.settimeout(min(0.5, max(0.01, deadline - now)))
-            try:
-                d = self.s.recv(1 << 16)
-            except socket.timeout:
-                continue
-            if not d:
-                raise ConnectionError("closed by peer")
-            self.buf += d
-
-    def request(self, cmd, body, timeout=10.0):
-        """Returns (status, body) of the reply."""
-        self.rid += 1
-        rid = self.rid
-        self._send(self.frame(1, cmd, rid, body))
-        deadline = time.time() + timeout
-        while True:
-            typ, r, status, b = self._read_frame(deadline)
-            if typ == 2 and r == rid:
-                return status, b
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
 
 
 # ---- what a batch means in Redis (the contract, computed independently) ----
@@ -246,8 +168,8 @@ class Sender(threading.Thread):
         while True:
             try:
                 if self.link is None:
-                    self.link = RpcLink(self.port)
-                status, reply = self.link.request(CMD_MW_BATCH, body, timeout=4.0)
+                    self.link = hfrpc.Link(self.port, connect_timeout=3.0)
+                reply = self.link.request(CMD_MW_BATCH, body, timeout=4.0)
             except (OSError, TimeoutError, ConnectionError):
                 if self.link:
                     self.link.close()
@@ -255,13 +177,13 @@ class Sender(threading.Thread):
                 self.resends += 1
                 time.sleep(0.2)
                 continue
-            if status == 0:
-                return json.loads(reply)
-            if status == 1:
+            if reply.status == 0:
+                return reply.json()
+            if reply.status == 1:
                 self.resends += 1
                 time.sleep(0.2)
                 continue
-            raise AssertionError("%s: status %d: %r" % (self.name_, status, reply))
+            raise AssertionError("%s: status %d: %r" % (self.name_, reply.status, reply.body))
 
     def run(self):
         try:
@@ -284,84 +206,36 @@ class Sender(threading.Thread):
 
 # ---- the cluster pieces ----
 
-_RESERVED = set()
-
-
-def free_port():
-    """A free loopback port not handed out before in this test (a bcoin node
-    binds its P2P port late, so a port that is free now may be its)."""
-    while True:
-        p = hflib.free_port()
-        if p not in _RESERVED:
-            _RESERVED.add(p)
-            return p
-
-
 class Accounting:
     """Redis + metawriter + metarelay on free loopback ports."""
 
     def __init__(self, workdir):
         self.dir = workdir
-        self.redis = hflib.Redis(workdir, port=free_port())
-        self.mw_port, self.mr_port = free_port(), free_port()
-        self.mw_http, self.mr_http = free_port(), free_port()
-        self.mw_conf = os.path.join(workdir, "metawriter.json")
-        self.mr_conf = os.path.join(workdir, "metarelay.json")
-        with open(self.mw_conf, "w") as f:
-            json.dump({"listen": "tcp@127.0.0.1:%d" % self.mw_port, "allow": ["127.0.0.1"],
-                       "http": "tcp@127.0.0.1:%d" % self.mw_http, "coin": COIN,
-                       "redis": {"host": "127.0.0.1", "port": self.redis.port, "timeout": 3},
-                       "log": {"path": os.path.join(workdir, "metawriter.out.log"),
-                               "level": "info"}}, f)
-        with open(self.mr_conf, "w") as f:
-            json.dump({"listen": "tcp@127.0.0.1:%d" % self.mr_port, "allow": ["127.0.0.1"],
-                       "http": "tcp@127.0.0.1:%d" % self.mr_http,
-                       "upstream": "tcp@127.0.0.1:%d" % self.mw_port,
-                       "spool_dir": os.path.join(workdir, "spool-relay"), "spool_after": 1,
-                       "request_timeout": 3,
-                       "log": {"path": os.path.join(workdir, "metarelay.out.log"),
-                               "level": "info"}}, f)
-        self.mw = self.mr = None
-        self.start_writer()
-        self.start_relay()
-
-    def _wait_port(self, port, what):
-        def up():
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                return True
-            except OSError:
-                return False
-        hflib.wait_for(up, 20, what=what)
+        self.redis = hflib.Redis(workdir)
+        self.mw = hflib.metawriter(workdir, self.redis.port, COIN, allow=["127.0.0.1"],
+                                   redis={"timeout": 3})
+        self.mr = hflib.metarelay(workdir, self.mw.port, allow=["127.0.0.1"], spool_after=1,
+                                  request_timeout=3)
+        self.mw_port, self.mr_port = self.mw.port, self.mr.port
 
     def start_writer(self):
-        self.mw = hflib.start_bin("metawriter", ["--config", self.mw_conf], self.dir)
-        self._wait_port(self.mw_port, "metawriter")
+        self.mw.start()
 
     def start_relay(self):
-        self.mr = hflib.start_bin("metarelay", ["--config", self.mr_conf], self.dir)
-        self._wait_port(self.mr_port, "metarelay")
+        self.mr.start()
 
     def restart_redis(self):
         self.redis.proc.kill9()
-        time.sleep(0.7)
+        time.sleep(0.7)             # down for a while: the writer must notice
         self.redis.start()
 
     def stop(self):
         for p in (self.mr, self.mw):
-            if p and p.alive():
+            if p.alive():
                 rc = p.stop()
                 if rc not in (0, -signal.SIGTERM):
                     raise AssertionError("%s exited %s: %s" % (p.name, rc, p.output()[-2000:]))
         self.redis.proc.stop()
-
-
-def log_tail(path, n=3000):
-    try:
-        with open(path, "rb") as f:
-            return f.read()[-n:].decode(errors="replace")
-    except OSError:
-        return ""
 
 
 class TestAccountingPath(unittest.TestCase):
@@ -413,7 +287,7 @@ class TestAccountingPath(unittest.TestCase):
             s.join(240)
             self.assertFalse(s.is_alive(), "sender %s stuck" % s.name_)
         errors = [e for s in senders for e in s.errors]
-        self.assertEqual(errors, [], "\n" + log_tail(os.path.join(wd, "metawriter.out.log")))
+        self.assertEqual(errors, [], "\n" + hflib.read_text(acc.mw.log_path, 3000))
         print("senders: resends %d, acknowledged duplicates %d, time %.1fs" %
               (sum(s.resends for s in senders), sum(s.duplicates_ok for s in senders),
                time.time() - t0))
@@ -436,32 +310,10 @@ class TestAccountingPath(unittest.TestCase):
         acc.stop()
 
 
-
 # ---- the full cluster: node + jobmaster + gateway + hfminer ----
 
 SHARE_DIFF = 2.0 ** -20        # a power of two: p sums are exact in Redis
 USERS, WORKERS_PER_USER = 3, 2
-
-
-def have_cluster_bins():
-    for name in ("jobmaster", "gateway", "hfminer", "metarelay", "metawriter"):
-        if not (os.path.exists(os.path.join(hflib.BIN, name)) or
-                os.path.exists(os.path.join(hflib.ROOT, "build", "bin", name))):
-            return False
-    return True
-
-
-def write_json(d, name, obj):
-    path = os.path.join(d, name)
-    with open(path, "w") as f:
-        json.dump(obj, f, indent=1)
-    return path
-
-
-def http_json(port, path):
-    import urllib.request
-    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as r:
-        return json.loads(r.read())
 
 
 def field_sum(h):
@@ -470,36 +322,22 @@ def field_sum(h):
 
 class TestFullCluster(unittest.TestCase):
 
-    @unittest.skipUnless(have_cluster_bins(), "gateway/jobmaster/hfminer not built")
+    @unittest.skipUnless(hflib.have_bins("jobmaster", "gateway", "hfminer", "metarelay",
+                                         "metawriter"), "gateway/jobmaster/hfminer not built")
     def test_full_cluster(self):
         wd = hflib.tmpdir("acct-full")
         node = hflib.Node(wd)
-        _RESERVED.update((node.rpc_port, node.p2p_port))
         acc = Accounting(wd)
         payout = hflib.new_key()["p2pkh"]
-        jm_port, st_port, gw_http = free_port(), free_port(), free_port()
-        jm_conf = write_json(wd, "jobmaster.json", {
-            "log": {"path": os.path.join(wd, "jobmaster.out.log"), "level": "info"},
-            "nodes": [{"url": node.url, "user": "x", "password": node.key}],
-            "network": "bcoin-regtest", "payouts": [{"address": payout}],
-            "extranonce_size": 12, "poll_interval": 0.05, "refresh_interval": 2,
-            "gateway": {"bind": "tcp@127.0.0.1:%d" % jm_port}})
-        gw_log = os.path.join(wd, "gateway.out.log")
-        gw_conf = write_json(wd, "gateway.json", {
-            "gateway_id": 3, "host": "gw-e2e", "workers": 1,
-            "stratum": {"bind": "tcp@127.0.0.1:%d" % st_port},
-            "jobmaster": {"addr": "tcp@127.0.0.1:%d" % jm_port},
-            "vardiff": {"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF,
-                        "target": 1, "retarget": 3},
-            "ban": {"enabled": False},
-            "http": {"bind": "tcp@127.0.0.1:%d" % gw_http},
-            "meta": {"upstream": "tcp@127.0.0.1:%d" % acc.mr_port, "coin": COIN,
-                     "spool_dir": os.path.join(wd, "spool-gateway"), "source": "gwe2e",
-                     "flush_interval": 2},
-            "log": {"path": gw_log, "level": "info"}})
-        jm = hflib.start_bin("jobmaster", ["--config", jm_conf], wd)
-        gw = hflib.start_bin("gateway", ["--config", gw_conf], wd)
-        acc._wait_port(st_port, "gateway stratum")
+        jm = hflib.jobmaster(wd, node, [{"address": payout}])
+        gw = hflib.gateway(
+            wd, jm.gw_port, gateway_id=3, host="gw-e2e",
+            vardiff={"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF,
+                     "target": 1, "retarget": 3},
+            meta={"upstream": "tcp@127.0.0.1:%d" % acc.mr_port, "coin": COIN,
+                  "spool_dir": os.path.join(wd, "spool-gateway"), "source": "gwe2e",
+                  "flush_interval": 2})
+        st_port, gw_http = gw.st_port, gw.http_port
 
         shares, rate = 480, 4.0
         miner = hflib.start_bin("hfminer", [
@@ -531,9 +369,8 @@ class TestFullCluster(unittest.TestCase):
         acc.start_writer()
         acc.start_relay()
         hflib.wait_for(lambda: not miner.alive(), 240, step=0.5, what="hfminer to finish")
-        summary = [ln for ln in miner.output().splitlines() if ln.startswith("{")]
+        summary = hflib.json_summary(miner)
         self.assertTrue(summary, "no JSON summary from hfminer: " + miner.output()[-2000:])
-        summary = json.loads(summary[-1])
         print("hfminer: submitted %d accepted %d rejected %d (%s) in %.0fs" % (
             summary["submitted"], summary["accepted"], summary["rejected_total"],
             summary["rejected"], time.time() - t0))
@@ -543,13 +380,12 @@ class TestFullCluster(unittest.TestCase):
         # Every authorize is a "connected" event, every closed one a
         # "disconnected"; every accepted block a newblock event.
         def log_lines(what):
-            with open(gw_log, errors="replace") as f:
-                return [ln for ln in f if what in ln]
+            return [ln for ln in gw.log().splitlines() if what in ln]
         authorized = len(log_lines("authorized: peer="))
         blocks = sorted(ln.split(" hash=")[1].split()[0] for ln in log_lines("block accepted:"))
 
         def settled():
-            st = http_json(gw_http, "/status")
+            st = hflib.http_json(gw_http, "/status")
             events = acc.redis.cmd("LLEN", "newevent")
             return st["meta"]["pending_batches"] == 0 and events == 2 * authorized
         hflib.wait_for(settled, 90, step=0.5, what="the gateway's last batches in Redis")
