@@ -43,6 +43,10 @@ if [ $unit -eq 1 ]; then
             log="$logdir/$(echo "$name" | tr / _).log"
             "$t" >"$log" 2>&1
             rc=$?
+            if [ $rc -eq 0 ] && grep -q '^\[  SKIPPED \]' "$log"; then
+                echo "    $name: a test was skipped: counted as a failure"
+                rc=1
+            fi
             grep -E '^\[  (PASSED|FAILED) \]|^\[  ERROR   \]' "$log" | sed "s|^|    $name: |"
             [ $rc -eq 0 ] || tail -30 "$log" | sed 's/^/    | /'
             record "$name" $rc
@@ -60,7 +64,12 @@ if [ $e2e -eq 1 ]; then
         echo "RUN  $t (binaries: $ebin, log: $log)"
         HF_BIN="$ebin" timeout 900 python3 "$t" >"$log" 2>&1
         rc=$?
-        grep -E '^(ok|FAIL|ERROR|not ok)' "$log" | sed 's/^/    /'
+        grep -E ' \.\.\. (ok|FAIL|ERROR|skipped)|^(FAIL|ERROR):|^Ran ' "$log" | sed 's/^/    /'
+        # A skipped check is not a pass.
+        if [ $rc -eq 0 ] && grep -q 'skipped=' "$log"; then
+            echo "    a test was skipped: counted as a failure"
+            rc=1
+        fi
         [ $rc -eq 0 ] || tail -40 "$log" | sed 's/^/    | /'
         record "$t" $rc
     done

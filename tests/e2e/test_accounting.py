@@ -322,9 +322,9 @@ def field_sum(h):
 
 class TestFullCluster(unittest.TestCase):
 
-    @unittest.skipUnless(hflib.have_bins("jobmaster", "gateway", "hfminer", "metarelay",
-                                         "metawriter"), "gateway/jobmaster/hfminer not built")
     def test_full_cluster(self):
+        self.assertTrue(hflib.have_bins("jobmaster", "gateway", "hfminer", "metarelay",
+                                        "metawriter"), "build the binaries first (make)")
         wd = hflib.tmpdir("acct-full")
         node = hflib.Node(wd)
         acc = Accounting(wd)

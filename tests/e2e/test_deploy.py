@@ -146,9 +146,9 @@ class DeployTest(unittest.TestCase):
 
     def test_metawriter(self):
         if not os.path.exists(os.path.join(bin_dir(), "metawriter")):
-            self.skipTest("metawriter not built")
+            self.fail("metawriter not built: run make first")
         if not shutil.which("redis-server"):
-            self.skipTest("redis-server missing")
+            self.fail("redis-server missing: run depends/install.sh")
         work = hflib.tmpdir("deploy-mw")
         redis = hflib.Redis(work)
         self.addCleanup(redis.proc.stop)
@@ -285,7 +285,7 @@ class DeployTest(unittest.TestCase):
 
     def test_gateway(self):
         if not os.path.exists(os.path.join(bin_dir(), "gateway")):
-            self.skipTest("gateway not built")
+            self.fail("gateway not built: run make first")
         work = hflib.tmpdir("deploy-gw")
         prefix = os.path.join(work, "opt")
         g = Installed(self, prefix, "gateway")

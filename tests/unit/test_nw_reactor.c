@@ -1195,7 +1195,7 @@ static void test_ipv6(void **state)
     C.svr = nw_svr_create(C.loop, &cfg, &line_handlers, &C);
     if (nw_svr_start(C.svr) < 0) {
         stop_server();
-        skip();
+        fail_msg("cannot listen on [::1]: %s (IPv6 loopback is needed)", strerror(errno));
     }
     nw_addr a;
     assert_int_equal(nw_svr_local_addr(C.svr, &a), 0);
