@@ -85,6 +85,10 @@ void gw_flush(gw_server *srv)
         return;
     srv->out_owner = NULL;
     srv->out_len = 0;
+    /* The shares these replies accept reach the journal first: a reply
+     * "true" never leaves before its share would survive a crash. */
+    if (srv->meta != NULL)
+        ut_meta_sync(srv->meta);
     /* The hook may close (and free) c: nothing of c is used after it. */
     srv->send(c, srv->out, n);
 }

@@ -16,10 +16,28 @@
  * written to the spool; spooled batches left by an earlier process with
  * the same source id are resent, with their original identity, after a
  * restart. The receivers deduplicate by identity, so a resend never counts
- * twice. */
+ * twice.
+ *
+ * Journal: what is counted between two batches lives only in memory, so
+ * every counted item is also appended to a journal buffer (a few bytes per
+ * share: the cell index, diff and goal; the cell's names and minute are
+ * written once, when the cell is created). ut_meta_sync writes the buffer
+ * as one chunk to spool_dir/mj-<source>.<epoch>.<seq> where seq is the seq
+ * of the first batch the data will become. Chunk: u32 payload length, u32
+ * CRC32C of the rest, f64 time, payload (records, host byte order); a torn
+ * last chunk fails its check and is dropped. Closing: a close record (with
+ * the close time) is synced, the batches are spooled (fsync'd), then the
+ * journal is removed and a new one begins with the connection state. At
+ * start, a leftover journal is replayed into a table of its own and closed
+ * at the same time into the same (epoch, seq) batches; those the spool
+ * already holds are skipped, the others spooled, then the journal goes.
+ * No batch is sent before it is spooled and its journal removed, so a
+ * leftover journal never belongs to an acknowledged batch. */
+#include "utils/ut_io.h"
 #include "utils/ut_meta.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -32,6 +50,7 @@
 #include <unistd.h>
 
 #include "utils/ut_cmd.h"
+#include "utils/ut_crc32c.h"
 #include "utils/ut_log.h"
 #include "utils/ut_rpc_link.h"
 #include "utils/ut_spool.h"
@@ -46,6 +65,9 @@
 #define MT_TICK 0.25
 #define MT_BACKOFF_MIN 0.5
 #define MT_BACKOFF_MAX 30.0
+#define JR_HDR 16                       /* u32 len, u32 crc, f64 time */
+#define JR_BUF_INIT (64u * 1024)
+#define JR_SYNC_AT (1024u * 1024)       /* a buffer this big is written at once */
 
 /* One (minute, user, worker) cell. user and worker live in names[]. */
 typedef struct mt_rec {
@@ -56,6 +78,7 @@ typedef struct mt_rec {
     int64_t s, r;
     double p, g;
     size_t wpos;              /* offset of worker in names */
+    uint32_t jid;             /* index in the journal's cell records */
     char names[];             /* user '\0' worker '\0' */
 } mt_rec;
 
@@ -105,6 +128,16 @@ struct ut_meta {
     double backoff;
     bool closing, started;
     ev_timer flush_timer, tick_timer;
+
+    /* journal */
+    char jprefix[UT_META_SOURCE_MAX + 8]; /* "mj-<source>." */
+    char jpath[4096];
+    unsigned char *jbuf;                  /* JR_HDR reserved, then records */
+    size_t jlen, jcap;
+    int jfd;                              /* -1 until first written */
+    bool jon;                             /* off while replaying */
+    bool jerr;                            /* a write failed (logged once) */
+    bool replaying, replay_failed;
 };
 
 /* ---- small helpers ---- */
@@ -188,6 +221,160 @@ static void mt_new_epoch(char out[17])
     snprintf(out, 17, "%016" PRIx64, r);
 }
 
+/* ---- journal: writing ---- */
+
+static int jr_grow(ut_meta *m, size_t n)
+{
+    size_t cap = m->jcap ? m->jcap : JR_BUF_INIT;
+    while (cap < m->jlen + n)
+        cap *= 2;
+    unsigned char *p = realloc(m->jbuf, cap);
+    if (!p)
+        return -1;
+    m->jbuf = p;
+    m->jcap = cap;
+    return 0;
+}
+
+/* Room for n more bytes of records, or NULL (out of memory, logged). */
+static unsigned char *jr_reserve(ut_meta *m, size_t n)
+{
+    if (m->jlen + n > m->jcap && jr_grow(m, n) != 0) {
+        log_fatal("meta %s: out of memory, a journal record is lost", m->source);
+        return NULL;
+    }
+    unsigned char *p = m->jbuf + m->jlen;
+    m->jlen += n;
+    return p;
+}
+
+static unsigned char *jr_put(unsigned char *p, const void *v, size_t n)
+{
+    memcpy(p, v, n);
+    return p + n;
+}
+
+static size_t jr_slen(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 65535 ? 65535 : n;
+}
+
+static unsigned char *jr_put_str(unsigned char *p, const char *s)
+{
+    uint16_t n = (uint16_t)jr_slen(s);
+    p = jr_put(p, &n, 2);
+    return jr_put(p, s, n);
+}
+
+/* A record of a type byte, an optional minute and n strings. */
+static void jr_strings(ut_meta *m, char type, const int64_t *minute, const char *const *str,
+                       int n)
+{
+    size_t len = 1 + (minute ? 8 : 0);
+    for (int i = 0; i < n; i++)
+        len += 2 + jr_slen(str[i]);
+    unsigned char *p = jr_reserve(m, len);
+    if (!p)
+        return;
+    *p++ = (unsigned char)type;
+    if (minute)
+        p = jr_put(p, minute, 8);
+    for (int i = 0; i < n; i++)
+        p = jr_put_str(p, str[i]);
+}
+
+static void jr_cell(ut_meta *m, const mt_rec *r)
+{
+    const char *str[2] = {r->names, r->names + r->wpos};
+    jr_strings(m, 'C', &r->minute, str, 2);
+}
+
+/* Two numbers after a type byte: 'H' (header), 'N' (connections), 'X' (close). */
+static void jr_pair(ut_meta *m, char type, const void *a, const void *b)
+{
+    unsigned char *p = jr_reserve(m, 17);
+    if (!p)
+        return;
+    *p++ = (unsigned char)type;
+    p = jr_put(p, a, 8);
+    jr_put(p, b, 8);
+}
+
+static void jr_share(ut_meta *m, const mt_rec *r, double diff, double goal, bool accepted)
+{
+    unsigned char *p = jr_reserve(m, accepted ? 21 : 5);
+    if (!p)
+        return;
+    *p++ = accepted ? 'A' : 'R';
+    p = jr_put(p, &r->jid, 4);
+    if (accepted) {
+        p = jr_put(p, &diff, 8);
+        jr_put(p, &goal, 8);
+    }
+    if (m->jlen >= JR_SYNC_AT)
+        ut_meta_sync(m);
+}
+
+static int jr_open(ut_meta *m)
+{
+    snprintf(m->jpath, sizeof(m->jpath), "%s/%s%s.%010" PRIu64, m->spool_dir, m->jprefix,
+             m->epoch, m->seq + 1);
+    m->jfd = open(m->jpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+    if (m->jfd < 0) {
+        if (!m->jerr)
+            log_error("meta %s: cannot open journal %s: %s", m->source, m->jpath,
+                      strerror(errno));
+        m->jerr = true;
+        return -1;
+    }
+    return 0;
+}
+
+void ut_meta_sync(ut_meta *m)
+{
+    if (!m->jon || m->jlen <= JR_HDR)
+        return;
+    if (m->jfd < 0 && jr_open(m) != 0) {
+        m->jlen = JR_HDR;          /* counted in memory still, just not crash-safe */
+        return;
+    }
+    uint32_t len = (uint32_t)(m->jlen - JR_HDR);
+    double t = mt_now(m);
+    memcpy(m->jbuf, &len, 4);
+    memcpy(m->jbuf + 8, &t, 8);
+    uint32_t crc = ut_crc32c(0, m->jbuf + 8, m->jlen - 8);
+    memcpy(m->jbuf + 4, &crc, 4);
+    if (ut_write_all(m->jfd, m->jbuf, m->jlen) != 0) {
+        if (!m->jerr)
+            log_error("meta %s: cannot write journal %s: %s", m->source, m->jpath,
+                      strerror(errno));
+        m->jerr = true;
+    }
+    m->jlen = JR_HDR;
+}
+
+/* Starts the journal of the next batch: its first record is the
+ * connection state, which closing it will roll on from. */
+static void jr_begin(ut_meta *m)
+{
+    m->jlen = JR_HDR;
+    m->jerr = false;
+    if (m->jon)
+        jr_pair(m, 'H', &m->conn_value, &m->conn_next);
+}
+
+/* Removes the journal once its data is spooled. */
+static void jr_end(ut_meta *m)
+{
+    if (m->jfd >= 0) {
+        close(m->jfd);
+        m->jfd = -1;
+        unlink(m->jpath);
+    }
+    m->jlen = JR_HDR;
+}
+
 /* ---- counting ---- */
 
 static int mt_grow(ut_meta *m)
@@ -219,6 +406,7 @@ static mt_rec *mt_rec_new(ut_meta *m, const char *user, const char *worker, int6
     r->minute = minute;
     r->hash = h;
     r->wpos = ul + 1;
+    r->jid = (uint32_t)m->nrecs;
     memcpy(r->names, user, ul + 1);
     memcpy(r->names + ul + 1, worker, wl + 1);
     size_t i = h & (m->nbuckets - 1);
@@ -230,6 +418,8 @@ static mt_rec *mt_rec_new(ut_meta *m, const char *user, const char *worker, int6
         m->first = r;
     m->last = r;
     m->nrecs++;
+    if (m->jon)
+        jr_cell(m, r);
     return r;
 }
 
@@ -280,16 +470,8 @@ static void mt_roll_connections(ut_meta *m, double now)
     }
 }
 
-void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
-                   double goal, bool accepted)
+static void mt_count(mt_rec *r, mt_sys *s, double diff, double goal, bool accepted)
 {
-    int64_t minute = mt_minute(mt_now(m));
-    mt_rec *r = mt_rec_get(m, user ? user : "", worker ? worker : "", minute);
-    mt_sys *s = mt_sys_get(m, minute);
-    if (!r || !s) {
-        log_fatal("meta %s: out of memory, a share of %s.%s is lost", m->source, user, worker);
-        return;
-    }
     if (accepted) {
         r->s++;
         r->p += diff;
@@ -302,39 +484,91 @@ void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff
     }
 }
 
+void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
+                   double goal, bool accepted)
+{
+    int64_t minute = mt_minute(mt_now(m));
+    mt_rec *r = mt_rec_get(m, user ? user : "", worker ? worker : "", minute);
+    mt_sys *s = mt_sys_get(m, minute);
+    if (!r || !s) {
+        log_fatal("meta %s: out of memory, a share of %s.%s is lost", m->source, user, worker);
+        return;
+    }
+    mt_count(r, s, diff, goal, accepted);
+    if (m->jon)
+        jr_share(m, r, diff, goal, accepted);
+}
+
 static void mt_event(ut_meta *m, json_t *ev)
 {
     if (!ev || json_array_append_new(m->events, ev) != 0)
         log_fatal("meta %s: out of memory, an event is lost", m->source);
 }
 
-void ut_meta_block(ut_meta *m, const char *user, const char *worker, const char *hash)
+static const char *mt_str(const char *s)
 {
-    mt_sys *s = mt_sys_get(m, mt_minute(mt_now(m)));
+    return s ? s : "";
+}
+
+static void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3])
+{
+    mt_sys *s = mt_sys_get(m, minute);
     if (s)
         s->block++;
-    mt_event(m, json_pack("{s:s, s:s, s:s, s:s}", "type", "newblock", "user", user ? user : "",
-                          "worker", worker ? worker : "", "hash", hash ? hash : ""));
+    mt_event(m, json_pack("{s:s, s:s, s:s, s:s}", "type", "newblock", "user", str[0],
+                          "worker", str[1], "hash", str[2]));
+}
+
+void ut_meta_block(ut_meta *m, const char *user, const char *worker, const char *hash)
+{
+    int64_t minute = mt_minute(mt_now(m));
+    const char *str[3] = {mt_str(user), mt_str(worker), mt_str(hash)};
+    mt_block_at(m, minute, str);
+    if (m->jon)
+        jr_strings(m, 'B', &minute, str, 3);
+}
+
+static void mt_event_add(ut_meta *m, const char *const str[4])
+{
+    mt_event(m, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "newevent", "user", str[0],
+                          "worker", str[1], "peer", str[2], "event", str[3]));
 }
 
 void ut_meta_event(ut_meta *m, const char *user, const char *worker, const char *peer,
                    const char *event)
 {
-    mt_event(m, json_pack("{s:s, s:s, s:s, s:s, s:s}", "type", "newevent", "user",
-                          user ? user : "", "worker", worker ? worker : "", "peer",
-                          peer ? peer : "", "event", event ? event : ""));
+    const char *str[4] = {mt_str(user), mt_str(worker), mt_str(peer), mt_str(event)};
+    mt_event_add(m, str);
+    if (m->jon)
+        jr_strings(m, 'E', NULL, str, 4);
+}
+
+static void mt_new_worker_add(ut_meta *m, const char *const str[2])
+{
+    mt_event(m, json_pack("{s:s, s:s, s:s}", "type", "newworker", "user", str[0], "worker",
+                          str[1]));
 }
 
 void ut_meta_new_worker(ut_meta *m, const char *user, const char *worker)
 {
-    mt_event(m, json_pack("{s:s, s:s, s:s}", "type", "newworker", "user", user ? user : "",
-                          "worker", worker ? worker : ""));
+    const char *str[2] = {mt_str(user), mt_str(worker)};
+    mt_new_worker_add(m, str);
+    if (m->jon)
+        jr_strings(m, 'W', NULL, str, 2);
+}
+
+static void mt_connections_at(ut_meta *m, double now, int64_t n)
+{
+    mt_roll_connections(m, now);
+    m->conn_value = n;
 }
 
 void ut_meta_connections(ut_meta *m, int64_t n)
 {
-    mt_roll_connections(m, mt_now(m));
-    m->conn_value = n;
+    double now = mt_now(m);
+    mt_connections_at(m, now, n);
+    if (m->jon)
+        jr_pair(m, 'N', &now, &n);
 }
 
 /* ---- building batches ---- */
@@ -438,6 +672,27 @@ static int mt_spool_batch(ut_meta *m, mt_batch *b)
     return 0;
 }
 
+/* Replay: stores a rebuilt batch unless the spool holds it already. Takes
+ * text. Returns 0. */
+static int jr_replay_put(ut_meta *m, uint64_t seq, char *text, size_t len)
+{
+    char name[UT_SPOOL_NAME_MAX + 1];
+    snprintf(name, sizeof(name), "%s%s.%010" PRIu64, m->prefix, m->epoch, seq);
+    if (ut_spool_has(m->spool, name)) {
+        log_notice("meta %s: journal batch %s/%s/%" PRIu64 " already spooled", m->source,
+                   m->source, m->epoch, seq);
+    } else if (ut_spool_put(m->spool, name, text, len) != 0) {
+        log_fatal("meta %s: journal batch %s/%s/%" PRIu64 " cannot be spooled, journal kept",
+                  m->source, m->source, m->epoch, seq);
+        m->replay_failed = true;
+    } else {
+        log_notice("meta %s: batch %s/%s/%" PRIu64 " rebuilt from the journal (%zu bytes)",
+                   m->source, m->source, m->epoch, seq, len);
+    }
+    free(text);
+    return 0;
+}
+
 /* Turns a closed JSON body into a pending batch. Returns 0, or -1 when it
  * was refused (its seq is then not used). */
 static int mt_batch_add(ut_meta *m, json_t *body, uint64_t seq, double now)
@@ -449,8 +704,12 @@ static int mt_batch_add(ut_meta *m, json_t *body, uint64_t seq, double now)
         free(text);
         return -1;
     }
-    uint64_t spooled = ut_spool_bytes(m->spool);
     size_t len = strlen(text);
+    if (m->replaying) {
+        free(b);
+        return jr_replay_put(m, seq, text, len);
+    }
+    uint64_t spooled = ut_spool_bytes(m->spool);
     if (m->cfg.max_spool_bytes && spooled + m->mem_bytes + len > m->cfg.max_spool_bytes) {
         log_fatal("meta %s: %" PRIu64 " bytes spooled and %zu in memory pass max_spool_bytes,"
                   " batch %s/%s/%" PRIu64 " (%zu bytes) is refused, its counts are lost",
@@ -468,8 +727,15 @@ static int mt_batch_add(ut_meta *m, json_t *body, uint64_t seq, double now)
     m->mem_bytes += len;
     mt_batch_link(m, b);
     log_debug("meta %s: batch %s closed, %zu bytes", m->source, b->id, len);
-    if (!m->clt || !ut_rpc_clt_up(m->clt))
-        mt_spool_batch(m, b);
+    /* Spooled before its journal goes and before it is ever sent; the body
+     * stays in memory for sending while the link is up. */
+    if (ut_spool_put(m->spool, b->name, b->body, b->len) == 0)
+        b->spooled = true;
+    else
+        log_fatal("meta %s: batch %s could not be spooled, %zu bytes kept in memory",
+                  m->source, b->id, b->len);
+    if (b->spooled && (!m->clt || !ut_rpc_clt_up(m->clt)))
+        mt_batch_drop_body(m, b);
     return 0;
 }
 
@@ -642,25 +908,41 @@ static void mt_age(ut_meta *m)
 {
     double now = ev_now(m->loop);
     for (mt_batch *b = m->head; b; b = b->next) {
-        if (b->spooled)
+        bool old = now - b->created >= m->cfg.spool_after || m->mem_bytes > m->cfg.max_mem_bytes;
+        if (!old)
             continue;
-        if (now - b->created >= m->cfg.spool_after || m->mem_bytes > m->cfg.max_mem_bytes)
+        if (!b->spooled)
             mt_spool_batch(m, b);
+        else if (!b->inflight)
+            mt_batch_drop_body(m, b);
     }
 }
 
 static void mt_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ut_meta *m = w->data;
+    ut_meta_sync(m);
     mt_age(m);
     mt_pump(m);
 }
 
-void ut_meta_flush(ut_meta *m)
+/* Closes the counts into spooled batches, then retires their journal. */
+static void mt_close_now(ut_meta *m, double now, bool last)
 {
-    double now = mt_now(m);
+    if (m->jon) {
+        jr_pair(m, 'X', &now, &now);
+        ut_meta_sync(m);
+    }
     mt_close_batches(m, now);
     mt_reset_counts(m);
+    jr_end(m);
+    if (!last)
+        jr_begin(m);
+}
+
+void ut_meta_flush(ut_meta *m)
+{
+    mt_close_now(m, mt_now(m), false);
     mt_pump(m);
 }
 
@@ -696,6 +978,297 @@ static void mt_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
 }
 
 /* ---- life cycle ---- */
+
+/* ---- journal: replay ---- */
+
+/* Replay state of one journal: its cells by index and where it closes. */
+typedef struct jr_replay {
+    mt_rec **cells;
+    size_t ncells, cap;
+    bool header, closed;
+    double close_at;
+} jr_replay;
+
+/* Reads a u16-prefixed string into a malloc'd C string; NULL when short. */
+static char *jr_get_str(const unsigned char **p, const unsigned char *end)
+{
+    uint16_t n;
+    if (end - *p < 2)
+        return NULL;
+    memcpy(&n, *p, 2);
+    if ((size_t)(end - *p - 2) < n)
+        return NULL;
+    char *s = strndup((const char *)*p + 2, n);
+    *p += 2 + (size_t)n;
+    return s;
+}
+
+/* Reads n strings; returns 0, or -1 (nothing left allocated). */
+static int jr_get_strs(const unsigned char **p, const unsigned char *end, char **out, int n)
+{
+    for (int i = 0; i < n; i++) {
+        out[i] = jr_get_str(p, end);
+        if (!out[i]) {
+            for (int j = 0; j < i; j++)
+                free(out[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int jr_add_cell(ut_meta *m, jr_replay *rp, int64_t minute, char **str)
+{
+    if (rp->ncells == rp->cap) {
+        size_t cap = rp->cap ? rp->cap * 2 : 256;
+        mt_rec **c = realloc(rp->cells, cap * sizeof(*c));
+        if (!c)
+            return -1;
+        rp->cells = c;
+        rp->cap = cap;
+    }
+    mt_rec *r = mt_rec_get(m, str[0], str[1], minute);
+    if (!r)
+        return -1;
+    rp->cells[rp->ncells++] = r;
+    return 0;
+}
+
+static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
+                          const unsigned char *end, bool accepted)
+{
+    uint32_t id;
+    double diff = 0, goal = 0;
+    if (end - *p < (accepted ? 20 : 4))
+        return -1;
+    memcpy(&id, *p, 4);
+    if (accepted) {
+        memcpy(&diff, *p + 4, 8);
+        memcpy(&goal, *p + 12, 8);
+    }
+    *p += accepted ? 20 : 4;
+    if (id >= rp->ncells)
+        return -1;
+    mt_sys *s = mt_sys_get(m, rp->cells[id]->minute);
+    if (!s)
+        return -1;
+    mt_count(rp->cells[id], s, diff, goal, accepted);
+    return 0;
+}
+
+/* Records with strings: C (cell), B (block), E (event), W (new worker). */
+static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned char **p,
+                         const unsigned char *end)
+{
+    int64_t minute = 0;
+    int n = type == 'E' ? 4 : type == 'B' ? 3 : 2;
+    char *str[4];
+    if (type == 'C' || type == 'B') {
+        if (end - *p < 8)
+            return -1;
+        memcpy(&minute, *p, 8);
+        *p += 8;
+    }
+    if (jr_get_strs(p, end, str, n) != 0)
+        return -1;
+    int rc = 0;
+    if (type == 'C')
+        rc = jr_add_cell(m, rp, minute, str);
+    else if (type == 'B')
+        mt_block_at(m, minute, (const char *const *)str);
+    else if (type == 'E')
+        mt_event_add(m, (const char *const *)str);
+    else
+        mt_new_worker_add(m, (const char *const *)str);
+    for (int i = 0; i < n; i++)
+        free(str[i]);
+    return rc;
+}
+
+/* Records with two numbers: H (header), N (connections), X (close). */
+static int jr_apply_pair(ut_meta *m, jr_replay *rp, char type, const unsigned char **p,
+                         const unsigned char *end)
+{
+    unsigned char a[8], b[8];
+    if (end - *p < 16)
+        return -1;
+    memcpy(a, *p, 8);
+    memcpy(b, *p + 8, 8);
+    *p += 16;
+    if (type == 'H') {
+        memcpy(&m->conn_value, a, 8);
+        memcpy(&m->conn_next, b, 8);
+        rp->header = true;
+    } else if (type == 'N') {
+        double now;
+        int64_t n;
+        memcpy(&now, a, 8);
+        memcpy(&n, b, 8);
+        mt_connections_at(m, now, n);
+    } else {
+        memcpy(&rp->close_at, a, 8);
+        rp->closed = true;
+    }
+    return 0;
+}
+
+/* Applies the records of one chunk. Returns 0, or -1 when malformed. */
+static int jr_apply_chunk(ut_meta *m, jr_replay *rp, const unsigned char *p, size_t len)
+{
+    const unsigned char *end = p + len;
+    while (p < end && !rp->closed) {
+        char type = (char)*p++;
+        int rc;
+        if (!rp->header && type != 'H')
+            return -1;
+        if (type == 'A' || type == 'R')
+            rc = jr_apply_share(m, rp, &p, end, type == 'A');
+        else if (type == 'C' || type == 'B' || type == 'E' || type == 'W')
+            rc = jr_apply_strs(m, rp, type, &p, end);
+        else if (type == 'H' || type == 'N' || type == 'X')
+            rc = jr_apply_pair(m, rp, type, &p, end);
+        else
+            rc = -1;
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Applies every whole chunk; stops at a torn or corrupt one. */
+static void jr_apply(ut_meta *m, jr_replay *rp, const unsigned char *buf, size_t n,
+                     const char *name)
+{
+    size_t off = 0;
+    while (off < n && !rp->closed) {
+        uint32_t len, crc;
+        double t;
+        if (n - off < JR_HDR)
+            break;
+        memcpy(&len, buf + off, 4);
+        memcpy(&crc, buf + off + 4, 4);
+        memcpy(&t, buf + off + 8, 8);
+        if (n - off - JR_HDR < len || ut_crc32c(0, buf + off + 8, len + 8u) != crc)
+            break;
+        if (jr_apply_chunk(m, rp, buf + off + JR_HDR, len) != 0) {
+            log_error("meta %s: journal %s: malformed chunk, the rest is dropped", m->source,
+                      name);
+            return;
+        }
+        if (!rp->closed)
+            rp->close_at = t;
+        off += JR_HDR + len;
+    }
+    if (off < n && !rp->closed)
+        log_warn("meta %s: journal %s: torn tail of %zu bytes dropped (never acknowledged)",
+                 m->source, name, n - off);
+}
+
+static unsigned char *jr_read_file(const char *path, size_t *n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 65536, len = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        if (len == cap) {
+            unsigned char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    *n = len;
+    return buf;
+}
+
+/* Rebuilds the batches of one leftover journal under its own identity. */
+static void jr_replay_one(ut_meta *m, const char *name)
+{
+    const char *rest = name + strlen(m->jprefix);      /* "<epoch16>.<seq>" */
+    if (strlen(rest) <= 17 || rest[16] != '.' || strspn(rest, "0123456789abcdef") != 16 ||
+        strspn(rest + 17, "0123456789") != strlen(rest + 17))
+        return;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", m->spool_dir, name);
+    size_t n = 0;
+    unsigned char *buf = jr_read_file(path, &n);
+    if (!buf) {
+        log_error("meta %s: journal %s cannot be read, kept", m->source, path);
+        return;
+    }
+    char epoch[17];
+    uint64_t seq = m->seq;
+    int64_t cv = m->conn_value, cn = m->conn_next;
+    memcpy(epoch, m->epoch, sizeof(epoch));
+    snprintf(m->epoch, sizeof(m->epoch), "%.16s", rest);
+    m->seq = strtoull(rest + 17, NULL, 10) - 1;
+    m->replaying = true;
+    m->replay_failed = false;
+    jr_replay rp = {0};
+    jr_apply(m, &rp, buf, n, name);
+    if (rp.header)
+        mt_close_batches(m, rp.close_at);
+    mt_reset_counts(m);
+    m->replaying = false;
+    memcpy(m->epoch, epoch, sizeof(epoch));
+    m->seq = seq;
+    m->conn_value = cv;
+    m->conn_next = cn;
+    free(rp.cells);
+    free(buf);
+    if (!m->replay_failed)
+        unlink(path);
+}
+
+static int jr_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Replays the journals earlier processes with this source id left. */
+static void jr_replay_all(ut_meta *m)
+{
+    DIR *d = opendir(m->spool_dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, m->jprefix, strlen(m->jprefix)) != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nn = realloc(names, cap * sizeof(*nn));
+            if (!nn)
+                break;
+            names = nn;
+        }
+        if ((names[n] = strdup(e->d_name)) != NULL)
+            n++;
+    }
+    if (d)
+        closedir(d);
+    if (n)
+        qsort(names, n, sizeof(*names), jr_cmp);
+    for (size_t i = 0; i < n; i++) {
+        log_notice("meta %s: replaying journal %s", m->source, names[i]);
+        jr_replay_one(m, names[i]);
+        free(names[i]);
+    }
+    free(names);
+}
 
 /* Puts the batches an earlier process left in the spool back in the list. */
 static void mt_replay_spool(ut_meta *m)
@@ -799,6 +1372,7 @@ ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
     if (!m)
         return NULL;
     m->loop = loop;
+    m->jfd = -1;
     m->events = json_array();
     if (!m->events || mt_copy_cfg(m, cfg) != 0) {
         ut_meta_free(m);
@@ -813,7 +1387,15 @@ ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
         ut_meta_free(m);
         return NULL;
     }
+    snprintf(m->jprefix, sizeof(m->jprefix), "mj-%s.", m->source);
+    jr_replay_all(m);
     mt_replay_spool(m);
+    if (jr_grow(m, JR_HDR) != 0) {
+        ut_meta_free(m);
+        return NULL;
+    }
+    m->jon = true;
+    jr_begin(m);
     log_info("meta %s: epoch %s, upstream %s, spool %s", m->source, m->epoch,
              m->upstream ? m->upstream : "(none)", m->spool_dir);
     return m;
@@ -840,8 +1422,7 @@ void ut_meta_free(ut_meta *m)
     if (!m)
         return;
     if (m->spool && m->events) {
-        mt_close_batches(m, mt_now(m));
-        mt_reset_counts(m);
+        mt_close_now(m, mt_now(m), true);
         for (mt_batch *b = m->head; b; b = b->next)
             mt_spool_batch(m, b);
     }
@@ -857,6 +1438,9 @@ void ut_meta_free(ut_meta *m)
         mt_batch_free(m, b);
     }
     ut_spool_close(m->spool);
+    if (m->jfd >= 0)
+        close(m->jfd);
+    free(m->jbuf);
     json_decref(m->events);
     free(m->buckets);
     free(m->coin);

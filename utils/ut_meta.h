@@ -82,6 +82,20 @@ const char *ut_meta_epoch(const ut_meta *m);
  * timer does it) and starts sending them. */
 void ut_meta_flush(ut_meta *m);
 
+/* The share journal. Every counted item (share, block, event, new worker,
+ * connection sample) is also appended as a small record to a buffer, and
+ * ut_meta_sync writes that buffer with one write(2) to the journal file of
+ * the batch it will become (spool_dir/mj-<source>.<epoch>.<seq>); the tick
+ * timer does it too, as a fallback. Call it before telling anyone a share
+ * was counted (the gateway: right before it flushes replies to miners).
+ * A process that dies after ut_meta_sync loses nothing: the next process
+ * with the same source id rebuilds the batch from the journal with the same
+ * identity (epoch, seq), or drops the journal when that batch is already
+ * spooled. There is no fsync: this covers a crash of the process (the data
+ * is in the kernel's page cache), not a crash of the machine. Cheap when
+ * nothing was counted since the last call. */
+void ut_meta_sync(ut_meta *m);
+
 /* Shared by metarelay and metawriter: reads source/epoch/seq of a batch
  * body. Returns 0, or -1 when they are missing or malformed. */
 int ut_meta_ident_parse(const json_t *body, ut_meta_ident *out);

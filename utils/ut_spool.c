@@ -3,6 +3,7 @@
  *
  * File format: 12-byte header, then the body.
  *   0 "HFS1"   4 u32 BE body length   8 u32 BE CRC32C of the body */
+#include "utils/ut_io.h"
 #include "utils/ut_spool.h"
 
 #include <dirent.h>
@@ -167,21 +168,6 @@ static uint32_t spool_rd32(const unsigned char *p)
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
 }
 
-static int spool_write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Writes header + body to tmp, fsyncs it. */
 static int spool_write_tmp(ut_spool *s, const char *tmp, const void *data, size_t len)
 {
@@ -193,7 +179,7 @@ static int spool_write_tmp(ut_spool *s, const char *tmp, const void *data, size_
     if (fd < 0)
         return -1;
     int rc = 0;
-    if (spool_write_all(fd, hdr, sizeof(hdr)) != 0 || spool_write_all(fd, data, len) != 0 ||
+    if (ut_write_all(fd, hdr, sizeof(hdr)) != 0 || ut_write_all(fd, data, len) != 0 ||
         fsync(fd) != 0)
         rc = -1;
     if (close(fd) != 0)
@@ -278,6 +264,15 @@ int ut_spool_get(ut_spool *s, const char *name, char **data, size_t *len)
     *data = (char *)buf;
     *len = n - SPOOL_HDR;
     return 0;
+}
+
+bool ut_spool_has(const ut_spool *s, const char *name)
+{
+    char file[UT_SPOOL_NAME_MAX + 16];
+    if (!spool_name_ok(s, name))
+        return false;
+    spool_path(s, name, SPOOL_SUFFIX, file, sizeof(file));
+    return spool_file_size(s, file) >= 0;
 }
 
 int ut_spool_del(ut_spool *s, const char *name)

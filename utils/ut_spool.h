@@ -12,6 +12,7 @@
 #ifndef UT_SPOOL_H
 #define UT_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,9 @@ int ut_spool_put(ut_spool *s, const char *name, const void *data, size_t len);
  * *len). Returns 0, -1 when missing or unreadable, -2 when corrupt (the
  * file is then renamed to name.bad). */
 int ut_spool_get(ut_spool *s, const char *name, char **data, size_t *len);
+
+/* True when a record of that name is present (a .bad one does not count). */
+bool ut_spool_has(const ut_spool *s, const char *name);
 
 /* Removes a record. Returns 0, or -1 when it was not there. */
 int ut_spool_del(ut_spool *s, const char *name);

@@ -4,7 +4,11 @@
  * replay of an earlier process's spool with the original identity (and a
  * new epoch for the new process), retry after "retry later", quarantine
  * after "bad", and refusing new batches past max_spool_bytes. The
- * upstream is a real ut_rpc server on loopback in the same loop. */
+ * upstream is a real ut_rpc server on loopback in the same loop. The share
+ * journal: a child process counts, syncs and is killed with SIGKILL; the
+ * next ut_meta on the same spool rebuilds the batch with the journal's
+ * identity, drops a torn tail, and discards a journal whose batch is
+ * already spooled. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +21,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "utils/ut_cmd.h"
@@ -516,6 +522,209 @@ static void test_ident(void **state)
     assert_true(ut_meta_source_ok("gw:1_a-b"));
 }
 
+/* ---- share journal ---- */
+
+/* Number of journals of source "src" in d; the last one's path in path. */
+static int find_journal(const char *d, char *path, size_t n)
+{
+    DIR *dir = opendir(d);
+    struct dirent *e;
+    int cnt = 0;
+    while (dir && (e = readdir(dir)) != NULL) {
+        if (strncmp(e->d_name, "mj-src.", 7) != 0)
+            continue;
+        snprintf(path, n, "%s/%s", d, e->d_name);
+        cnt++;
+    }
+    if (dir)
+        closedir(dir);
+    return cnt;
+}
+
+typedef void (*child_fn)(ut_meta *m);
+
+/* Runs fn on a fresh ut_meta in a child that is then killed with SIGKILL:
+ * no ut_meta_free, no flush, just what the journal holds. */
+static void crash_child(const char *dir, child_fn fn)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct ev_loop *loop = ev_loop_new(0);
+        ut_meta_cfg cfg = base_cfg(dir, NULL);
+        ut_meta *m = ut_meta_create(loop, &cfg);
+        if (m)
+            fn(m);
+        raise(SIGKILL);
+        _exit(3);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+static void child_counts(ut_meta *m)
+{
+    fake_now = M0 + 5;
+    ut_meta_share(m, "alice", "rig1", 4.0, 0.5, true);
+    ut_meta_flush(m);                                   /* seq 1: spooled */
+    ut_meta_share(m, "alice", "rig1", 2.0, 0.25, true);
+    ut_meta_share(m, "alice", "rig1", 2.0, 0.25, true);
+    ut_meta_sync(m);
+    fake_now = M0 + 65;
+    ut_meta_share(m, "bob", "", 8.0, 1.0, true);
+    ut_meta_share(m, "bob", "", 1.0, 0.0, false);
+    ut_meta_new_worker(m, "bob", "x");
+    ut_meta_block(m, "bob", "", "00ab");
+    ut_meta_sync(m);
+    ut_meta_share(m, "carol", "", 1.0, 0.0, true);     /* never synced: never answered */
+}
+
+static void test_journal_after_crash(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    char jpath[512];
+    crash_child(dir, child_counts);
+    assert_int_equal(count_files(dir, ".batch"), 1);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 1);
+
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 200;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    assert_int_equal(ut_meta_pending(m), 2);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 0);
+    json_t *arr = read_spool(dir);
+    assert_int_equal(json_array_size(arr), 2);
+    json_t *b1 = json_array_get(arr, 0), *b2 = json_array_get(arr, 1);
+    assert_str_field(b2, "epoch", json_string_value(json_object_get(b1, "epoch")));
+    assert_string_not_equal(ut_meta_epoch(m), json_string_value(json_object_get(b1, "epoch")));
+    assert_int_field(b1, "seq", 1);
+    assert_int_field(b2, "seq", 2);
+    json_t *sh = json_object_get(b2, "shares");
+    assert_int_equal(json_array_size(sh), 2);
+    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 2, 4.0, 0.5, 0);
+    check_share(json_array_get(sh, 1), M0 + 60, "bob", "", 1, 8.0, 1.0, 1);
+    json_t *sys = json_object_get(b2, "system");
+    assert_int_equal(json_array_size(sys), 2);
+    assert_int_field(json_array_get(sys, 0), "share", 2);
+    assert_int_field(json_array_get(sys, 1), "share", 1);
+    assert_int_field(json_array_get(sys, 1), "reject", 1);
+    assert_int_field(json_array_get(sys, 1), "block", 1);
+    json_t *ev = json_object_get(b2, "events");
+    assert_int_equal(json_array_size(ev), 2);
+    assert_str_field(json_array_get(ev, 0), "type", "newworker");
+    assert_str_field(json_array_get(ev, 1), "type", "newblock");
+    assert_str_field(json_array_get(ev, 1), "hash", "00ab");
+    json_decref(arr);
+    ut_meta_free(m);
+    assert_int_equal(count_files(dir, ".batch"), 2);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+static void child_torn(ut_meta *m)
+{
+    fake_now = M0 + 5;
+    for (int i = 0; i < 3; i++)
+        ut_meta_share(m, "alice", "rig1", 1.0, 0.5, true);
+    ut_meta_sync(m);
+    for (int i = 0; i < 2; i++)
+        ut_meta_share(m, "alice", "rig1", 1.0, 0.5, true);
+    ut_meta_sync(m);
+}
+
+static void test_journal_torn_tail(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    char jpath[512];
+    crash_child(dir, child_torn);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 1);
+    FILE *f = fopen(jpath, "r+");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fclose(f);
+    assert_int_equal(truncate(jpath, size - 5), 0);    /* a write cut short */
+
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 0);
+    json_t *arr = read_spool(dir);
+    json_t *b = json_array_get(arr, 0);
+    assert_int_field(b, "seq", 1);
+    json_t *sh = json_object_get(b, "shares");
+    assert_int_equal(json_array_size(sh), 1);
+    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 3, 3.0, 1.5, 0);
+    json_decref(arr);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+static void child_two(ut_meta *m)
+{
+    fake_now = M0 + 5;
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.5, true);
+    ut_meta_share(m, "alice", "rig2", 1.0, 0.5, true);
+    ut_meta_sync(m);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = malloc(1 << 16);
+    *n = fread(buf, 1, 1 << 16, f);
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const char *buf, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, n, f), n);
+    fclose(f);
+}
+
+/* A crash after the batch was spooled but before its journal went: the
+ * journal is discarded, no second batch appears. */
+static void test_journal_already_spooled(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    char jpath[512];
+    crash_child(dir, child_two);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 1);
+    size_t jn;
+    char *journal = slurp(jpath, &jn);
+
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_pending(m), 1);
+    ut_meta_free(m);
+    json_t *before = read_spool(dir);
+    assert_int_equal(json_array_size(before), 1);
+
+    spit(jpath, journal, jn);                            /* the journal is back */
+    m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 0);
+    assert_int_equal(count_files(dir, ".batch"), 1);
+    json_t *after = read_spool(dir);
+    assert_true(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+    free(journal);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     ut_log_set_level(UT_LOG_WARN);
@@ -527,6 +736,9 @@ int main(void)
         cmocka_unit_test(test_replay_after_restart),
         cmocka_unit_test(test_bad_is_quarantined),
         cmocka_unit_test(test_spool_limit),
+        cmocka_unit_test(test_journal_after_crash),
+        cmocka_unit_test(test_journal_torn_tail),
+        cmocka_unit_test(test_journal_already_spooled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
