@@ -329,7 +329,10 @@ watch() { # SECONDS: prints height and best hash whenever they change
     while [ "$(date +%s)" -lt "$end" ]; do
         best=$(rpc getbestblockhash 2>/dev/null || true)
         if [ -n "$best" ] && [ "$best" != "$last" ]; then
-            h=$(rpc getblockcount 2>/dev/null || echo "?")
+            # The height of this very block (getblockcount could already be newer).
+            h=$(rpc getblockheader "[\"$best\", true]" 2>/dev/null |
+                python3 -c 'import json,sys; print(json.load(sys.stdin)["height"])' 2>/dev/null ||
+                echo "?")
             echo "  $(date +%H:%M:%S)  height $h  best $best"
             last=$best
         fi
