@@ -27,12 +27,21 @@
  * CRC32C of the rest, f64 time, payload (records, host byte order); a torn
  * last chunk fails its check and is dropped. Closing: a close record (with
  * the close time) is synced, the batches are spooled (fsync'd), then the
- * journal is removed and a new one begins with the connection state. At
+ * journal is removed and a new one begins with the connection state. When
+ * a batch cannot be spooled (disk full, permissions), the journal is kept
+ * and the batches of that close are held: kept in memory, never sent, and
+ * spooled again by the tick every MT_SPOOL_RETRY seconds (one log line per
+ * try); once all of them are on disk their journal goes and they are sent.
+ * A process that ends first leaves the journal for the next one. At
  * start, a leftover journal is replayed into a table of its own and closed
  * at the same time into the same (epoch, seq) batches; those the spool
  * already holds are skipped, the others spooled, then the journal goes.
  * No batch is sent before it is spooled and its journal removed, so a
- * leftover journal never belongs to an acknowledged batch. */
+ * leftover journal never belongs to an acknowledged batch.
+ *
+ * max_spool_bytes bounds the unacknowledged batches, each counted once at
+ * its spooled size, whether or not its body is also in memory for sending
+ * (held batches not written yet count as if they were). */
 #include "utils/ut_io.h"
 #include "utils/ut_meta.h"
 
@@ -65,6 +74,7 @@
 #define MT_TICK 0.25
 #define MT_BACKOFF_MIN 0.5
 #define MT_BACKOFF_MAX 30.0
+#define MT_SPOOL_RETRY 1.0              /* s between tries to spool held batches */
 #define JR_HDR 16                       /* u32 len, u32 crc, f64 time */
 #define JR_BUF_INIT (64u * 1024)
 #define JR_SYNC_AT (1024u * 1024)       /* a buffer this big is written at once */
@@ -100,6 +110,8 @@ typedef struct mt_batch {
     char *body;                         /* NULL while it lives only on disk */
     size_t len;
     bool spooled, inflight;
+    bool held;                          /* its journal is kept: never sent */
+    uint64_t jseq;                      /* while held: the seq naming its journal */
     double created, retry_at;
 } mt_batch;
 
@@ -124,6 +136,9 @@ struct ut_meta {
     mt_batch *head, *tail;
     size_t npending, inflight;
     size_t mem_bytes;
+    size_t nheld;                         /* held batches (see mt_hold) */
+    uint64_t held_bytes;                  /* record bytes of held, unspooled ones */
+    double spool_retry_at;
     uint64_t acked;
     double backoff;
     bool closing, started;
@@ -364,13 +379,15 @@ static void jr_begin(ut_meta *m)
         jr_pair(m, 'H', &m->conn_value, &m->conn_next);
 }
 
-/* Removes the journal once its data is spooled. */
-static void jr_end(ut_meta *m)
+/* Closes the journal; removes it too unless keep (its data is not all
+ * spooled yet: mt_release_journals removes it later). */
+static void jr_end(ut_meta *m, bool keep)
 {
     if (m->jfd >= 0) {
         close(m->jfd);
         m->jfd = -1;
-        unlink(m->jpath);
+        if (!keep)
+            unlink(m->jpath);
     }
     m->jlen = JR_HDR;
 }
@@ -655,21 +672,39 @@ static void mt_batch_free(ut_meta *m, mt_batch *b)
     free(b);
 }
 
-/* Writes b to the spool and lets go of its body. Returns 0 or -1. */
+/* Writes a batch to the spool. Its body stays in memory for sending
+ * while the link is up. Returns 0, or what ut_spool_put returned. */
 static int mt_spool_batch(ut_meta *m, mt_batch *b)
 {
     if (b->spooled)
         return 0;
     int rc = ut_spool_put(m->spool, b->name, b->body, b->len);
-    if (rc != 0) {
-        log_fatal("meta %s: batch %s could not be spooled (%s), %zu bytes kept in memory",
-                  m->source, b->id, rc == -2 ? "spool full" : "I/O error", b->len);
-        return -1;
-    }
+    if (rc != 0)
+        return rc;
     b->spooled = true;
-    if (!b->inflight)
+    if (!b->inflight && (!m->clt || !ut_rpc_clt_up(m->clt)))
         mt_batch_drop_body(m, b);
     return 0;
+}
+
+/* Holds b: its journal (named by jseq) is kept, so it is not sent until
+ * every batch of that journal is spooled and the journal removed. */
+static void mt_hold(ut_meta *m, mt_batch *b, uint64_t jseq)
+{
+    b->jseq = jseq;
+    if (b->held)
+        return;
+    b->held = true;
+    m->nheld++;
+    if (!b->spooled)
+        m->held_bytes += ut_spool_record_bytes(b->len);
+}
+
+/* Bytes of unacknowledged batches, each counted once at its spooled size
+ * (held batches not written yet count as if they were). */
+static uint64_t mt_unacked_bytes(const ut_meta *m)
+{
+    return ut_spool_bytes(m->spool) + m->held_bytes;
 }
 
 /* Replay: stores a rebuilt batch unless the spool holds it already. Takes
@@ -709,11 +744,12 @@ static int mt_batch_add(ut_meta *m, json_t *body, uint64_t seq, double now)
         free(b);
         return jr_replay_put(m, seq, text, len);
     }
-    uint64_t spooled = ut_spool_bytes(m->spool);
-    if (m->cfg.max_spool_bytes && spooled + m->mem_bytes + len > m->cfg.max_spool_bytes) {
-        log_fatal("meta %s: %" PRIu64 " bytes spooled and %zu in memory pass max_spool_bytes,"
+    uint64_t unacked = mt_unacked_bytes(m);
+    if (m->cfg.max_spool_bytes &&
+        unacked + ut_spool_record_bytes(len) > m->cfg.max_spool_bytes) {
+        log_fatal("meta %s: %" PRIu64 " bytes of unacknowledged batches pass max_spool_bytes,"
                   " batch %s/%s/%" PRIu64 " (%zu bytes) is refused, its counts are lost",
-                  m->source, spooled, m->mem_bytes, m->source, m->epoch, seq, len);
+                  m->source, unacked, m->source, m->epoch, seq, len);
         free(text);
         free(b);
         return -1;
@@ -727,15 +763,17 @@ static int mt_batch_add(ut_meta *m, json_t *body, uint64_t seq, double now)
     m->mem_bytes += len;
     mt_batch_link(m, b);
     log_debug("meta %s: batch %s closed, %zu bytes", m->source, b->id, len);
-    /* Spooled before its journal goes and before it is ever sent; the body
-     * stays in memory for sending while the link is up. */
-    if (ut_spool_put(m->spool, b->name, b->body, b->len) == 0)
-        b->spooled = true;
-    else
-        log_fatal("meta %s: batch %s could not be spooled, %zu bytes kept in memory",
-                  m->source, b->id, b->len);
-    if (b->spooled && (!m->clt || !ut_rpc_clt_up(m->clt)))
-        mt_batch_drop_body(m, b);
+    /* Spooled before its journal goes and before it is ever sent. After a
+     * failure (or behind held batches) it waits for mt_retry_held. */
+    int rc = m->nheld ? -1 : mt_spool_batch(m, b);
+    if (rc != 0 && !m->nheld) {
+        log_fatal("meta %s: batch %s could not be spooled (%s), %zu bytes kept in memory"
+                  " and its journal kept, retrying", m->source, b->id,
+                  rc == -2 ? "spool full" : "I/O error", b->len);
+        m->spool_retry_at = ev_now(m->loop) + MT_SPOOL_RETRY;
+    }
+    if (rc != 0)
+        mt_hold(m, b, 0);        /* jseq set by mt_close_now */
     return 0;
 }
 
@@ -895,47 +933,106 @@ static void mt_pump(ut_meta *m)
     double now = ev_now(m->loop);
     for (mt_batch *b = m->head, *n; b && m->inflight < m->cfg.window; b = n) {
         n = b->next;
-        if (b->inflight || b->retry_at > now)
+        if (b->inflight || b->held || b->retry_at > now)
             continue;
         if (mt_send(m, link, b) != 0)
             break;
     }
 }
 
-/* Spools batches unacknowledged for too long, and the oldest ones while
- * bodies in memory pass max_mem_bytes. */
+/* Lets go of the bodies of spooled batches unacknowledged for too long,
+ * and of the oldest ones while bodies in memory pass max_mem_bytes (held
+ * batches not spooled yet keep theirs: mt_retry_held spools them). */
 static void mt_age(ut_meta *m)
 {
     double now = ev_now(m->loop);
     for (mt_batch *b = m->head; b; b = b->next) {
         bool old = now - b->created >= m->cfg.spool_after || m->mem_bytes > m->cfg.max_mem_bytes;
-        if (!old)
-            continue;
-        if (!b->spooled)
-            mt_spool_batch(m, b);
-        else if (!b->inflight)
+        if (old && b->spooled && !b->inflight)
             mt_batch_drop_body(m, b);
     }
+}
+
+/* Removes the kept journals whose batches are all spooled now, and lets
+ * those batches be sent. Held batches of one journal are adjacent. */
+static void mt_release_journals(ut_meta *m)
+{
+    for (mt_batch *b = m->head; b;) {
+        if (!b->held) {
+            b = b->next;
+            continue;
+        }
+        uint64_t jseq = b->jseq;
+        bool all = true;
+        mt_batch *e = b;
+        for (; e && e->held && e->jseq == jseq; e = e->next)
+            all = all && e->spooled;
+        if (all) {
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/%s%s.%010" PRIu64, m->spool_dir, m->jprefix,
+                     m->epoch, jseq);
+            unlink(path);
+            for (mt_batch *x = b; x != e; x = x->next) {
+                x->held = false;
+                m->nheld--;
+            }
+            log_notice("meta %s: held batches spooled, journal %s removed", m->source, path);
+        }
+        b = e;
+    }
+}
+
+/* Tries again to spool the held batches, in order; at most once per
+ * MT_SPOOL_RETRY unless force, with one log line per failed try. */
+static void mt_retry_held(ut_meta *m, bool force)
+{
+    double now = ev_now(m->loop);
+    if (!m->nheld || (!force && now < m->spool_retry_at))
+        return;
+    for (mt_batch *b = m->head; b; b = b->next) {
+        if (!b->held || b->spooled)
+            continue;
+        int rc = mt_spool_batch(m, b);
+        if (rc != 0) {
+            log_fatal("meta %s: batch %s still cannot be spooled (%s), %zu batches held"
+                      " in memory with their journal, retry in %.0fs", m->source, b->id,
+                      rc == -2 ? "spool full" : "I/O error", m->nheld, MT_SPOOL_RETRY);
+            m->spool_retry_at = now + MT_SPOOL_RETRY;
+            break;
+        }
+        m->held_bytes -= ut_spool_record_bytes(b->len);
+    }
+    mt_release_journals(m);
 }
 
 static void mt_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ut_meta *m = w->data;
     ut_meta_sync(m);
+    mt_retry_held(m, false);
     mt_age(m);
     mt_pump(m);
 }
 
-/* Closes the counts into spooled batches, then retires their journal. */
+/* Closes the counts into spooled batches, then retires their journal;
+ * when one of them could not be spooled, the journal is kept and all of
+ * them are held until it can be removed. */
 static void mt_close_now(ut_meta *m, double now, bool last)
 {
+    mt_batch *before = m->tail;
+    uint64_t jseq = m->seq + 1;
     if (m->jon) {
         jr_pair(m, 'X', &now, &now);
         ut_meta_sync(m);
     }
     mt_close_batches(m, now);
     mt_reset_counts(m);
-    jr_end(m);
+    bool keep = false;
+    for (mt_batch *b = before ? before->next : m->head; b; b = b->next)
+        keep = keep || b->held;
+    for (mt_batch *b = before ? before->next : m->head; keep && b; b = b->next)
+        mt_hold(m, b, jseq);
+    jr_end(m, keep);
     if (!last)
         jr_begin(m);
 }
@@ -1423,8 +1520,7 @@ void ut_meta_free(ut_meta *m)
         return;
     if (m->spool && m->events) {
         mt_close_now(m, mt_now(m), true);
-        for (mt_batch *b = m->head; b; b = b->next)
-            mt_spool_batch(m, b);
+        mt_retry_held(m, true);     /* what still fails: its journal is replayed */
     }
     m->closing = true;
     if (m->started) {

@@ -21,8 +21,10 @@ typedef struct ut_meta_cfg {
     const char *upstream;      /* "tcp@127.0.0.1:7601": metarelay or metawriter */
     const char *spool_dir;     /* unacknowledged batches live here */
     double flush_interval;     /* seconds between batches; default 10 */
-    size_t max_spool_bytes;    /* past this, the oldest spooled data is kept and new
-                                  data is refused with a FATAL log; default 1 GiB */
+    size_t max_spool_bytes;    /* bytes of unacknowledged batches (each counted once,
+                                  at its spooled size); past this, the oldest are kept
+                                  and new batches are refused with a FATAL log;
+                                  default 1 GiB */
     /* Optional (zero = default): */
     const char *coin_name;     /* "name"/"coin" in events; default: coin upper-cased */
     size_t max_batch_records;  /* share/system/event records per batch; default 2000 */
@@ -72,7 +74,8 @@ void ut_meta_new_worker(ut_meta *m, const char *user, const char *worker);
 /* Current connection count (sampled into the minute as the connections key). */
 void ut_meta_connections(ut_meta *m, int64_t n);
 
-/* For /metrics and status: batches waiting for an ack, bytes spooled. */
+/* For /metrics and status: batches waiting for an ack (spooled or still
+ * held in memory because spooling failed), bytes of spooled batches. */
 size_t ut_meta_pending(const ut_meta *m);
 uint64_t ut_meta_spooled_bytes(const ut_meta *m);
 uint64_t ut_meta_acked(const ut_meta *m);        /* batches acknowledged so far */

@@ -24,6 +24,8 @@
 #define SPOOL_HDR 12
 #define SPOOL_SUFFIX ".batch"
 
+static int spool_fail_writes;   /* ut_spool_test_fail_writes */
+
 struct ut_spool {
     char *dir;
     char *prefix;
@@ -197,9 +199,14 @@ int ut_spool_put(ut_spool *s, const char *name, const void *data, size_t len)
     spool_path(s, name, SPOOL_SUFFIX, file, sizeof(file));
     spool_path(s, name, ".tmp", tmp, sizeof(tmp));
     int64_t old = spool_file_size(s, file);
-    uint64_t after = s->bytes - (old > 0 ? (uint64_t)old : 0) + SPOOL_HDR + len;
+    uint64_t after = s->bytes - (old > 0 ? (uint64_t)old : 0) + ut_spool_record_bytes(len);
     if (s->max_bytes && after > s->max_bytes)
         return -2;
+    if (spool_fail_writes > 0) {
+        spool_fail_writes--;
+        log_error("spool %s: cannot write %s: %s (test)", s->dir, file, strerror(EIO));
+        return -1;
+    }
     if (spool_write_tmp(s, tmp, data, len) != 0 || renameat(s->dirfd, tmp, s->dirfd, file) != 0 ||
         fsync(s->dirfd) != 0) {
         log_error("spool %s: cannot write %s: %s", s->dir, file, strerror(errno));
@@ -356,6 +363,16 @@ char **ut_spool_list(ut_spool *s, size_t *n)
 uint64_t ut_spool_bytes(const ut_spool *s)
 {
     return s->bytes;
+}
+
+uint64_t ut_spool_record_bytes(size_t len)
+{
+    return SPOOL_HDR + (uint64_t)len;
+}
+
+void ut_spool_test_fail_writes(int n)
+{
+    spool_fail_writes = n > 0 ? n : 0;
 }
 
 const char *ut_spool_dir(const ut_spool *s)

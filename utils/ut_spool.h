@@ -50,6 +50,14 @@ void ut_spool_quarantine(ut_spool *s, const char *name);
 char **ut_spool_list(ut_spool *s, size_t *n);
 
 uint64_t ut_spool_bytes(const ut_spool *s);
+/* The bytes a record with a body of len bytes takes (header included):
+ * what ut_spool_bytes and max_bytes count for it. */
+uint64_t ut_spool_record_bytes(size_t len);
 const char *ut_spool_dir(const ut_spool *s);
+
+/* For tests only: the next n ut_spool_put calls of this process (any
+ * spool) fail as an I/O error (EIO) would, without touching the disk.
+ * n = 0 turns it off. */
+void ut_spool_test_fail_writes(int n);
 
 #endif

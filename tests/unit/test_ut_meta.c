@@ -8,7 +8,9 @@
  * journal: a child process counts, syncs and is killed with SIGKILL; the
  * next ut_meta on the same spool rebuilds the batch with the journal's
  * identity, drops a torn tail, and discards a journal whose batch is
- * already spooled. */
+ * already spooled. max_spool_bytes counts each batch once (link up or
+ * down). A batch that cannot be spooled keeps its journal, is spooled by
+ * the tick once writes work again (or rebuilt by the next process). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -77,6 +79,24 @@ static int count_files(const char *d, const char *suffix)
     if (dir)
         closedir(dir);
     return n;
+}
+
+static int find_journal(const char *d, char *path, size_t n);
+
+/* True when the journal of the batch seq 1 of source "src" is in d. */
+static bool journal1_present(const char *d)
+{
+    DIR *dir = opendir(d);
+    struct dirent *e;
+    bool found = false;
+    while (dir && (e = readdir(dir)) != NULL) {
+        size_t l = strlen(e->d_name);
+        found = found || (strncmp(e->d_name, "mj-src.", 7) == 0 && l > 11 &&
+                          strcmp(e->d_name + l - 11, ".0000000001") == 0);
+    }
+    if (dir)
+        closedir(dir);
+    return found;
 }
 
 /* The spooled batch bodies of source "src", sorted by name. */
@@ -450,6 +470,153 @@ static void test_spool_limit(void **state)
     remove_dir(dir);
 }
 
+/* The spooled size of one batch of a single share (alice.rig1 at M0+5). */
+static uint64_t one_batch_bytes(void)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 5;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m);
+    uint64_t bytes = ut_meta_spooled_bytes(m);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+    return bytes;
+}
+
+/* max_spool_bytes holds exactly N batches: N are kept, the N+1th refused.
+ * up: the link is up and the batches are in flight (bodies in memory as
+ * well as on disk: still counted once); else the upstream is down. */
+static void spool_limit_n(bool up)
+{
+    enum { N = 4 };
+    uint64_t one = one_batch_bytes();
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    int port = free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "tcp@127.0.0.1:%d", port);
+    upstream u = {.answers = {UT_META_ST_RETRY, UT_META_ST_RETRY, UT_META_ST_RETRY,
+                              UT_META_ST_RETRY, UT_META_ST_RETRY}};
+    if (up)
+        upstream_start(&u, loop, port);
+    ut_meta_cfg cfg = base_cfg(dir, addr);
+    cfg.max_spool_bytes = N * one;
+    fake_now = M0 + 5;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_start(m), 0);
+    run_until(loop, m, 99, 0.3);                 /* let the link come up (or not) */
+    for (int i = 0; i < N + 1; i++) {
+        ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+        ut_meta_flush(m);
+        assert_int_equal(ut_meta_pending(m), i < N ? (size_t)i + 1 : (size_t)N);
+    }
+    assert_int_equal(ut_meta_spooled_bytes(m), N * one);
+    assert_int_equal(count_files(dir, ".batch"), N);
+    ut_meta_free(m);
+    if (up)
+        ut_rpc_svr_free(u.svr);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+static void test_spool_limit_counts_once(void **state)
+{
+    spool_limit_n(false);
+    spool_limit_n(true);
+}
+
+/* Spooling fails when a batch is closed: the journal stays, the batch is
+ * held (not sent), and the tick spools it later with the same identity,
+ * then removes the journal. No second batch appears on a restart. */
+static void test_spool_failure_keeps_journal(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 5;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_start(m), 0);
+    ut_meta_share(m, "alice", "rig1", 2.0, 0.5, true);
+    ut_meta_share(m, "alice", "rig1", 2.0, 0.5, true);
+    ut_spool_test_fail_writes(1000);
+    ut_meta_flush(m);
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(count_files(dir, ".batch"), 0);
+    assert_true(journal1_present(dir));
+    run_until(loop, m, 99, 1.5);                 /* ticks: still failing */
+    assert_int_equal(count_files(dir, ".batch"), 0);
+    assert_true(journal1_present(dir));
+
+    ut_spool_test_fail_writes(0);
+    double end = ev_time() + 5.0;
+    while (count_files(dir, ".batch") == 0 && ev_time() < end)
+        run_until(loop, m, 99, 0.1);
+    assert_int_equal(count_files(dir, ".batch"), 1);
+    assert_false(journal1_present(dir));
+    assert_int_equal(ut_meta_pending(m), 1);
+    json_t *arr = read_spool(dir);
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *b = json_array_get(arr, 0);
+    assert_str_field(b, "epoch", ut_meta_epoch(m));
+    assert_int_field(b, "seq", 1);
+    check_share(json_array_get(json_object_get(b, "shares"), 0), M0, "alice", "rig1", 2, 4.0,
+                1.0, 0);
+    json_decref(arr);
+    ut_meta_free(m);
+
+    m = ut_meta_create(loop, &cfg);              /* a restart: still one batch */
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(count_files(dir, ".batch"), 1);
+    json_t *again = read_spool(dir);
+    assert_int_equal(json_array_size(again), 1);
+    assert_int_field(json_array_get(again, 0), "seq", 1);
+    json_decref(again);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+/* The disk stays unwritable until the process ends: the next process
+ * rebuilds the batch from the kept journal with its identity. */
+static void test_spool_failure_until_restart(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    char jpath[512];
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 5;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    char epoch1[17];
+    snprintf(epoch1, sizeof(epoch1), "%s", ut_meta_epoch(m));
+    ut_meta_share(m, "bob", "", 8.0, 1.0, true);
+    ut_spool_test_fail_writes(1000);
+    ut_meta_flush(m);
+    ut_meta_free(m);
+    ut_spool_test_fail_writes(0);
+    assert_int_equal(count_files(dir, ".batch"), 0);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 1);
+
+    m = ut_meta_create(loop, &cfg);
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 0);
+    json_t *arr = read_spool(dir);
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *b = json_array_get(arr, 0);
+    assert_str_field(b, "epoch", epoch1);
+    assert_int_field(b, "seq", 1);
+    check_share(json_array_get(json_object_get(b, "shares"), 0), M0, "bob", "", 1, 8.0, 1.0,
+                0);
+    json_decref(arr);
+    ut_meta_free(m);
+    assert_int_equal(count_files(dir, ".batch"), 1);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
 /* ut_spool: put/get/del with byte accounting, a corrupt record is moved
  * to .bad, another prefix's files are not ours, the limit is kept. */
 static void test_spool(void **state)
@@ -739,6 +906,9 @@ int main(void)
         cmocka_unit_test(test_journal_after_crash),
         cmocka_unit_test(test_journal_torn_tail),
         cmocka_unit_test(test_journal_already_spooled),
+        cmocka_unit_test(test_spool_limit_counts_once),
+        cmocka_unit_test(test_spool_failure_keeps_journal),
+        cmocka_unit_test(test_spool_failure_until_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
