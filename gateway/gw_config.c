@@ -10,6 +10,7 @@
 #include "network/nw_addr.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
+#include "utils/ut_diff.h"
 
 void gw_config_defaults(gw_config *cfg)
 {
@@ -156,9 +157,10 @@ static int gw_cfg_vardiff(ut_cfg *c, gw_config *cfg)
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
-    if (ut_cfg_double(c, o, "start", &v->start, 1e-12, 1e18, false) != 0 ||
-        ut_cfg_double(c, o, "min", &v->min, 1e-12, 1e18, false) != 0 ||
-        ut_cfg_double(c, o, "max", &v->max, 1e-12, 1e18, false) != 0 ||
+    /* The same bounds every difficulty is held to (utils/ut_diff.h). */
+    if (ut_cfg_double(c, o, "start", &v->start, UT_DIFF_MIN, UT_DIFF_MAX, false) != 0 ||
+        ut_cfg_double(c, o, "min", &v->min, UT_DIFF_MIN, UT_DIFF_MAX, false) != 0 ||
+        ut_cfg_double(c, o, "max", &v->max, UT_DIFF_MIN, UT_DIFF_MAX, false) != 0 ||
         ut_cfg_double(c, o, "target", &v->target, 0.01, 3600, false) != 0 ||
         ut_cfg_double(c, o, "retarget", &v->retarget, 0.1, 86400, false) != 0)
         return -1;

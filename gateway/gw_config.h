@@ -28,7 +28,8 @@
  *   jobs.max_age        seconds a job is kept after it arrived [600]
  *   jobs.max_shares     duplicate-detection entries per job [4194304]
  *   vardiff.start       difficulty of a new connection [1024]
- *   vardiff.min, vardiff.max   bounds, fractions allowed [1, 1e15]
+ *   vardiff.min, vardiff.max   bounds, fractions allowed, each within
+ *                       [2^-32 (2.3283e-10), 2^128] [1, 1e15]
  *   vardiff.target      wanted seconds between shares [10]
  *   vardiff.retarget    seconds between retargets [60]
  *   ban.enabled         [true]

@@ -10,6 +10,7 @@
 #include "gateway/gw_share.h"
 #include "gateway/gw_stratum.h"
 #include "network/nw_svr.h"
+#include "utils/ut_diff.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
 
@@ -33,7 +34,7 @@ gw_conn *gw_conn_new(gw_server *srv, nw_ses *ses, const nw_addr *peer)
         snprintf(c->host, sizeof(c->host), "test");
     }
     c->connected = gw_now(srv);
-    c->diff = gw_diff_clamp(srv->cfg->vardiff.start, srv->cfg->vardiff.min,
+    c->diff = ut_diff_clamp(srv->cfg->vardiff.start, srv->cfg->vardiff.min,
                             srv->cfg->vardiff.max);
     c->prev_diff = c->diff;
     c->strikes.window_start = c->connected;

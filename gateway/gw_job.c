@@ -1,9 +1,11 @@
 /* gw_job: decoding CMD_JM_JOB pushes and keeping the recent jobs of one
  * gateway process (see gw_job.h). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "gateway/gw_job.h"
+#include "utils/ut_diff.h"
 #include "utils/ut_hex.h"
 #include "utils/ut_target.h"
 
@@ -161,7 +163,7 @@ gw_job *gw_job_from_json(const json_t *body, char *err, size_t errlen)
         return gw_job_fail(job, &e, "bad job_id");
     memcpy(job->id, s, n);
     v = json_object_get(body, "height");
-    if (!json_is_integer(v))
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX)
         return gw_job_fail(job, &e, "bad height");
     job->height = json_integer_value(v);
     s = gw_json_str(body, "prev_block", &n);
@@ -190,10 +192,15 @@ gw_job *gw_job_from_json(const json_t *body, char *err, size_t errlen)
         job->min_time = (uint32_t)json_integer_value(v);
     job->clean = json_is_true(json_object_get(body, "clean"));
     job->empty = json_is_true(json_object_get(body, "empty"));
+    /* The difficulty that a share's goal divides by comes from nbits, never
+     * from a separate number; a body that states another one is refused. */
+    job->network_diff = ut_nbits_to_diff(job->nbits);
+    if (!ut_diff_ok(job->network_diff))
+        return gw_job_fail(job, &e, "bad nbits (network difficulty out of range)");
     v = json_object_get(body, "network_diff");
-    job->network_diff = json_is_number(v) ? json_number_value(v) : 0;
-    if (!(job->network_diff > 0))
-        job->network_diff = ut_nbits_to_diff(job->nbits);
+    if (v != NULL && (!json_is_number(v) ||
+                      fabs(json_number_value(v) / job->network_diff - 1) > 1e-9))
+        return gw_job_fail(job, &e, "network_diff does not match nbits");
     if (gw_job_notify(job, prevhash) != 0)
         return gw_job_fail(job, &e, "out of memory");
     return job;

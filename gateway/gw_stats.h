@@ -53,8 +53,12 @@ static inline void gw_stat_set(_Atomic uint64_t *c, uint64_t v)
     atomic_store_explicit(c, v, memory_order_relaxed);
 }
 
+/* Adds v when it is a finite amount >= 0; anything else is a bug upstream
+ * and is dropped here, so one bad value cannot turn a total into NaN. */
 static inline void gw_stat_add_double(_Atomic double *c, double v)
 {
+    if (!(v >= 0 && v <= 1e300))
+        return;
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
                           memory_order_relaxed);
 }

@@ -8,6 +8,7 @@
 #include "gateway/gw_share.h"
 #include "gateway/gw_stratum.h"
 #include "gateway/gw_submit.h"
+#include "utils/ut_diff.h"
 #include "utils/ut_hex.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
@@ -22,15 +23,6 @@ static const char *gw_safe(const char *s, size_t n, char *buf, size_t cap)
         buf[j++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
     buf[j] = '\0';
     return buf;
-}
-
-void gw_fmt_diff(double d, char *buf, size_t n)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d)
-            return;
-    }
 }
 
 double gw_stratum_floor(const gw_conn *c)
@@ -53,7 +45,11 @@ static void gw_send_diff(gw_conn *c)
     char num[40], line[128];
     int n;
 
-    gw_fmt_diff(c->diff, num, sizeof(num));
+    if (ut_fmt_double(c->diff, num, sizeof(num)) < 0) {   /* a bug: never on the wire */
+        log_error("set_difficulty not sent: peer=%s conn=%llu diff is not finite", c->peer,
+                  (unsigned long long)c->id);
+        return;
+    }
     n = snprintf(line, sizeof(line),
                  "{\"id\":null,\"method\":\"mining.set_difficulty\",\"params\":[%s]}\n", num);
     gw_out(c, line, (size_t)n);
@@ -61,7 +57,7 @@ static void gw_send_diff(gw_conn *c)
 
 void gw_stratum_set_diff(gw_conn *c, double diff)
 {
-    diff = gw_diff_clamp(diff, gw_stratum_floor(c), c->srv->cfg->vardiff.max);
+    diff = ut_diff_clamp(diff, gw_stratum_floor(c), c->srv->cfg->vardiff.max);
     if (diff == c->diff)
         return;
     if (!c->started) {
@@ -284,8 +280,11 @@ static void gw_cfg_version_rolling(gw_conn *c, json_t *opts, json_t *result)
         return;
     }
     granted = c->srv->cfg->version_mask & miner;
-    if (granted == 0 || (json_is_integer(jb) &&
-                         json_integer_value(jb) > __builtin_popcount(granted))) {
+    /* min-bit-count, when given, is an integer 0..32 (BIP310). */
+    if (jb != NULL && (!json_is_integer(jb) || json_integer_value(jb) < 0 ||
+                       json_integer_value(jb) > 32))
+        granted = 0;
+    if (granted == 0 || (jb != NULL && json_integer_value(jb) > __builtin_popcount(granted))) {
         json_object_set_new(result, "version-rolling", json_false());
         return;
     }
@@ -298,13 +297,15 @@ static void gw_cfg_version_rolling(gw_conn *c, json_t *opts, json_t *result)
 static void gw_cfg_min_diff(gw_conn *c, json_t *opts, json_t *result)
 {
     json_t *v = json_object_get(opts, "minimum-difficulty.value");
+    const gw_vardiff_cfg *vc = &c->srv->cfg->vardiff;
     double d = json_is_number(v) ? json_number_value(v) : -1;
 
     if (!(d >= 0) || !isfinite(d)) {
         json_object_set_new(result, "minimum-difficulty", json_false());
         return;
     }
-    c->floor = d;
+    /* 0 asks for no floor; anything else is kept within the pool's range. */
+    c->floor = d > 0 ? ut_diff_clamp(d, vc->min, vc->max) : 0;
     if (c->diff < gw_stratum_floor(c))
         gw_stratum_set_diff(c, gw_stratum_floor(c));
     json_object_set_new(result, "minimum-difficulty", json_true());

@@ -65,7 +65,4 @@ void gw_stratum_notify_all(gw_server *srv, const gw_job *job);
 /* client.reconnect to every connection. */
 void gw_stratum_reconnect_all(gw_server *srv);
 
-/* Shortest text that reads back as d ("1024", "0.001", "1e-09"). */
-void gw_fmt_diff(double d, char *buf, size_t n);
-
 #endif

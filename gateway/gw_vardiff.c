@@ -1,6 +1,7 @@
 /* gw_vardiff: difficulty retargeting per connection (see gw_vardiff.h). */
 #include <math.h>
 #include "gateway/gw_vardiff.h"
+#include "utils/ut_diff.h"
 
 #define GW_VARDIFF_HYSTERESIS 0.15
 
@@ -8,27 +9,6 @@ void gw_vardiff_reset(gw_vardiff *v, double now)
 {
     v->window_start = now;
     v->shares = 0;
-}
-
-static double gw_diff_round(double d)
-{
-    if (d >= 1.0)
-        return floor(d + 0.5);
-    /* Three significant digits. */
-    double scale = pow(10.0, 2.0 - floor(log10(d)));
-    return round(d * scale) / scale;
-}
-
-double gw_diff_clamp(double d, double lo, double hi)
-{
-    if (!(d == d) || d <= 0)   /* NaN or not positive */
-        d = lo;
-    d = gw_diff_round(d);
-    if (d < lo)
-        d = lo;
-    if (d > hi)
-        d = hi;
-    return d;
 }
 
 /* The difficulty for the window just closed; 0 when nothing changes. */
@@ -47,7 +27,7 @@ static double gw_vardiff_propose(gw_vardiff *v, const gw_vardiff_cfg *cfg, doubl
         want = diff * GW_VARDIFF_MAX_STEP;
     if (want < diff / GW_VARDIFF_MAX_STEP)
         want = diff / GW_VARDIFF_MAX_STEP;
-    want = gw_diff_clamp(want, cfg->min, cfg->max);
+    want = ut_diff_clamp(want, cfg->min, cfg->max);
     if (fabs(want - diff) <= diff * GW_VARDIFF_HYSTERESIS)
         return 0;
     return want;

@@ -6,7 +6,7 @@
  * within 15% of the current difficulty are dropped so a steady miner does
  * not see a stream of set_difficulty. Difficulties at or above 1 are
  * rounded to integers (some firmware truncates fractions); below 1 they
- * keep three significant digits. */
+ * keep three significant digits (ut_diff_clamp does both). */
 #ifndef GW_VARDIFF_H
 #define GW_VARDIFF_H
 
@@ -35,8 +35,5 @@ void gw_vardiff_reset(gw_vardiff *v, double now);
 double gw_vardiff_share(gw_vardiff *v, const gw_vardiff_cfg *cfg, double now, double diff);
 /* Periodic check for miners that went quiet: same contract. */
 double gw_vardiff_tick(gw_vardiff *v, const gw_vardiff_cfg *cfg, double now, double diff);
-
-/* Clamps d into [lo, hi] and rounds it the way set_difficulty sends it. */
-double gw_diff_clamp(double d, double lo, double hi);
 
 #endif

@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "utils/ut_diff.h"
 #include "utils/ut_hex.h"
+#include "utils/ut_target.h"
+
+/* 21 million coins in satoshis: no coinbase may pay more (Core's MAX_MONEY). */
+#define JM_MAX_MONEY 2100000000000000LL
 
 static int jm_tmpl_fail(char *err, size_t errlen, const char *what)
 {
@@ -52,13 +57,16 @@ static bool jm_tmpl_has_segwit(const json_t *gbt)
 static int jm_tmpl_commitment(jm_template *t, const json_t *gbt)
 {
     const char *hex = json_string_value(json_object_get(gbt, "default_witness_commitment"));
+    static const uint8_t head[6] = {0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed};
     if (!hex || !jm_tmpl_has_segwit(gbt))
         return 0;
     size_t hexlen = strlen(hex);
+    if (hexlen > 2 * 80)             /* an OP_RETURN output script: 38 bytes, some slack */
+        return -1;
     t->commitment = malloc(hexlen / 2 + 1);
     if (!t->commitment ||
         ut_hex_decode_any(hex, hexlen, t->commitment, hexlen / 2 + 1, &t->commitment_len) < 0 ||
-        t->commitment_len < 38)
+        t->commitment_len < 38 || memcmp(t->commitment, head, sizeof(head)) != 0)
         return -1;
     return 0;
 }
@@ -105,20 +113,23 @@ static int jm_tmpl_header_fields(jm_template *t, const json_t *gbt, char *err, s
 {
     json_t *value = json_object_get(gbt, "coinbasevalue");
     const char *prev = json_string_value(json_object_get(gbt, "previousblockhash"));
-    if (jm_tmpl_u32(gbt, "height", &t->height) < 0)
+    uint8_t target[32];
+    if (jm_tmpl_u32(gbt, "height", &t->height) < 0 || t->height == 0 || t->height > INT32_MAX)
         return jm_tmpl_fail(err, errlen, "missing or bad height");
     if (jm_tmpl_u32(gbt, "version", &t->version) < 0)
         return jm_tmpl_fail(err, errlen, "missing or bad version");
     if (jm_tmpl_u32(gbt, "curtime", &t->curtime) < 0)
         return jm_tmpl_fail(err, errlen, "missing or bad curtime");
-    if (jm_tmpl_u32(gbt, "mintime", &t->mintime) < 0)
+    if (jm_tmpl_u32(gbt, "mintime", &t->mintime) < 0 || t->mintime > t->curtime)
         t->mintime = t->curtime;
-    if (jm_tmpl_bits(gbt, &t->bits) < 0)
+    if (jm_tmpl_bits(gbt, &t->bits) < 0 || ut_target_from_nbits(t->bits, target) != 0 ||
+        !ut_diff_ok(ut_nbits_to_diff(t->bits)))
         return jm_tmpl_fail(err, errlen, "missing or bad bits");
     if (!prev || ut_hash_from_hex(prev, t->prev) < 0)
         return jm_tmpl_fail(err, errlen, "missing or bad previousblockhash");
     ut_hash_to_hex(t->prev, t->prev_hex);
-    if (!json_is_integer(value) || json_integer_value(value) < 0)
+    if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+        json_integer_value(value) > JM_MAX_MONEY)
         return jm_tmpl_fail(err, errlen, "missing or bad coinbasevalue");
     t->coinbase_value = (uint64_t)json_integer_value(value);
     return 0;

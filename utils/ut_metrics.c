@@ -3,10 +3,14 @@
  * nothing, and the end result is NULL so the page can answer an error. */
 #include "utils/ut_metrics.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "utils/ut_diff.h"
+#include "utils/ut_log.h"
 
 #define UT_METRICS_FIRST 4096
 
@@ -54,15 +58,22 @@ void ut_metrics_add(ut_metrics *m, const char *name, const char *type, const cha
                     const char *labels, double value)
 {
     const char *prefix = m->prefix ? m->prefix : "";
+    char num[32];
 
+    if (ut_fmt_double(value, num, sizeof(num)) < 0) {
+        m->dropped++;
+        log_error("metrics: sample %s%s{%s} is not a finite number, left out (a bug)", prefix,
+                  name, labels ? labels : "");
+        return;
+    }
     if (help)
         ut_metrics_printf(m, "# HELP %s%s %s\n", prefix, name, help);
     if (type)
         ut_metrics_printf(m, "# TYPE %s%s %s\n", prefix, name, type);
     if (labels)
-        ut_metrics_printf(m, "%s%s{%s} %.17g\n", prefix, name, labels, value);
+        ut_metrics_printf(m, "%s%s{%s} %s\n", prefix, name, labels, num);
     else
-        ut_metrics_printf(m, "%s%s %.17g\n", prefix, name, value);
+        ut_metrics_printf(m, "%s%s %s\n", prefix, name, num);
 }
 
 char *ut_metrics_end(ut_metrics *m)
@@ -76,5 +87,6 @@ char *ut_metrics_end(ut_metrics *m)
     m->text = NULL;
     m->len = m->cap = 0;
     m->failed = false;
+    m->dropped = 0;
     return text;
 }

@@ -5,8 +5,10 @@
  *   # TYPE <prefix><name> <type>          (when type is given)
  *   <prefix><name>{<labels>} <value>      (braces only when labels are given)
  *
- * where value is printed with %.17g, so counters below 2^53 print as whole
- * numbers. Usage:
+ * where value is the shortest text that reads back exactly (ut_fmt_double),
+ * so counters below 2^53 print as whole numbers. A NaN or infinite value is
+ * never written: the sample (not its HELP/TYPE) is left out, counted in
+ * dropped and logged as an error, so the page stays valid. Usage:
  *
  *   ut_metrics m = {.prefix = "metarelay_"};
  *   ut_metrics_add(&m, "requests_total", "counter", NULL, NULL, (double)n);
@@ -23,6 +25,7 @@ typedef struct ut_metrics {
     char *text;
     size_t len, cap;
     bool failed;               /* out of memory: ut_metrics_end gives NULL */
+    size_t dropped;            /* non-finite samples left out since the last end */
 } ut_metrics;
 
 /* type ("counter", "gauge"), help and labels ("code=\"21\"") may be NULL. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "utils/ut_http.h"
+#include "utils/ut_log.h"
 
 #define UT_STATUS_MAX_BODY (64 * 1024)   /* GET requests carry no body */
 
@@ -31,6 +32,22 @@ static void ut_status_metrics(const ut_status *s, ut_http_resp *resp)
     resp->body_len = strlen(text);
 }
 
+/* NULL from the callback means json_pack failed: out of memory, or a value
+ * jansson refuses (NaN, an infinity), which is a bug in the module. */
+static void ut_status_json(const ut_status *s, ut_http_resp *resp)
+{
+    json_t *body = s->status(s->arg);
+
+    if (!body) {
+        log_error("status: the /status body could not be built (a non-finite number or "
+                  "out of memory), answered 500");
+        ut_http_resp_text(resp, 500, "application/json",
+                          "{\"error\":\"status unavailable, see the module's log\"}\n");
+        return;
+    }
+    ut_http_resp_json(resp, 200, body);
+}
+
 static void ut_status_handle(const ut_http_req *req, ut_http_resp *resp, void *udata)
 {
     const ut_status *s = udata;
@@ -38,7 +55,7 @@ static void ut_status_handle(const ut_http_req *req, ut_http_resp *resp, void *u
     if (strcmp(req->method, "GET") != 0)
         ut_http_resp_text(resp, 405, "text/plain", "method not allowed\n");
     else if (strcmp(req->path, "/status") == 0)
-        ut_http_resp_json(resp, 200, s->status(s->arg));
+        ut_status_json(s, resp);
     else if (strcmp(req->path, "/metrics") == 0)
         ut_status_metrics(s, resp);
     else

@@ -4,8 +4,8 @@
  * difficulty is exactly m * 2^e (m a 53-bit integer), so the target is
  * floor(0xFFFF * 2^(208-e) / m): an exact integer division of a shifted
  * constant by a 64-bit number, done here on 64-bit limbs. That is exact
- * for every difficulty, from far below 1 (targets above diff1, capped at
- * 2^256-1) to far above any real network's. The reverse direction
+ * for every difficulty ut_diff_ok accepts, from 2^-32 (a target just under
+ * 2^256) to 2^128; anything else gives no target at all. The reverse direction
  * (target -> difficulty) only needs a double, computed in long double.
  *
  * Targets and hashes are 32-byte little-endian numbers: byte 31 is the
@@ -13,14 +13,10 @@
 #include <math.h>
 #include <string.h>
 
+#include "utils/ut_diff.h"
 #include "utils/ut_target.h"
 
 #define LIMBS 6   /* 384-bit scratch numbers for the division */
-
-static void target_max(uint8_t target[32])
-{
-    memset(target, 0xff, 32);
-}
 
 /* Writes the low four limbs of x as 32 little-endian bytes. */
 static void limbs_to_bytes(const uint64_t *x, uint8_t out[32])
@@ -49,36 +45,25 @@ static void limbs_div(uint64_t x[LIMBS], uint64_t d)
     }
 }
 
-void ut_target_from_diff(double diff, uint8_t target[32])
+int ut_target_from_diff(double diff, uint8_t target[32])
 {
-    if (!(diff > 0)) {                 /* zero, negative, NaN: easiest target */
-        target_max(target);
-        return;
-    }
-    if (isinf(diff)) {
+    if (!ut_diff_ok(diff)) {           /* NaN, inf, <= 0, denormal, huge */
         memset(target, 0, 32);
-        return;
+        return -1;
     }
     int exp;
     double f = frexp(diff, &exp);      /* diff = f * 2^exp, 0.5 <= f < 1 */
     uint64_t m = (uint64_t)ldexp(f, 53);
-    int s = 208 - (exp - 53);          /* target = 0xFFFF * 2^s / m */
-    if (s < 0) {                       /* 0xFFFF < m: below 1 */
-        memset(target, 0, 32);
-        return;
-    }
-    if (s >= 294) {                    /* result >= 2^(s-38) >= 2^256 */
-        target_max(target);
-        return;
-    }
+    int s = 208 - (exp - 53);          /* target = 0xFFFF * 2^s / m; s < 294 */
     uint64_t x[LIMBS];
     diff1_shifted(x, s);
     limbs_div(x, m);
-    if (x[4] || x[5]) {
-        target_max(target);
-        return;
+    if (x[4] || x[5]) {                /* cannot happen for diff >= 2^-32 */
+        memset(target, 0, 32);
+        return -1;
     }
     limbs_to_bytes(x, target);
+    return 0;
 }
 
 /* The 256-bit number as a long double (rounded), one 64-bit limb at a time. */

@@ -9,9 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Exact floor(diff1 / diff) for the double diff; capped at 2^256-1 (also
- * for diff <= 0 or NaN); an infinite diff gives 0. */
-void ut_target_from_diff(double diff, uint8_t target[32]);
+/* Exact floor(diff1 / diff) for the double diff. Returns 0, or -1 with a
+ * zero target (no hash meets it) when diff is not ut_diff_ok: NaN, an
+ * infinity, zero, negative, below UT_DIFF_MIN or above UT_DIFF_MAX. So the
+ * largest target it ever gives is that of UT_DIFF_MIN, 0xFFFF * 2^240. */
+int ut_target_from_diff(double diff, uint8_t target[32]);
 /* diff1 / target; INFINITY for a zero target. */
 double ut_target_to_diff(const uint8_t target[32]);
 /* nBits (compact) -> target as Bitcoin Core's SetCompact; returns -1 (and

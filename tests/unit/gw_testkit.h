@@ -13,6 +13,7 @@
 #include "gateway/gw_server.h"
 #include "gateway/gw_shm.h"
 #include "utils/ut_log.h"
+#include "utils/ut_target.h"
 
 /* The genesis coinbase with "The Times 03" (12 bytes) as the extranonce:
  * extranonce1 "54686520", extranonce2 "54696d6573203033". */
@@ -42,7 +43,8 @@ static inline json_t *gt_job_json(const char *id, const char *prev_display, cons
                      "prevhash", prevhash, "coinb1", coinb1, "coinb2", coinb2,
                      "extranonce_size", 12, "merkle_branch", "version", version, "nbits", nbits,
                      "ntime", ntime, "min_time", (int)(strtoul(ntime, NULL, 16) - 600), "clean",
-                     clean, "network_diff", 1.0, "empty", 0);
+                     clean, "network_diff", ut_nbits_to_diff((uint32_t)strtoul(nbits, NULL, 16)),
+                     "empty", 0);
 }
 
 static inline json_t *gt_genesis_json(const char *id, int clean)

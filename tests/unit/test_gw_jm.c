@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "utils/ut_diff.h"
 #include "gateway/gw_jm.h"
 #include "utils/ut_cmd.h"
 #include "utils/ut_hex.h"
@@ -101,7 +102,7 @@ static void test_link(void **state)
     assert_non_null(fj);
     assert_int_equal(ut_rpc_svr_start(fj), 0);
 
-    t->cfg.vardiff.min = t->cfg.vardiff.start = 1e-12;
+    t->cfg.vardiff.min = t->cfg.vardiff.start = UT_DIFF_MIN;
     job_to_push = gt_genesis_json("00000000000000ab", 1);
     t->cfg.jm_addr = strdup(addr);
     t->srv.fake_now = 0;   /* real loop time: the link runs timers */

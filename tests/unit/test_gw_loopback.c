@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "utils/ut_diff.h"
 #include "gateway/gw_conn.h"
 #include "gateway/gw_stratum.h"
 #include "gw_testkit.h"
@@ -38,7 +39,7 @@ static int lb_setup(void **state)
     t->cfg.gateway_id = 9;
     t->cfg.host = strdup("lb");
     t->cfg.max_line = 256;
-    t->cfg.vardiff.min = t->cfg.vardiff.start = 1e-12;
+    t->cfg.vardiff.min = t->cfg.vardiff.start = UT_DIFF_MIN;
     t->cfg.ban.junk_lines = 3;
     t->shm = gw_shm_create();
     t->loop = ev_loop_new(0);
@@ -124,7 +125,7 @@ static void test_session(void **state)
               "\"09100000\"]],\"09100000\",8],\"error\":null}\n");
     lb_expect(t, fd, "{\"id\":2,\"method\":\"mining.authorize\",\"params\":[\"carol.x\",\"p\"]}\r\n",
               "{\"id\":2,\"result\":true,\"error\":null}\n"
-              "{\"id\":null,\"method\":\"mining.set_difficulty\",\"params\":[1e-12]}\n");
+              "{\"id\":null,\"method\":\"mining.set_difficulty\",\"params\":[2.33e-10]}\n");
     gw_server_on_job(&t->srv, job);
     json_decref(job);
     j = gw_job_store_current(&t->srv.jobs);

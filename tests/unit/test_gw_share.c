@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <cmocka.h>
+#include "utils/ut_diff.h"
 #include "gateway/gw_dupset.h"
 #include "gateway/gw_job.h"
 #include "gateway/gw_share.h"
@@ -115,10 +116,10 @@ static void test_easy_share_not_block(void **state)
     char nonce[9];
 
     (void)state;
-    /* Difficulty 1e-12: the share target is the maximum, every hash passes. */
+    /* Difficulty UT_DIFF_MIN: the largest target (0xFFFF * 2^240), nearly every hash passes. */
     for (int i = 0; i < 50; i++) {
         snprintf(nonce, sizeof(nonce), "%08x", i);
-        assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab29", nonce, NULL, &r), GW_OK);
+        assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", nonce, NULL, &r), GW_OK);
         ok += !r.block;
     }
     assert_int_equal(ok, 50);
@@ -129,7 +130,7 @@ static void test_malformed(void **state)
 {
     gw_job *job = job_from(gt_genesis_json("00000000000000a4", 1));
     gw_share_res r;
-    gw_share_sess s = { gen_en1, 4, 8, 0, 1e-12 };
+    gw_share_sess s = { gen_en1, 4, 8, 0, UT_DIFF_MIN };
     gw_jv p[4] = { { GW_JV_STRING, GT_GEN_EN2, 16, NULL }, { GW_JV_NUMBER, "1", 1, NULL },
                    { GW_JV_STRING, "00000000", 8, NULL }, { GW_JV_STRING, "0", 1, NULL } };
 
@@ -138,22 +139,22 @@ static void test_malformed(void **state)
     assert_string_equal(r.msg, "Malformed params");
     assert_int_equal(gw_share_check(job, &s, p, 2, &r), GW_ERR_OTHER);   /* too few */
     assert_string_equal(r.msg, "Malformed params");
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab2", "00000000", NULL, &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab2", "00000000", NULL, &r),
                      GW_ERR_OTHER);                                          /* 7 digits */
     assert_string_equal(r.msg, "Malformed params");
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab29", "0000000g", NULL, &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "0000000g", NULL, &r),
                      GW_ERR_OTHER);
     assert_string_equal(r.msg, "Malformed params");
-    assert_int_equal(check(job, 1e-12, 0, "54696d65732030", "495fab29", "00000000", NULL, &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, "54696d65732030", "495fab29", "00000000", NULL, &r),
                      GW_ERR_OTHER);                                          /* 7 bytes */
     assert_string_equal(r.msg, "Invalid extranonce2 size");
-    assert_int_equal(check(job, 1e-12, 0, "54696d657320303301", "495fab29", "00000000", NULL,
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, "54696d657320303301", "495fab29", "00000000", NULL,
                            &r), GW_ERR_OTHER);                              /* 9 bytes */
     assert_string_equal(r.msg, "Invalid extranonce2 size");
-    assert_int_equal(check(job, 1e-12, 0, "54696d65732030zz", "495fab29", "00000000", NULL, &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, "54696d65732030zz", "495fab29", "00000000", NULL, &r),
                      GW_ERR_OTHER);
     assert_string_equal(r.msg, "Malformed params");
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab29", "00000000", "xyz", &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "00000000", "xyz", &r),
                      GW_ERR_OTHER);
     assert_string_equal(r.msg, "Malformed params");
     gw_job_free(job);
@@ -168,16 +169,16 @@ static void test_ntime_window(void **state)
     (void)state;
     /* min_time is ntime - 600 (see gt_job_json); upper bound ntime + 7200. */
     snprintf(t, sizeof(t), "%08x", 0x495fab29 - 600);
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_OK);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_OK);
     snprintf(t, sizeof(t), "%08x", 0x495fab29 - 601);
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_ERR_OTHER);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_ERR_OTHER);
     assert_string_equal(r.msg, "ntime out of range");
     snprintf(t, sizeof(t), "%08x", 0x495fab29 + 7200);
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_OK);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_OK);
     snprintf(t, sizeof(t), "%08x", 0x495fab29 + 7201);
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_ERR_OTHER);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_ERR_OTHER);
     assert_string_equal(r.msg, "ntime out of range");
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "ffffffff", "00000001", NULL, &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "ffffffff", "00000001", NULL, &r),
                      GW_ERR_OTHER);
     gw_job_free(job);
 }
@@ -189,22 +190,22 @@ static void test_version_bits(void **state)
 
     (void)state;
     /* No rolling negotiated: only zero bits pass. */
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab29", "00000001", "00002000", &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "00000001", "00002000", &r),
                      GW_ERR_OTHER);
     assert_string_equal(r.msg, "Invalid version bits");
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab29", "00000001", "00000000", &r),
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "00000001", "00000000", &r),
                      GW_OK);
     /* Granted 1fffe000: bits inside roll the version, outside are refused. */
-    assert_int_equal(check(job, 1e-12, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
+    assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
                            "1fffe000", &r), GW_OK);
     assert_int_equal(r.version, 0x1fffe001);
-    assert_int_equal(check(job, 1e-12, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
+    assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
                            "20000000", &r), GW_ERR_OTHER);
     assert_string_equal(r.msg, "Invalid version bits");
-    assert_int_equal(check(job, 1e-12, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
+    assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
                            "00001000", &r), GW_ERR_OTHER);
     /* Different version bits make a different share (not a duplicate). */
-    assert_int_equal(check(job, 1e-12, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
+    assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
                            "2000", &r2), GW_OK);
     assert_int_equal(r2.version, 0x00002001);
     assert_memory_not_equal(r.hash, r2.hash, 32);
@@ -215,13 +216,13 @@ static void test_duplicate_other_en1(void **state)
 {
     gw_job *job = job_from(gt_genesis_json("00000000000000a7", 1));
     static const uint8_t other[4] = { 0x07, 0x30, 0x00, 0x01 };
-    gw_share_sess s = { other, 4, 8, 0, 1e-12 };
+    gw_share_sess s = { other, 4, 8, 0, UT_DIFF_MIN };
     gw_jv p[3] = { { GW_JV_STRING, GT_GEN_EN2, 16, NULL }, { GW_JV_STRING, "495fab29", 8, NULL },
                    { GW_JV_STRING, "7c2bac1d", 8, NULL } };
     gw_share_res r;
 
     (void)state;
-    assert_int_equal(check(job, 1e-12, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), GW_OK);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), GW_OK);
     /* The same en2/ntime/nonce from a session with another extranonce1 is new work. */
     assert_int_equal(gw_share_check(job, &s, p, 3, &r), GW_OK);
     assert_int_equal(gw_share_check(job, &s, p, 3, &r), GW_ERR_DUP);

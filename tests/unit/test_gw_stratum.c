@@ -8,6 +8,10 @@
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
+#include "utils/ut_diff.h"
+
+/* The easiest difficulty a pool sends (UT_DIFF_MIN rounded as set_difficulty rounds). */
+#define GT_EASY 2.33e-10
 #include "gateway/gw_stratum.h"
 #include "gateway/gw_share.h"
 #include "utils/ut_hex.h"
@@ -24,8 +28,8 @@ static int setup(void **state)
 {
     gt_ctx *t = gt_ctx_new();
 
-    t->cfg.vardiff.min = 1e-12;
-    t->cfg.vardiff.start = 1e-12;
+    t->cfg.vardiff.min = GT_EASY;
+    t->cfg.vardiff.start = GT_EASY;
     *state = t;
     return 0;
 }
@@ -68,7 +72,7 @@ static void test_subscribe_authorize(void **state)
                         SUB_REPLY("\"s\"", "07300000"));
     /* No job yet: authorize answers and sends the difficulty only. */
     assert_string_equal(gt_line(c, "{\"id\":2,\"method\":\"mining.authorize\",\"params\":[\"alice.rig1\",\"x\"]}"),
-                        TRUE_REPLY("2") SETDIFF("1e-12"));
+                        TRUE_REPLY("2") SETDIFF("2.33e-10"));
     /* A second worker on the same connection. */
     assert_string_equal(gt_line(c, "{\"id\":3,\"method\":\"mining.authorize\",\"params\":[\"bob\",\"\"]}"),
                         TRUE_REPLY("3"));
@@ -124,7 +128,7 @@ static void test_authorize_first_then_job(void **state)
     /* subscribe reply, then difficulty and the job, forced clean. */
     j = gw_job_store_current(&t->srv.jobs);
     want = malloc(4096);
-    snprintf(want, 4096, "%s%s%.*strue]}\n", SUB_REPLY("2", "07300000"), SETDIFF("1e-12"),
+    snprintf(want, 4096, "%s%s%.*strue]}\n", SUB_REPLY("2", "07300000"), SETDIFF("2.33e-10"),
              (int)(j->notify_len - strlen("false]}\n")), j->notify);
     assert_string_equal(gt_out, want);
     /* A new job goes to the started connection as sent (clean false). */
@@ -269,7 +273,7 @@ static void test_suggest(void **state)
     gt_line(c, "{\"id\":7,\"method\":\"mining.suggest_difficulty\",\"params\":[1e300]}");
     assert_true(c->diff == 1e9);    /* clamped to max */
     gt_line(c, "{\"id\":8,\"method\":\"mining.suggest_difficulty\",\"params\":[1e-300]}");
-    assert_true(c->diff == 1e-12);  /* clamped to min */
+    assert_true(c->diff == GT_EASY);  /* clamped to min */
     static const char *bad[] = { "[]", "[\"abc\"]", "[-5]", "[0]", "[{}]", "[null]", "{}",
                                  "[[]]", "[\"1e999\"]", "[true]", "[1e999]", "[-0]" };
     char line[256];
@@ -279,7 +283,7 @@ static void test_suggest(void **state)
         if (strcmp(gt_line(c, line), ERR_REPLY("9", 20, "Invalid difficulty")) != 0)
             fail_msg("%s -> %s", bad[i], gt_out);
     }
-    assert_true(c->diff == 1e-12);
+    assert_true(c->diff == GT_EASY);
     /* A number jansson cannot hold is a parse error, not a crash. */
     assert_string_equal(gt_line(c, "{\"id\":9,\"method\":\"mining.suggest_difficulty\",\"params\":[123456789012345678901234567890e999]}"),
                         ERR_REPLY("null", 20, "Parse error"));
@@ -339,7 +343,7 @@ static void test_vardiff_up(void **state)
     gw_conn *c;
     char line[256];
 
-    t->cfg.vardiff.start = 1e-12;
+    t->cfg.vardiff.start = GT_EASY;
     t->cfg.vardiff.target = 10;
     t->cfg.vardiff.retarget = 60;
     gt_add_job(t, gt_genesis_json("00000000000000f1", 1));
@@ -353,14 +357,14 @@ static void test_vardiff_up(void **state)
         assert_string_equal(gt_line(c, line), want);
     }
     snprintf(line, sizeof(line), "{\"id\":99,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"00000000000000f1\",\"0000000000000000\",\"495fab29\",\"%08x\"]}", 99);
-    assert_string_equal(gt_line(c, line), TRUE_REPLY("99") SETDIFF("4e-12"));
-    assert_true(c->diff == 4e-12);
-    assert_true(c->prev_diff == 1e-12);
-    /* Shares on the job sent before the change still count at 1e-12. */
-    assert_true(gw_stratum_job_diff(c, gw_job_store_current(&t->srv.jobs)->seq) == 1e-12);
+    assert_string_equal(gt_line(c, line), TRUE_REPLY("99") SETDIFF("9.32e-10"));
+    assert_true(c->diff == 9.32e-10);
+    assert_true(c->prev_diff == GT_EASY);
+    /* Shares on the job sent before the change still count at GT_EASY. */
+    assert_true(gw_stratum_job_diff(c, gw_job_store_current(&t->srv.jobs)->seq) == GT_EASY);
     /* A job sent afterwards is under the new difficulty. */
     gt_add_job(t, gt_genesis_json("00000000000000f2", 0));
-    assert_true(gw_stratum_job_diff(c, gw_job_store_current(&t->srv.jobs)->seq) == 4e-12);
+    assert_true(gw_stratum_job_diff(c, gw_job_store_current(&t->srv.jobs)->seq) == 9.32e-10);
 }
 
 static void test_vardiff_quiet(void **state)
@@ -435,23 +439,6 @@ static void test_ban_on_invalid_shares(void **state)
     assert_int_equal(gt_closed, 1);   /* no ban key in tests: closed only */
 }
 
-static void test_fmt_diff(void **state)
-{
-    char b[40];
-
-    (void)state;
-    gw_fmt_diff(1024, b, sizeof(b));
-    assert_string_equal(b, "1024");
-    gw_fmt_diff(1e-9, b, sizeof(b));
-    assert_string_equal(b, "1e-09");
-    gw_fmt_diff(0.001, b, sizeof(b));
-    assert_string_equal(b, "0.001");
-    gw_fmt_diff(123456789012.0, b, sizeof(b));
-    assert_string_equal(b, "123456789012");
-    gw_fmt_diff(0.1 + 0.2, b, sizeof(b));
-    assert_true(strtod(b, NULL) == 0.1 + 0.2);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,7 +456,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_on_junk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ban_on_invalid_shares, setup, teardown),
-        cmocka_unit_test(test_fmt_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,10 +101,6 @@ static void test_fractional(void **state)
     for (int i = 1; i <= 32 && nd == 0; i++)
         nd = gw_vardiff_share(&v, &c, i * 0.01, 1e-9);
     assert_true(nd == 4e-9);
-    assert_true(gw_diff_clamp(0.000123456, 1e-9, 1) == 0.000123);
-    assert_true(gw_diff_clamp(1500.6, 1, 1e6) == 1501);
-    assert_true(gw_diff_clamp(-1, 2, 8) == 2);
-    assert_true(gw_diff_clamp(0.0 / 0.0, 2, 8) == 2);
 }
 
 int main(void)

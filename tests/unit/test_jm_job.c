@@ -49,7 +49,7 @@ static json_t *make_gbt(size_t n, bool segwit)
     json_t *gbt = json_pack("{s:i, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:[s]}", "height", 451,
                             "version", (json_int_t)0x20000000, "previousblockhash",
                             PREV_DISPLAY, "bits", "207fffff", "curtime",
-                            (json_int_t)0x6740a1b2, "mintime", (json_int_t)1795321718,
+                            (json_int_t)0x6740a1b2, "mintime", (json_int_t)1732288900,
                             "coinbasevalue", (json_int_t)625000000, "transactions", txs,
                             "rules", segwit ? "!segwit" : "csv");
     json_object_set_new(gbt, "default_witness_commitment", json_string(COMMITMENT_HEX));
@@ -107,6 +107,62 @@ static void test_template_parse(void **state)
     json_decref(gbt);
 }
 
+/* Every number a node sends is checked: a hostile or broken template is
+ * refused with the field named, never turned into a job. */
+static void expect_refused(const char *key, json_t *value, const char *named)
+{
+    char err[256];
+    json_t *gbt = make_gbt(1, true);
+    if (value)
+        json_object_set_new(gbt, key, value);
+    else
+        json_object_del(gbt, key);
+    jm_template *t = jm_template_parse(gbt, err, sizeof(err));
+    if (t)
+        fail_msg("%s: a bad value was accepted", key);
+    if (!strstr(err, named))
+        fail_msg("%s: error '%s' does not name %s", key, err, named);
+    json_decref(gbt);
+}
+
+static void test_template_hostile(void **state)
+{
+    expect_refused("height", json_integer(0), "height");
+    expect_refused("height", json_integer(-1), "height");
+    expect_refused("height", json_integer(0x80000000LL), "height");
+    expect_refused("height", json_real(451.5), "height");
+    expect_refused("height", json_string("451"), "height");
+    expect_refused("height", NULL, "height");
+    expect_refused("version", json_integer(-1), "version");
+    expect_refused("version", json_integer(0x100000000LL), "version");
+    expect_refused("curtime", json_real(1e300), "curtime");
+    expect_refused("coinbasevalue", json_integer(-1), "coinbasevalue");
+    expect_refused("coinbasevalue", json_integer(2100000000000001LL), "coinbasevalue");
+    expect_refused("coinbasevalue", json_real(625000000.0), "coinbasevalue");
+    expect_refused("coinbasevalue", json_string("625000000"), "coinbasevalue");
+    expect_refused("bits", json_string("00000000"), "bits");      /* zero target */
+    expect_refused("bits", json_string("04800000"), "bits");      /* negative */
+    expect_refused("bits", json_string("ff7fffff"), "bits");      /* overflow */
+    expect_refused("bits", json_string("207fffff00"), "bits");
+    expect_refused("bits", json_integer(0x207fffff), "bits");
+    expect_refused("previousblockhash", json_string("00"), "previousblockhash");
+    expect_refused("default_witness_commitment",
+                   json_string("6a24bb21a9ed" /* not the witness commitment header */
+                               "0000000000000000000000000000000000000000000000000000000000000000"),
+                   "default_witness_commitment");
+    expect_refused("transactions", json_string("x"), "transactions");
+
+    /* mintime after curtime (impossible from a sane node) falls back to curtime. */
+    char err[256];
+    json_t *gbt = make_gbt(0, false);
+    json_object_set_new(gbt, "mintime", json_integer(0x6740a1b2 + 100));
+    jm_template *t = jm_template_parse(gbt, err, sizeof(err));
+    assert_non_null(t);
+    assert_int_equal(t->mintime, t->curtime);
+    jm_template_free(t);
+    json_decref(gbt);
+}
+
 static void test_prevhash_form(void **state)
 {
     uint8_t prev[32];
@@ -133,7 +189,7 @@ static void test_job_json(void **state)
     assert_string_equal(json_string_value(json_object_get(o, "version")), "20000000");
     assert_string_equal(json_string_value(json_object_get(o, "nbits")), "207fffff");
     assert_string_equal(json_string_value(json_object_get(o, "ntime")), "6740a1b2");
-    assert_int_equal(json_integer_value(json_object_get(o, "min_time")), 1795321718);
+    assert_int_equal(json_integer_value(json_object_get(o, "min_time")), 1732288900);
     assert_int_equal(json_integer_value(json_object_get(o, "extranonce_size")), 12);
     assert_int_equal(json_integer_value(json_object_get(o, "coinbase_value")), 625000000);
     assert_int_equal(json_integer_value(json_object_get(o, "tx_count")), 3);
@@ -223,6 +279,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_template_parse),
+        cmocka_unit_test(test_template_hostile),
         cmocka_unit_test(test_prevhash_form),
         cmocka_unit_test(test_job_json),
         cmocka_unit_test(test_branch_matches_root),

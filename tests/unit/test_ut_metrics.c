@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,26 @@ static void test_numbers(void **state)
     assert_string_equal(text, "x_big 9007199254740992\n"
                               "x_zero 0\n"
                               "x_neg -2\n"
-                              "x_tenth 0.10000000000000001\n");
+                              "x_tenth 0.1\n");
+    free(text);
+}
+
+/* A non-finite value is never written: the sample is left out and
+ * counted, the rest of the page is intact. */
+static void test_non_finite_refused(void **state)
+{
+    ut_metrics m = {.prefix = "x_"};
+    char *text;
+
+    ut_metrics_add(&m, "a", "gauge", NULL, NULL, 1);
+    ut_metrics_add(&m, "nan", NULL, NULL, NULL, NAN);
+    ut_metrics_add(&m, "inf", NULL, NULL, "k=\"v\"", INFINITY);
+    ut_metrics_add(&m, "ninf", NULL, NULL, NULL, -INFINITY);
+    ut_metrics_add(&m, "b", NULL, NULL, NULL, 2);
+    assert_int_equal(m.dropped, 3);
+    text = ut_metrics_end(&m);
+    assert_string_equal(text, "# TYPE x_a gauge\nx_a 1\nx_b 2\n");
+    assert_int_equal(m.dropped, 0);
     free(text);
 }
 
@@ -103,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_one_sample),
         cmocka_unit_test(test_labels_no_prefix),
         cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_non_finite_refused),
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_large),
     };

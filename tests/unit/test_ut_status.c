@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <math.h>
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -24,12 +25,15 @@ typedef struct server {
     int status_calls;
     int metrics_calls;
     int metrics_fail;          /* metrics returns NULL */
+    int status_nan;            /* status packs a NaN, which jansson refuses */
 } server;
 
 static json_t *status_cb(void *arg)
 {
     server *s = arg;
     s->status_calls++;
+    if (s->status_nan)
+        return json_pack("{s:s, s:f}", "module", "test", "rate", NAN);
     return json_pack("{s:s, s:i}", "module", "test", "calls", s->status_calls);
 }
 
@@ -155,6 +159,22 @@ static void test_status_page(void **state)
     json_decref(j);
 }
 
+/* A /status body that cannot be built (a NaN in it: jansson refuses it)
+ * is a 500 with a JSON error, never an empty or non-JSON 200. */
+static void test_status_not_finite(void **state)
+{
+    server *s = *state;
+    reply r;
+
+    s->status_nan = 1;
+    request(s, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_int_equal(r.status, 500);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    assert_non_null(json_string_value(json_object_get(j, "error")));
+    json_decref(j);
+}
+
 static void test_metrics_page(void **state)
 {
     server *s = *state;
@@ -202,6 +222,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_status_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_not_finite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),

@@ -31,7 +31,7 @@ static const diff_case diffs[] = {
     { 1e-9, "b7fd5549c1a4bacffc363f7e9de0191679b0518108feb581f4feff35658e9a3b" },
     { 4.6565423739069247e-10,
       "c0fbeab97673e7273dd9f4488db825e8fd07f607f607fe03fefffffffffeff7f" },
-    { 1e-12, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff" },
+    { 0x1p-32, "000000000000000000000000000000000000000000000000000000000000ffff" },
 };
 
 static void test_target_from_diff(void **state)
@@ -39,7 +39,7 @@ static void test_target_from_diff(void **state)
     for (size_t i = 0; i < sizeof(diffs) / sizeof(diffs[0]); i++) {
         uint8_t t[32];
         char hex[65];
-        ut_target_from_diff(diffs[i].diff, t);
+        assert_int_equal(ut_target_from_diff(diffs[i].diff, t), 0);
         ut_hex_encode(t, 32, hex);
         if (strcmp(hex, diffs[i].target_le) != 0)
             fail_msg("diff %.17g: got %s want %s", diffs[i].diff, hex, diffs[i].target_le);
@@ -54,16 +54,16 @@ static void test_target_from_diff_edges(void **state)
     uint8_t t[32], ones[32], zeros[32];
     memset(ones, 0xff, 32);
     memset(zeros, 0, 32);
-    ut_target_from_diff(0.0, t);
-    assert_memory_equal(t, ones, 32);
-    ut_target_from_diff(-5.0, t);
-    assert_memory_equal(t, ones, 32);
-    ut_target_from_diff(NAN, t);
-    assert_memory_equal(t, ones, 32);
-    ut_target_from_diff(INFINITY, t);
-    assert_memory_equal(t, zeros, 32);
-    ut_target_from_diff(1e300, t);
-    assert_memory_equal(t, zeros, 32);
+    /* Nothing outside [UT_DIFF_MIN, UT_DIFF_MAX] becomes a target: the
+     * zero target, which no hash meets. */
+    static const double bad[] = {0.0, -5.0, NAN, INFINITY, -INFINITY, 1e300, 1e-12, 1e-310};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(t, 0x55, 32);
+        assert_int_equal(ut_target_from_diff(bad[i], t), -1);
+        assert_memory_equal(t, zeros, 32);
+    }
+    assert_int_equal(ut_target_from_diff(0x1p128, t), 0);
+    assert_false(ut_hash_meets(ones, t));
 
     /* Monotonic across the range used by pools: a bigger difficulty never
      * gives a bigger target. */

@@ -9,6 +9,7 @@
 #include "utils/ut_merkle.h"
 #include "utils/ut_pack.h"
 #include "utils/ut_sha256.h"
+#include "utils/ut_diff.h"
 #include "utils/ut_target.h"
 
 #define HFM_NONCE_SPACE (UINT64_C(1) << 32)
@@ -26,7 +27,10 @@ hfm_job *hfm_job_new(void)
 void hfm_job_set_diff(hfm_job *job, double diff)
 {
     job->diff = diff;
-    ut_target_from_diff(diff, job->target);
+    /* A pool difficulty below UT_DIFF_MIN accepts every hash; an invalid
+     * one (not sent by a sane pool) accepts none. */
+    if (ut_target_from_diff(diff, job->target) != 0)
+        memset(job->target, diff > 0 && diff < UT_DIFF_MIN ? 0xff : 0, 32);
 }
 
 hfm_job *hfm_job_ref(hfm_job *job)
