@@ -11,6 +11,7 @@
 #include "utils/ut_cmd.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
+#include "utils/ut_meta_check.h"
 #include "utils/ut_rpc_answer.h"
 #include "utils/ut_rpc_link.h"
 #include "utils/ut_spool.h"
@@ -237,12 +238,21 @@ static void mr_refuse(mr_relay *r, ut_rpc_link *link, const ut_rpc_msg *msg, uin
         r->st.refused_busy++;
 }
 
-static int mr_parse_ident(const ut_rpc_msg *msg, ut_meta_ident *id)
+/* Checks the whole body (ut_meta_body_check) before it is held: a batch
+ * that metawriter would refuse is refused here, never spooled or
+ * forwarded. Returns 0 with its identity in id, or -1 (logged). */
+static int mr_check_body(const ut_rpc_msg *msg, const char *peer, ut_meta_ident *id,
+                         char *err, size_t errlen)
 {
-    json_t *root = json_loadb(msg->body, msg->body_len, 0, NULL);
-    int rc = root ? ut_meta_ident_parse(root, id) : -1;
+    json_t *root = ut_meta_body_load(msg->body, msg->body_len, id, err, errlen);
+    if (!root) {
+        char idstr[128];
+        log_error("batch %s from %s refused, not relayed: %s",
+                  ut_meta_body_id(id, idstr, sizeof(idstr)), peer, err);
+        return -1;
+    }
     json_decref(root);
-    return rc;
+    return 0;
 }
 
 static mr_entry *mr_entry_new(mr_relay *r, const ut_meta_ident *id, const ut_rpc_msg *msg)
@@ -270,10 +280,10 @@ static mr_entry *mr_entry_new(mr_relay *r, const ut_meta_ident *id, const ut_rpc
 static void mr_on_batch(mr_relay *r, ut_rpc_link *link, const ut_rpc_msg *msg)
 {
     ut_meta_ident id;
+    char err[256];
     const char *peer = ut_rpc_link_peer(link);
-    if (mr_parse_ident(msg, &id) != 0) {
-        log_error("batch from %s refused: not JSON or no source/epoch/seq", peer);
-        mr_refuse(r, link, msg, UT_META_ST_BAD, "no batch identity");
+    if (mr_check_body(msg, peer, &id, err, sizeof(err)) != 0) {
+        mr_refuse(r, link, msg, UT_META_ST_BAD, err);
         return;
     }
     mr_entry *e = mr_entry_find(r, &id);
@@ -363,8 +373,9 @@ static void mr_replay_spool(mr_relay *r)
     for (size_t i = 0; i < n; i++) {
         char *data = NULL;
         size_t len = 0;
+        char err[256] = "";
         json_t *root = ut_spool_get(r->spool, names[i], &data, &len) == 0
-                           ? json_loadb(data, len, 0, NULL) : NULL;
+                           ? ut_meta_body_load(data, len, NULL, err, sizeof(err)) : NULL;
         mr_entry *e = root ? calloc(1, sizeof(*e)) : NULL;
         if (e && ut_meta_ident_parse(root, &e->id) == 0) {
             e->relay = r;
@@ -375,8 +386,11 @@ static void mr_replay_spool(mr_relay *r)
             mr_entry_link(r, e);
         } else {
             free(e);
-            if (data)
+            if (data) {
+                log_error("metarelay: spooled batch %s refused (%s), kept as .bad", names[i],
+                          err[0] ? err : "out of memory");
                 ut_spool_quarantine(r->spool, names[i]);
+            }
         }
         json_decref(root);
         free(data);

@@ -4,6 +4,9 @@
  * acknowledged before its batch is in Redis, so losing the relay (even by
  * SIGKILL) loses nothing, the sender resends. A batch resent while the
  * relay still holds it joins the held one instead of being held twice.
+ * A body that fails ut_meta_body_check (not JSON, a field of the wrong
+ * type, a number out of range) is refused at once with status 2 and a log
+ * line; it is never held, spooled or forwarded.
  *
  * While metawriter is down or slow, held batches stay in memory up to
  * max_mem_bytes and in the spool past that or after spool_after seconds;

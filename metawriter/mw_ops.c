@@ -11,22 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utils/ut_diff.h"
 #include "utils/ut_log.h"
+#include "utils/ut_meta_check.h"
 
 /* What the ops of one batch are built from. */
 typedef struct mw_ctx {
     mw_ops *ops;
     const char *coin, *coin_name, *host;
+    char why[200];            /* why a record could not be added ("" = out of memory) */
 } mw_ctx;
-
-void mw_fmt_double(double v, char *out, size_t n)
-{
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(out, n, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            return;
-    }
-}
 
 static uint64_t mw_hash(char kind, const char *key, const char *arg)
 {
@@ -113,25 +107,37 @@ static mw_op *mw_merge(mw_ops *o, char kind, const char *key, const char *arg)
     return op;
 }
 
-static int mw_incr(mw_ops *o, const char *key, int64_t minute, int64_t v)
+/* Adds v to the integer write (key, minute); a sum past int64 refuses the batch. */
+static int mw_incr(mw_ctx *c, const char *key, int64_t minute, int64_t v)
 {
     char field[24];
     snprintf(field, sizeof(field), "%" PRId64, minute);
-    mw_op *op = mw_merge(o, MW_OP_HINCRBY, key, field);
+    mw_op *op = mw_merge(c->ops, MW_OP_HINCRBY, key, field);
     if (!op)
         return -1;
-    op->ival += v;
+    if (__builtin_add_overflow(op->ival, v, &op->ival)) {
+        snprintf(c->why, sizeof(c->why), "%s field %s: the sum overflows a 64-bit integer",
+                 key, field);
+        return -1;
+    }
     return 0;
 }
 
-static int mw_incrf(mw_ops *o, const char *key, int64_t minute, double v)
+/* Adds v to the float write (key, minute); a sum that is not finite refuses the batch. */
+static int mw_incrf(mw_ctx *c, const char *key, int64_t minute, double v)
 {
     char field[24];
     snprintf(field, sizeof(field), "%" PRId64, minute);
-    mw_op *op = mw_merge(o, MW_OP_ADDFLOAT, key, field);
+    mw_op *op = mw_merge(c->ops, MW_OP_ADDFLOAT, key, field);
     if (!op)
         return -1;
-    op->fval += v;
+    double sum = op->fval + v;
+    if (!isfinite(sum)) {
+        snprintf(c->why, sizeof(c->why), "%s field %s: the sum is not a finite number", key,
+                 field);
+        return -1;
+    }
+    op->fval = sum;
     return 0;
 }
 
@@ -158,6 +164,8 @@ static bool mw_name_ok(const char *s, bool may_be_empty)
     return true;
 }
 
+/* The records passed ut_meta_body_check: a count is a JSON integer in
+ * range, a sum a finite number in range, t a unix minute; absent is 0. */
 static int64_t mw_int(json_t *rec, const char *name)
 {
     json_t *v = json_object_get(rec, name);
@@ -170,62 +178,39 @@ static double mw_num(json_t *rec, const char *name)
     return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
-/* "t" of a record: a unix minute. Returns -1 when missing or not one. */
-static int64_t mw_minute(json_t *rec)
-{
-    json_t *t = json_object_get(rec, "t");
-    if (!json_is_integer(t))
-        return -1;
-    int64_t v = (int64_t)json_integer_value(t);
-    return v > 0 && v % 60 == 0 ? v : -1;
-}
-
 /* s/p/g/reject of one key prefix ("<user>" or "<user>:<worker>"). */
 static int mw_share_keys(mw_ctx *c, const char *who, int64_t t, int64_t s, double p,
                          double g, int64_t r)
 {
-    char key[600];
-    int rc = 0;
-    if (s > 0) {
-        snprintf(key, sizeof(key), "%s:s:%s", c->coin, who);
-        rc |= mw_incr(c->ops, key, t, s);
-        snprintf(key, sizeof(key), "%s:p:%s", c->coin, who);
-        rc |= mw_incrf(c->ops, key, t, p);
-        snprintf(key, sizeof(key), "%s:g:%s", c->coin, who);
-        rc |= mw_incrf(c->ops, key, t, g);
-    }
-    if (r > 0) {
-        snprintf(key, sizeof(key), "%s:s:%s:reject", c->coin, who);
-        rc |= mw_incr(c->ops, key, t, r);
-    }
-    return rc;
+    char skey[600], pkey[600], gkey[600], rkey[600];
+    snprintf(skey, sizeof(skey), "%s:s:%s", c->coin, who);
+    snprintf(pkey, sizeof(pkey), "%s:p:%s", c->coin, who);
+    snprintf(gkey, sizeof(gkey), "%s:g:%s", c->coin, who);
+    snprintf(rkey, sizeof(rkey), "%s:s:%s:reject", c->coin, who);
+    if (s > 0 && (mw_incr(c, skey, t, s) || mw_incrf(c, pkey, t, p) || mw_incrf(c, gkey, t, g)))
+        return -1;
+    if (r > 0 && mw_incr(c, rkey, t, r))
+        return -1;
+    return 0;
 }
 
 static int mw_share_record(mw_ctx *c, json_t *rec)
 {
     const char *user = json_string_value(json_object_get(rec, "user"));
     const char *worker = json_string_value(json_object_get(rec, "worker"));
-    int64_t t = mw_minute(rec);
-    if (!worker)
-        worker = "";
-    if (t < 0 || !mw_name_ok(user, false) || !mw_name_ok(worker, true)) {
-        log_error("batch %s: share record of user '%s' worker '%s' skipped (bad minute or"
-                  " name)", c->ops->idstr, user ? user : "(none)", worker);
-        return 0;
-    }
-    json_t *js = json_object_get(rec, "s"), *jr = json_object_get(rec, "r");
-    if ((js && !json_is_integer(js)) || (jr && !json_is_integer(jr))) {
-        log_error("batch %s: share record of %s.%s: s or r is not an integer, skipped",
+    int64_t t = mw_int(rec, "t");
+    if (!mw_name_ok(user, false) || !mw_name_ok(worker, true)) {
+        log_error("batch %s: share record of user '%s' worker '%s' skipped (unusable name)",
                   c->ops->idstr, user, worker);
         return 0;
     }
     int64_t s = mw_int(rec, "s"), r = mw_int(rec, "r");
     double p = mw_num(rec, "p"), g = mw_num(rec, "g");
     int rc = mw_share_keys(c, user, t, s, p, g, r);
-    if (*worker) {
+    if (rc == 0 && *worker) {
         char who[520];
         snprintf(who, sizeof(who), "%s:%s", user, worker);
-        rc |= mw_share_keys(c, who, t, s, p, g, r);
+        rc = mw_share_keys(c, who, t, s, p, g, r);
     }
     return rc;
 }
@@ -236,41 +221,27 @@ static int mw_share_record(mw_ctx *c, json_t *rec)
 static int mw_system_key(mw_ctx *c, const char *name, int64_t t, json_t *v)
 {
     char key[600], mkey[300];
-    bool is_float = strcmp(name, "pow") == 0;
-    if (!is_float && !json_is_integer(v)) {
-        log_error("batch %s: system '%s' of minute %lld is not an integer, skipped",
-                  c->ops->idstr, name, (long long)t);
-        return 0;
-    }
     snprintf(mkey, sizeof(mkey), "%s:m:%s", c->coin, name);
     snprintf(key, sizeof(key), "%s:mh:%s:%s", c->coin, c->host, name);
-    int rc = 0;
-    if (is_float) {
-        rc |= mw_incrf(c->ops, mkey, t, json_number_value(v));
-        rc |= mw_incrf(c->ops, key, t, json_number_value(v));
-    } else {
-        rc |= mw_incr(c->ops, mkey, t, (int64_t)json_integer_value(v));
-        rc |= mw_incr(c->ops, key, t, (int64_t)json_integer_value(v));
-    }
+    double f = json_number_value(v);
+    int64_t n = json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+    int rc = strcmp(name, "pow") == 0 ? mw_incrf(c, mkey, t, f) || mw_incrf(c, key, t, f)
+                                      : mw_incr(c, mkey, t, n) || mw_incr(c, key, t, n);
     snprintf(key, sizeof(key), "%s:mk:%s", c->coin, name);
-    rc |= mw_sadd(c->ops, key, c->host);
-    rc |= mw_sadd(c->ops, "monitor:keys", mkey);
-    return rc;
+    if (rc || mw_sadd(c->ops, key, c->host) || mw_sadd(c->ops, "monitor:keys", mkey))
+        return -1;
+    return 0;
 }
 
 static int mw_system_record(mw_ctx *c, json_t *rec)
 {
     static const char *names[] = {"pow", "share", "reject", "block", "connections"};
-    int64_t t = mw_minute(rec);
-    if (t < 0) {
-        log_error("batch %s: system record with a bad minute skipped", c->ops->idstr);
-        return 0;
-    }
+    int64_t t = mw_int(rec, "t");
     int rc = 0;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && rc == 0; i++) {
         json_t *v = json_object_get(rec, names[i]);
-        if (json_is_number(v))
-            rc |= mw_system_key(c, names[i], t, v);
+        if (v)
+            rc = mw_system_key(c, names[i], t, v);
     }
     return rc;
 }
@@ -321,21 +292,11 @@ static int mw_each(mw_ctx *c, json_t *root, const char *name, mw_rec_fn fn, char
                    size_t errlen)
 {
     json_t *arr = json_object_get(root, name);
-    if (!arr)
-        return 0;
-    if (!json_is_array(arr)) {
-        snprintf(err, errlen, "'%s' is not an array", name);
-        return -1;
-    }
     size_t i;
     json_t *rec;
     json_array_foreach(arr, i, rec) {
-        if (!json_is_object(rec)) {
-            snprintf(err, errlen, "%s[%zu] is not an object", name, i);
-            return -1;
-        }
         if (fn(c, rec) != 0) {
-            snprintf(err, errlen, "out of memory");
+            snprintf(err, errlen, "%s[%zu]: %s", name, i, c->why[0] ? c->why : "out of memory");
             return -1;
         }
         c->ops->records++;
@@ -343,25 +304,27 @@ static int mw_each(mw_ctx *c, json_t *root, const char *name, mw_rec_fn fn, char
     return 0;
 }
 
-/* Fills the text of every increment. */
-static void mw_ops_finish(mw_ops *o)
+/* Fills the text of every increment. Returns 0, or -1 when a float sum
+ * cannot be written (never sent to Redis as text such as "inf"). */
+static int mw_ops_finish(mw_ops *o, char *err, size_t errlen)
 {
     for (size_t i = 0; i < o->n; i++) {
         mw_op *op = &o->v[i];
-        if (op->kind == MW_OP_HINCRBY)
+        if (op->kind == MW_OP_HINCRBY) {
             snprintf(op->val, sizeof(op->val), "%" PRId64, op->ival);
-        else if (op->kind == MW_OP_ADDFLOAT)
-            mw_fmt_double(op->fval, op->val, sizeof(op->val));
+        } else if (op->kind == MW_OP_ADDFLOAT &&
+                   ut_fmt_double(op->fval, op->val, sizeof(op->val)) < 0) {
+            snprintf(err, errlen, "%s field %s: the sum is not a finite number", op->key,
+                     op->arg);
+            return -1;
+        }
     }
+    return 0;
 }
 
+/* The checked header: the identity, and the coin and host as key parts. */
 static int mw_header(json_t *root, mw_ctx *c, const char *coin, char *err, size_t errlen)
 {
-    json_t *v = json_object_get(root, "v");
-    if (!json_is_integer(v) || json_integer_value(v) < 1) {
-        snprintf(err, errlen, "missing or bad \"v\"");
-        return -1;
-    }
     if (ut_meta_ident_parse(root, &c->ops->id) != 0) {
         snprintf(err, errlen, "missing or bad source/epoch/seq");
         return -1;
@@ -376,7 +339,8 @@ static int mw_header(json_t *root, mw_ctx *c, const char *coin, char *err, size_
         return -1;
     }
     if (!mw_name_ok(c->host, false)) {
-        snprintf(err, errlen, "missing or bad host");
+        snprintf(err, errlen, "host '%s' cannot be part of a key (':', control characters"
+                 " or over 256 bytes)", c->host);
         return -1;
     }
     if (!c->coin_name || !*c->coin_name)
@@ -384,16 +348,12 @@ static int mw_header(json_t *root, mw_ctx *c, const char *coin, char *err, size_
     return 0;
 }
 
-mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, char *err,
-                         size_t errlen)
+mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, ut_meta_ident *id,
+                         char *err, size_t errlen)
 {
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
-    if (!json_is_object(root)) {
-        snprintf(err, errlen, "not a JSON object: %s", root ? "" : jerr.text);
-        json_decref(root);
+    json_t *root = ut_meta_body_load(body, len, id, err, errlen);
+    if (!root)
         return NULL;
-    }
     mw_ops *o = calloc(1, sizeof(*o));
     mw_ctx c = {.ops = o};
     int rc = o ? mw_header(root, &c, coin, err, errlen) : -1;
@@ -404,13 +364,14 @@ mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, char *e
     if (rc == 0)
         rc = mw_each(&c, root, "events", mw_event_record, err, errlen);
     json_decref(root);
+    if (rc == 0)
+        rc = mw_ops_finish(o, err, errlen);
     if (rc != 0) {
         if (!o)
             snprintf(err, errlen, "out of memory");
         mw_ops_free(o);
         return NULL;
     }
-    mw_ops_finish(o);
     return o;
 }
 

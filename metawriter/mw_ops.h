@@ -33,15 +33,17 @@ typedef struct mw_ops {
     size_t records;       /* share + system + event records in the body */
 } mw_ops;
 
-/* Parses body and builds the writes. coin: when not NULL, the batch's coin
- * must equal it. Returns the ops, or NULL with a reason in err (a
- * malformed batch, status UT_META_ST_BAD). Records with an unusable user or
- * worker name are skipped with an error log, the rest is applied. */
-mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, char *err,
-                         size_t errlen);
+/* Parses body, checks it whole (ut_meta_body_check) and builds the writes.
+ * coin: when not NULL, the batch's coin must equal it. Returns the ops, or
+ * NULL with a reason in err (a malformed batch, a number out of range, an
+ * integer sum past int64 or a float sum that is not finite: status
+ * UT_META_ST_BAD, nothing of it is written). id, when not NULL, gets the
+ * batch identity whenever it is readable, even when the batch is refused
+ * (id->source is "" otherwise). Records with an unusable user or worker
+ * name (':', control characters) are skipped with an error log, the rest
+ * is applied. Float increments are written with ut_fmt_double. */
+mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, ut_meta_ident *id,
+                         char *err, size_t errlen);
 void mw_ops_free(mw_ops *ops);
-
-/* Shortest decimal text that reads back as the same double. */
-void mw_fmt_double(double v, char *out, size_t n);
 
 #endif

@@ -9,6 +9,7 @@
 #include "utils/ut_cmd.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
+#include "utils/ut_meta_check.h"
 #include "utils/ut_rpc_answer.h"
 #include "utils/ut_rpc_link.h"
 
@@ -177,11 +178,13 @@ static bool mw_over_limits(const mw_server *s, const mw_ops *ops)
 
 static void mw_on_batch(mw_server *s, ut_rpc_link *link, const ut_rpc_msg *msg)
 {
-    char err[256] = "";
+    char err[256] = "", idstr[128];
+    ut_meta_ident id;
     const char *peer = ut_rpc_link_peer(link);
-    mw_ops *ops = mw_ops_from_body(msg->body, msg->body_len, s->coin, err, sizeof(err));
+    mw_ops *ops = mw_ops_from_body(msg->body, msg->body_len, s->coin, &id, err, sizeof(err));
     if (!ops) {
-        log_error("batch from %s refused: %s", peer, err);
+        log_error("batch %s from %s refused, nothing of it written: %s",
+                  ut_meta_body_id(&id, idstr, sizeof(idstr)), peer, err);
         mw_refuse(s, link, msg, UT_META_ST_BAD, err);
         return;
     }

@@ -51,6 +51,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@
 #include "utils/ut_cmd.h"
 #include "utils/ut_crc32c.h"
 #include "utils/ut_log.h"
+#include "utils/ut_meta_check.h"
 #include "utils/ut_rpc_link.h"
 #include "utils/ut_spool.h"
 
@@ -75,6 +77,7 @@
 #define MT_BACKOFF_MIN 0.5
 #define MT_BACKOFF_MAX 30.0
 #define MT_SPOOL_RETRY 1.0              /* s between tries to spool held batches */
+#define MT_REFUSED_LOG 1.0              /* s between two lines about refused shares */
 #define JR_HDR 16                       /* u32 len, u32 crc, f64 time */
 #define JR_BUF_INIT (64u * 1024)
 #define JR_SYNC_AT (1024u * 1024)       /* a buffer this big is written at once */
@@ -153,6 +156,10 @@ struct ut_meta {
     bool jon;                             /* off while replaying */
     bool jerr;                            /* a write failed (logged once) */
     bool replaying, replay_failed;
+
+    /* shares refused for their numbers (mt_refuse) */
+    uint64_t refused, refused_unlogged;
+    double refused_log_at;
 };
 
 /* ---- small helpers ---- */
@@ -164,8 +171,16 @@ static double mt_now(ut_meta *m)
     return ev_now(m->loop);
 }
 
+/* The unix minute of t. NaN and times beyond +-UT_META_T_MAX are clamped
+ * first, so the conversion to int64 is always defined. */
 static int64_t mt_minute(double t)
 {
+    if (isnan(t))
+        t = 0;
+    else if (t > (double)UT_META_T_MAX)
+        t = (double)UT_META_T_MAX;
+    else if (t < -(double)UT_META_T_MAX)
+        t = -(double)UT_META_T_MAX;
     int64_t s = (int64_t)floor(t);
     return s - (((s % 60) + 60) % 60);
 }
@@ -501,14 +516,67 @@ static void mt_count(mt_rec *r, mt_sys *s, double diff, double goal, bool accept
     }
 }
 
+/* Why an accepted share's numbers cannot be counted, or NULL. r and s
+ * (NULL: not known yet) are the record and the minute it would add to:
+ * no sum may pass what ut_meta_body_check accepts, so a batch of ours is
+ * never refused for its numbers. */
+static const char *mt_share_why(const mt_rec *r, const mt_sys *s, double diff, double goal)
+{
+    if (!ut_meta_num_ok(diff))
+        return "the difficulty is not a finite number in [0, 1e60]";
+    if (!ut_meta_num_ok(goal))
+        return "the goal is not a finite number in [0, 1e60]";
+    if ((r && (!ut_meta_num_ok(r->p + diff) || !ut_meta_num_ok(r->g + goal))) ||
+        (s && !ut_meta_num_ok(s->pow + diff)))
+        return "it would take a sum of the minute past 1e60";
+    return NULL;
+}
+
+/* Logs the refused ones: at most one line per MT_REFUSED_LOG seconds. */
+static void mt_refused_log(ut_meta *m, const char *what)
+{
+    double now = ev_now(m->loop);
+    if (what && now < m->refused_log_at + MT_REFUSED_LOG) {
+        m->refused_unlogged++;
+        return;
+    }
+    if (!what && (!m->refused_unlogged || now < m->refused_log_at + MT_REFUSED_LOG))
+        return;
+    log_error("meta %s: %s%" PRIu64 " more shares refused since the last line, %" PRIu64
+              " in all", m->source, what ? what : "", m->refused_unlogged, m->refused);
+    m->refused_unlogged = 0;
+    m->refused_log_at = now;
+}
+
+static void mt_refuse(ut_meta *m, const char *user, const char *worker, double diff,
+                      double goal, const char *why)
+{
+    char what[512];
+    m->refused++;
+    snprintf(what, sizeof(what), "share of %s.%s (diff %g, goal %g) refused, not counted: %s; ",
+             user, worker, diff, goal, why);
+    mt_refused_log(m, what);
+}
+
 void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
                    double goal, bool accepted)
 {
+    user = user ? user : "";
+    worker = worker ? worker : "";
+    const char *why = accepted ? mt_share_why(NULL, NULL, diff, goal) : NULL;
+    if (why) {
+        mt_refuse(m, user, worker, diff, goal, why);
+        return;
+    }
     int64_t minute = mt_minute(mt_now(m));
-    mt_rec *r = mt_rec_get(m, user ? user : "", worker ? worker : "", minute);
+    mt_rec *r = mt_rec_get(m, user, worker, minute);
     mt_sys *s = mt_sys_get(m, minute);
     if (!r || !s) {
         log_fatal("meta %s: out of memory, a share of %s.%s is lost", m->source, user, worker);
+        return;
+    }
+    if (accepted && (why = mt_share_why(r, s, diff, goal)) != NULL) {
+        mt_refuse(m, user, worker, diff, goal, why);
         return;
     }
     mt_count(r, s, diff, goal, accepted);
@@ -582,6 +650,11 @@ static void mt_connections_at(ut_meta *m, double now, int64_t n)
 
 void ut_meta_connections(ut_meta *m, int64_t n)
 {
+    if (n < 0 || n > UT_META_COUNT_MAX) {   /* a caller's bug: never a refused batch */
+        log_error("meta %s: connection count %" PRId64 " out of range, not sampled", m->source,
+                  n);
+        return;
+    }
     double now = mt_now(m);
     mt_connections_at(m, now, n);
     if (m->jon)
@@ -626,6 +699,8 @@ static json_t *mt_sys_json(const mt_sys *s)
 
 static json_t *mt_body_new(ut_meta *m, uint64_t seq, double now)
 {
+    if (!(now >= 0 && now <= (double)UT_META_T_MAX))
+        now = 0;                        /* a broken clock: no undefined conversion */
     return json_pack("{s:i, s:s, s:s, s:I, s:s, s:s, s:s, s:I, s:[], s:[], s:[]}", "v", 1,
                      "source", m->source, "epoch", m->epoch, "seq", (json_int_t)seq, "coin",
                      m->coin, "coin_name", m->coin_name, "host", m->host, "time",
@@ -1008,6 +1083,7 @@ static void mt_retry_held(ut_meta *m, bool force)
 static void mt_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ut_meta *m = w->data;
+    mt_refused_log(m, NULL);
     ut_meta_sync(m);
     mt_retry_held(m, false);
     mt_age(m);
@@ -1078,13 +1154,36 @@ static void mt_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
 
 /* ---- journal: replay ---- */
 
-/* Replay state of one journal: its cells by index and where it closes. */
+/* Replay state of one journal: its cells by index (NULL: a cell whose
+ * record was corrupt), where it closes, and the records skipped. */
 typedef struct jr_replay {
     mt_rec **cells;
     size_t ncells, cap;
     bool header, closed;
     double close_at;
+    size_t skipped;
+    char first_skip[160];     /* why the first one was skipped */
 } jr_replay;
+
+/* Notes a record that is skipped: a number in it is not sane (a corrupt
+ * journal, or one written before shares were checked). Logged once per
+ * journal by jr_apply. */
+static void jr_skip(jr_replay *rp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void jr_skip(jr_replay *rp, const char *fmt, ...)
+{
+    if (rp->skipped++ == 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(rp->first_skip, sizeof(rp->first_skip), fmt, ap);
+        va_end(ap);
+    }
+}
+
+static bool jr_count_ok(int64_t n)
+{
+    return n >= 0 && n <= UT_META_COUNT_MAX;
+}
 
 /* Reads a u16-prefixed string into a malloc'd C string; NULL when short. */
 static char *jr_get_str(const unsigned char **p, const unsigned char *end)
@@ -1114,6 +1213,8 @@ static int jr_get_strs(const unsigned char **p, const unsigned char *end, char *
     return 0;
 }
 
+/* A cell keeps its index even when its minute is corrupt (NULL then: the
+ * shares that refer to it are skipped). */
 static int jr_add_cell(ut_meta *m, jr_replay *rp, int64_t minute, char **str)
 {
     if (rp->ncells == rp->cap) {
@@ -1124,8 +1225,11 @@ static int jr_add_cell(ut_meta *m, jr_replay *rp, int64_t minute, char **str)
         rp->cells = c;
         rp->cap = cap;
     }
-    mt_rec *r = mt_rec_get(m, str[0], str[1], minute);
-    if (!r)
+    mt_rec *r = NULL;
+    if (!ut_meta_minute_ok(minute))
+        jr_skip(rp, "cell %zu of %s.%s: minute %" PRId64 " is not a sane unix minute",
+                rp->ncells, str[0], str[1], minute);
+    else if (!(r = mt_rec_get(m, str[0], str[1], minute)))
         return -1;
     rp->cells[rp->ncells++] = r;
     return 0;
@@ -1146,10 +1250,21 @@ static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
     *p += accepted ? 20 : 4;
     if (id >= rp->ncells)
         return -1;
-    mt_sys *s = mt_sys_get(m, rp->cells[id]->minute);
+    mt_rec *r = rp->cells[id];
+    if (!r) {
+        jr_skip(rp, "a share of corrupt cell %" PRIu32, id);
+        return 0;
+    }
+    mt_sys *s = mt_sys_get(m, r->minute);
     if (!s)
         return -1;
-    mt_count(rp->cells[id], s, diff, goal, accepted);
+    const char *why = accepted ? mt_share_why(r, s, diff, goal) : NULL;
+    if (why) {
+        jr_skip(rp, "share of %s.%s (diff %g, goal %g): %s", r->names, r->names + r->wpos,
+                diff, goal, why);
+        return 0;
+    }
+    mt_count(r, s, diff, goal, accepted);
     return 0;
 }
 
@@ -1171,6 +1286,8 @@ static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned ch
     int rc = 0;
     if (type == 'C')
         rc = jr_add_cell(m, rp, minute, str);
+    else if (type == 'B' && !ut_meta_minute_ok(minute))
+        jr_skip(rp, "block %s: minute %" PRId64 " is not a sane unix minute", str[2], minute);
     else if (type == 'B')
         mt_block_at(m, minute, (const char *const *)str);
     else if (type == 'E')
@@ -1180,6 +1297,39 @@ static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned ch
     for (int i = 0; i < n; i++)
         free(str[i]);
     return rc;
+}
+
+/* H: the connection count and the next minute to report it for. A
+ * corrupt one still opens the journal; the state stays this process's. */
+static void jr_apply_header(ut_meta *m, jr_replay *rp, const unsigned char *a,
+                            const unsigned char *b)
+{
+    int64_t value, next;
+    memcpy(&value, a, 8);
+    memcpy(&next, b, 8);
+    rp->header = true;
+    if (!jr_count_ok(value) || !ut_meta_minute_ok(next)) {
+        jr_skip(rp, "header: connections %" PRId64 " or minute %" PRId64 " out of range",
+                value, next);
+        return;
+    }
+    m->conn_value = value;
+    m->conn_next = next;
+}
+
+/* N: a connection count sample at a time. */
+static void jr_apply_conn(ut_meta *m, jr_replay *rp, const unsigned char *a,
+                          const unsigned char *b)
+{
+    double now;
+    int64_t n;
+    memcpy(&now, a, 8);
+    memcpy(&n, b, 8);
+    if (!ut_meta_time_ok(now) || !jr_count_ok(n)) {
+        jr_skip(rp, "connections %" PRId64 " at time %g out of range", n, now);
+        return;
+    }
+    mt_connections_at(m, now, n);
 }
 
 /* Records with two numbers: H (header), N (connections), X (close). */
@@ -1193,17 +1343,17 @@ static int jr_apply_pair(ut_meta *m, jr_replay *rp, char type, const unsigned ch
     memcpy(b, *p + 8, 8);
     *p += 16;
     if (type == 'H') {
-        memcpy(&m->conn_value, a, 8);
-        memcpy(&m->conn_next, b, 8);
-        rp->header = true;
+        jr_apply_header(m, rp, a, b);
     } else if (type == 'N') {
-        double now;
-        int64_t n;
-        memcpy(&now, a, 8);
-        memcpy(&n, b, 8);
-        mt_connections_at(m, now, n);
+        jr_apply_conn(m, rp, a, b);
     } else {
-        memcpy(&rp->close_at, a, 8);
+        double t;
+        memcpy(&t, a, 8);
+        if (!ut_meta_time_ok(t)) {
+            jr_skip(rp, "close time %g is not a sane unix time", t);
+            return 0;
+        }
+        rp->close_at = t;
         rp->closed = true;
     }
     return 0;
@@ -1250,15 +1400,21 @@ static void jr_apply(ut_meta *m, jr_replay *rp, const unsigned char *buf, size_t
         if (jr_apply_chunk(m, rp, buf + off + JR_HDR, len) != 0) {
             log_error("meta %s: journal %s: malformed chunk, the rest is dropped", m->source,
                       name);
-            return;
+            off = n;              /* said here, not again as a torn tail */
+            break;
         }
-        if (!rp->closed)
+        if (!rp->closed && ut_meta_time_ok(t))
             rp->close_at = t;
+        else if (!rp->closed)
+            jr_skip(rp, "chunk time %g is not a sane unix time", t);
         off += JR_HDR + len;
     }
     if (off < n && !rp->closed)
         log_warn("meta %s: journal %s: torn tail of %zu bytes dropped (never acknowledged)",
                  m->source, name, n - off);
+    if (rp->skipped)
+        log_error("meta %s: journal %s: %zu corrupt records skipped, not counted (first: %s)",
+                  m->source, name, rp->skipped, rp->first_skip);
 }
 
 static unsigned char *jr_read_file(const char *path, size_t *n)
@@ -1317,7 +1473,7 @@ static void jr_replay_one(ut_meta *m, const char *name)
     jr_replay rp = {0};
     jr_apply(m, &rp, buf, n, name);
     if (rp.header)
-        mt_close_batches(m, rp.close_at);
+        mt_close_batches(m, ut_meta_time_ok(rp.close_at) ? rp.close_at : mt_now(m));
     mt_reset_counts(m);
     m->replaying = false;
     memcpy(m->epoch, epoch, sizeof(epoch));
@@ -1561,6 +1717,11 @@ uint64_t ut_meta_spooled_bytes(const ut_meta *m)
 uint64_t ut_meta_acked(const ut_meta *m)
 {
     return m->acked;
+}
+
+uint64_t ut_meta_refused(const ut_meta *m)
+{
+    return m->refused;
 }
 
 const char *ut_meta_epoch(const ut_meta *m)

@@ -61,7 +61,12 @@ void ut_meta_free(ut_meta *m);
 
 /* One share. accepted: counts s/p/g for user and user:worker; rejected:
  * counts the ":reject" share key. diff is the share difficulty, goal is
- * diff / network difficulty. worker may be "" (user-level key only). */
+ * diff / network difficulty. worker may be "" (user-level key only).
+ * An accepted share whose diff or goal is NaN, infinite, negative or above
+ * UT_META_NUM_MAX (ut_meta_check.h), or would take a sum of its minute
+ * past it, is refused: not counted, logged (at most one line a second,
+ * with the number refused since) and counted in ut_meta_refused. A
+ * rejected share counts no diff or goal, so those are not looked at. */
 void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
                    double goal, bool accepted);
 /* A block the node accepted: the block counter and a newblock event. */
@@ -79,6 +84,7 @@ void ut_meta_connections(ut_meta *m, int64_t n);
 size_t ut_meta_pending(const ut_meta *m);
 uint64_t ut_meta_spooled_bytes(const ut_meta *m);
 uint64_t ut_meta_acked(const ut_meta *m);        /* batches acknowledged so far */
+uint64_t ut_meta_refused(const ut_meta *m);      /* shares refused for their numbers */
 const char *ut_meta_epoch(const ut_meta *m);
 
 /* Closes what was counted so far into batches now (normally the flush

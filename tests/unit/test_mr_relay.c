@@ -3,7 +3,10 @@
  * forwarded byte for byte and acknowledged only after the upstream did;
  * with the upstream down they are held, joined when resent, spooled, and
  * forwarded by a new relay process (same spool dir) after a restart; a
- * sender outside the allow-list is refused. */
+ * sender outside the allow-list is refused. A body that fails the batch
+ * check (a number out of range, NaN text, no identity) is answered status
+ * 2 with the reason and never held, spooled or forwarded; a bad body
+ * found in the relay's spool at start is quarantined, not forwarded. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -21,6 +24,7 @@
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
 #include "utils/ut_rpc_link.h"
+#include "utils/ut_spool.h"
 
 #define M0 1795321680
 
@@ -257,6 +261,146 @@ static void test_allow_list(void **state)
     env_free(&e);
 }
 
+/* A plain ut_rpc client that sends raw bodies and keeps the replies. */
+typedef struct raw_clt {
+    ut_rpc_clt *clt;
+    int nreply;
+    uint32_t status[16];
+    char body[16][512];
+} raw_clt;
+
+static void raw_on_reply(const ut_rpc_msg *msg, const char *error, void *arg)
+{
+    raw_clt *c = arg;
+    int i = c->nreply++;
+    c->status[i] = msg ? msg->status : 999;
+    snprintf(c->body[i], sizeof(c->body[i]), "%.*s", msg ? (int)msg->body_len : 0,
+             msg ? (const char *)msg->body : "");
+}
+
+static bool raw_up(void *arg)
+{
+    return ut_rpc_clt_up(((raw_clt *)arg)->clt);
+}
+
+typedef struct raw_wait {
+    raw_clt *c;
+    int n;
+} raw_wait;
+
+static bool raw_replied(void *arg)
+{
+    raw_wait *w = arg;
+    return w->c->nreply >= w->n;
+}
+
+static void raw_start(raw_clt *c, const char *addr)
+{
+    ut_rpc_cfg cfg = {.addr = addr, .request_timeout = 2};
+    ut_rpc_handlers h = {0};
+    c->clt = ut_rpc_clt_create(loop, &cfg, &h, c);
+    assert_non_null(c->clt);
+    assert_int_equal(ut_rpc_clt_start(c->clt), 0);
+    assert_true(run_until(raw_up, c, 5));
+}
+
+static void raw_send(raw_clt *c, const char *body)
+{
+    int n = c->nreply + 1;
+    assert_int_equal(ut_rpc_request(ut_rpc_clt_link(c->clt), CMD_MW_BATCH, body, strlen(body),
+                                     raw_on_reply, c), 0);
+    raw_wait w = {c, n};
+    assert_true(run_until(raw_replied, &w, 5));
+}
+
+#define HEAD "{\"v\":1,\"source\":\"py\",\"epoch\":\"0123456789abcdef\",\"seq\":%d," \
+             "\"coin\":\"btc\",\"host\":\"h\",\"shares\":[{\"t\":1795321680,\"user\":\"a\"," \
+             "\"worker\":\"w\",\"s\":1,\"p\":1,\"g\":1}%s]}"
+#define REC(f) ",{\"t\":1795321680,\"user\":\"a\",\"worker\":\"w\"," f "}"
+
+static const char *bad_recs[][2] = {
+    {REC("\"s\":1,\"p\":-5,\"g\":1"), "shares[1].p: -5 is not a finite number in [0, 1e60]"},
+    {REC("\"s\":1,\"p\":\"1\",\"g\":1"), "shares[1].p: \\\"1\\\" is not a finite number"},
+    {REC("\"s\":1.5,\"p\":1,\"g\":1"), "shares[1].s: 1.5 is not an integer"},
+    {REC("\"s\":4611686018427387904,\"p\":1,\"g\":1") REC("\"s\":4611686018427387904"),
+     "shares[1].s: 4611686018427387904 is not an integer"},
+    {REC("\"s\":1,\"p\":1e308,\"g\":1") REC("\"s\":1,\"p\":1e308,\"g\":1"),
+     "shares[1].p: 1e+308 is not a finite number"},
+    {REC("\"s\":1,\"p\":NaN,\"g\":1"), "not JSON (line 1, column"},
+};
+
+static void test_refuses_bad_batches(void **state)
+{
+    env e;
+    env_init(&e);
+    fake_mw f = {0};
+    fake_start(&f, e.mw_addr);
+    mr_relay *r = relay_new(&e, NULL);
+    raw_clt c = {0};
+    raw_start(&c, e.relay_addr);
+    size_t n = sizeof(bad_recs) / sizeof(bad_recs[0]);
+    char body[2048];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(body, sizeof(body), HEAD, (int)i + 1, bad_recs[i][0]);
+        raw_send(&c, body);
+        assert_int_equal(c.status[i], UT_META_ST_BAD);
+        if (!strstr(c.body[i], bad_recs[i][1]))
+            fail_msg("reply '%s' does not say '%s'", c.body[i], bad_recs[i][1]);
+    }
+    raw_send(&c, "{\"v\":1,\"coin\":\"btc\"}");                 /* no identity */
+    assert_int_equal(c.status[n], UT_META_ST_BAD);
+    assert_non_null(strstr(c.body[n], "source/epoch/seq"));
+    assert_false(run_until(never, NULL, 0.5));   /* a spool_after (0.2 s) passes */
+    mr_relay_stats st;
+    mr_relay_get_stats(r, &st);
+    assert_int_equal(st.refused_bad, n + 1);
+    assert_int_equal(st.held, 0);
+    assert_int_equal(st.forwarded, 0);
+    assert_int_equal(st.spool_bytes, 0);
+    assert_int_equal(f.nreq, 0);
+    /* A good batch still goes through, byte for byte. */
+    snprintf(body, sizeof(body), HEAD, 99, "");
+    raw_send(&c, body);
+    assert_int_equal(c.status[n + 1], UT_META_ST_OK);
+    assert_int_equal(f.nreq, 1);
+    assert_string_equal(f.last_body, body);
+    ut_rpc_clt_free(c.clt);
+    mr_relay_free(r);
+    ut_rpc_svr_free(f.svr);
+    env_free(&e);
+}
+
+/* A spool written by an older relay may hold a batch the check refuses:
+ * at start it is quarantined (.bad), not forwarded. */
+static void test_spooled_bad_quarantined(void **state)
+{
+    env e;
+    env_init(&e);
+    char dir[96], body[2048], path[256];
+    snprintf(dir, sizeof(dir), "%s/relay", e.spool);
+    ut_spool *sp = ut_spool_open(dir, "mr-", 0);
+    assert_non_null(sp);
+    snprintf(body, sizeof(body), HEAD, 1, bad_recs[0][0]);
+    assert_int_equal(ut_spool_put(sp, "mr-py.0123456789abcdef.0000000001", body, strlen(body)), 0);
+    snprintf(body, sizeof(body), HEAD, 2, "");
+    assert_int_equal(ut_spool_put(sp, "mr-py.0123456789abcdef.0000000002", body, strlen(body)), 0);
+    ut_spool_close(sp);
+    fake_mw f = {0};
+    fake_start(&f, e.mw_addr);
+    mr_relay *r = relay_new(&e, NULL);
+    mr_relay_stats st;
+    mr_relay_get_stats(r, &st);
+    assert_int_equal(st.held, 1);
+    snprintf(path, sizeof(path), "%s/mr-py.0123456789abcdef.0000000001.bad", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_false(run_until(never, NULL, 0.5));
+    assert_int_equal(f.nreq, 1);
+    assert_string_equal(f.ids[0], "py/0123456789abcdef/2");
+    mr_relay_free(r);
+    ut_rpc_svr_free(f.svr);
+    env_free(&e);
+}
+
 int main(void)
 {
     ut_log_set_level(UT_LOG_FATAL);
@@ -265,6 +409,8 @@ int main(void)
         cmocka_unit_test(test_forward),
         cmocka_unit_test(test_hold_spool_restart),
         cmocka_unit_test(test_allow_list),
+        cmocka_unit_test(test_refuses_bad_batches),
+        cmocka_unit_test(test_spooled_bad_quarantined),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ev_loop_destroy(loop);

@@ -214,7 +214,7 @@ static mw_ops *body_ops(const char *epoch, int seq, const char *rest)
     snprintf(body, sizeof(body),
              "{\"v\":1,\"source\":\"gw1\",\"epoch\":\"%s\",\"seq\":%d,\"coin\":\"btc\","
              "\"coin_name\":\"BTC\",\"host\":\"gw-a\",\"time\":1%s}", epoch, seq, rest);
-    mw_ops *o = mw_ops_from_body(body, strlen(body), "btc", err, sizeof(err));
+    mw_ops *o = mw_ops_from_body(body, strlen(body), "btc", NULL, err, sizeof(err));
     assert_non_null(o);
     return o;
 }

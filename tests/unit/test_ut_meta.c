@@ -10,7 +10,13 @@
  * identity, drops a torn tail, and discards a journal whose batch is
  * already spooled. max_spool_bytes counts each batch once (link up or
  * down). A batch that cannot be spooled keeps its journal, is spooled by
- * the tick once writes work again (or rebuilt by the next process). */
+ * the tick once writes work again (or rebuilt by the next process).
+ * Hostile numbers: an accepted share with a NaN, infinite, negative or
+ * huge diff or goal (or one that would take a minute's sum past 1e60) is
+ * refused and counted in ut_meta_refused, the batch holds exactly the good
+ * shares and passes ut_meta_body_check; a journal whose records carry
+ * corrupt numbers (non-finite or out-of-range doubles, minutes and times
+ * that are not sane) is replayed without them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -28,8 +34,10 @@
 #include <unistd.h>
 
 #include "utils/ut_cmd.h"
+#include "utils/ut_crc32c.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
+#include "utils/ut_meta_check.h"
 #include "utils/ut_rpc_link.h"
 #include "utils/ut_spool.h"
 
@@ -892,6 +900,214 @@ static void test_journal_already_spooled(void **state)
     remove_dir(dir);
 }
 
+/* ---- hostile numbers ---- */
+
+static void assert_checked(json_t *body)
+{
+    char err[256] = "";
+    if (ut_meta_body_check(body, err, sizeof(err)) != 0)
+        fail_msg("the batch fails the receivers' check: %s", err);
+}
+
+static void test_share_refuses_bad_numbers(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 10;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    ut_meta_share(m, "alice", "rig1", 2.0, 0.5, true);
+    ut_meta_share(m, "alice", "rig1", NAN, 0.5, true);
+    ut_meta_share(m, "alice", "rig1", INFINITY, 0.5, true);
+    ut_meta_share(m, "alice", "rig1", -1.0, 0.5, true);
+    ut_meta_share(m, "alice", "rig1", 2e60, 0.5, true);
+    ut_meta_share(m, "alice", "rig1", 2.0, NAN, true);
+    ut_meta_share(m, "alice", "rig1", 2.0, -INFINITY, true);
+    ut_meta_share(m, "alice", "rig1", 2.0, -0.25, true);
+    ut_meta_share(m, "bob", "", 6e59, 1.0, true);
+    ut_meta_share(m, "bob", "", 6e59, 1.0, true);       /* bob's p would pass 1e60 */
+    ut_meta_share(m, "alice", "rig1", NAN, NAN, false); /* a reject counts no diff */
+    ut_meta_share(m, "carol", "", NAN, 1.0, true);      /* no record for carol at all */
+    ut_meta_share(m, "alice", "rig1", 0.5, 0.25, true);
+    assert_int_equal(ut_meta_refused(m), 9);
+    ut_meta_flush(m);
+
+    json_t *batches = read_spool(dir);
+    assert_int_equal(json_array_size(batches), 1);
+    json_t *b = json_array_get(batches, 0);
+    assert_checked(b);
+    json_t *sh = json_object_get(b, "shares");
+    assert_int_equal(json_array_size(sh), 2);
+    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 2, 2.5, 0.75, 1);
+    check_share(json_array_get(sh, 1), M0, "bob", "", 1, 6e59, 1.0, 0);
+    json_t *sys = json_object_get(b, "system");
+    assert_int_equal(json_array_size(sys), 1);
+    assert_real_field(json_array_get(sys, 0), "pow", 2.5 + 6e59);
+    assert_int_field(json_array_get(sys, 0), "share", 3);
+    assert_int_field(json_array_get(sys, 0), "reject", 1);
+    json_decref(batches);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
+/* A journal written by hand (the format of ut_meta.c): chunks of u32
+ * length, u32 CRC32C of the rest, f64 time, then records. */
+typedef struct jbuf {
+    unsigned char b[4096];
+    size_t n, chunk;          /* chunk: where the open chunk starts */
+} jbuf;
+
+static void jb_put(jbuf *j, const void *v, size_t n)
+{
+    assert_true(j->n + n <= sizeof(j->b));
+    memcpy(j->b + j->n, v, n);
+    j->n += n;
+}
+
+static void jb_chunk(jbuf *j, double t)
+{
+    j->chunk = j->n;
+    unsigned char zero[8] = {0};
+    jb_put(j, zero, 8);
+    jb_put(j, &t, 8);
+}
+
+static void jb_end(jbuf *j)
+{
+    uint32_t len = (uint32_t)(j->n - j->chunk - 16);
+    uint32_t crc = ut_crc32c(0, j->b + j->chunk + 8, len + 8u);
+    memcpy(j->b + j->chunk, &len, 4);
+    memcpy(j->b + j->chunk + 4, &crc, 4);
+}
+
+static void jb_type(jbuf *j, char type)
+{
+    jb_put(j, &type, 1);
+}
+
+static void jb_str(jbuf *j, const char *str)
+{
+    uint16_t n = (uint16_t)strlen(str);
+    jb_put(j, &n, 2);
+    jb_put(j, str, n);
+}
+
+static void jb_pair(jbuf *j, char type, const void *a, const void *b)
+{
+    jb_type(j, type);
+    jb_put(j, a, 8);
+    jb_put(j, b, 8);
+}
+
+static void jb_cell(jbuf *j, int64_t minute, const char *user, const char *worker)
+{
+    jb_type(j, 'C');
+    jb_put(j, &minute, 8);
+    jb_str(j, user);
+    jb_str(j, worker);
+}
+
+static void jb_share(jbuf *j, uint32_t cell, double diff, double goal)
+{
+    jb_type(j, 'A');
+    jb_put(j, &cell, 4);
+    jb_put(j, &diff, 8);
+    jb_put(j, &goal, 8);
+}
+
+static void jb_reject(jbuf *j, uint32_t cell)
+{
+    jb_type(j, 'R');
+    jb_put(j, &cell, 4);
+}
+
+static void jb_block(jbuf *j, int64_t minute, const char *hash)
+{
+    jb_type(j, 'B');
+    jb_put(j, &minute, 8);
+    jb_str(j, "bob");
+    jb_str(j, "");
+    jb_str(j, hash);
+}
+
+/* Every number of the corrupt records is one the replay must not use. */
+static void write_corrupt_journal(const char *path)
+{
+    jbuf j = {.n = 0};
+    int64_t conn = 2, next = M0, bad_minute = 12345, neg = -7;
+    double nan = NAN, t30 = M0 + 30, close = M0 + 70;
+    jb_chunk(&j, M0 + 5);
+    jb_pair(&j, 'H', &conn, &next);
+    jb_cell(&j, M0, "alice", "rig1");                   /* cell 0 */
+    jb_share(&j, 0, 1.0, 0.5);
+    jb_share(&j, 0, NAN, 0.5);                          /* skipped */
+    jb_share(&j, 0, 1.0, -5.0);                         /* skipped */
+    jb_share(&j, 0, 1e300, 1.0);                        /* skipped */
+    jb_share(&j, 0, INFINITY, 1.0);                     /* skipped */
+    jb_reject(&j, 0);
+    jb_cell(&j, bad_minute, "bad", "x");                /* cell 1: skipped */
+    jb_share(&j, 1, 1.0, 1.0);                          /* of cell 1: skipped */
+    jb_reject(&j, 1);                                   /* of cell 1: skipped */
+    jb_cell(&j, M0, "bob", "");                         /* cell 2 */
+    jb_share(&j, 2, 4.0, 1.0);
+    jb_pair(&j, 'N', &nan, &conn);                      /* skipped */
+    jb_pair(&j, 'N', &t30, &neg);                       /* skipped */
+    jb_block(&j, bad_minute, "00ab");                   /* skipped */
+    jb_block(&j, M0, "00cd");
+    jb_end(&j);
+    jb_chunk(&j, NAN);                                  /* its time is not used */
+    jb_share(&j, 0, 2.0, 0.25);
+    jb_end(&j);
+    jb_chunk(&j, M0 + 69);
+    jb_pair(&j, 'X', &close, &close);
+    jb_end(&j);
+    spit(path, (const char *)j.b, j.n);
+}
+
+static void test_journal_skips_corrupt(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    char jpath[512];
+    snprintf(jpath, sizeof(jpath), "%s/mj-src.00000000000000e1.0000000001", dir);
+    write_corrupt_journal(jpath);
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 200;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    assert_int_equal(ut_meta_pending(m), 1);
+    assert_int_equal(find_journal(dir, jpath, sizeof(jpath)), 0);
+    json_t *arr = read_spool(dir);
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *b = json_array_get(arr, 0);
+    assert_checked(b);
+    assert_str_field(b, "epoch", "00000000000000e1");
+    assert_int_field(b, "seq", 1);
+    assert_int_field(b, "time", M0 + 70);
+    json_t *sh = json_object_get(b, "shares");
+    assert_int_equal(json_array_size(sh), 2);
+    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 2, 3.0, 0.75, 1);
+    check_share(json_array_get(sh, 1), M0, "bob", "", 1, 4.0, 1.0, 0);
+    json_t *sys = json_object_get(b, "system");
+    assert_int_equal(json_array_size(sys), 1);
+    json_t *s0 = json_array_get(sys, 0);
+    assert_int_field(s0, "t", M0);
+    assert_real_field(s0, "pow", 7.0);
+    assert_int_field(s0, "share", 3);
+    assert_int_field(s0, "reject", 1);
+    assert_int_field(s0, "block", 1);
+    assert_int_field(s0, "connections", 2);
+    json_t *ev = json_object_get(b, "events");
+    assert_int_equal(json_array_size(ev), 1);
+    assert_str_field(json_array_get(ev, 0), "hash", "00cd");
+    json_decref(arr);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     ut_log_set_level(UT_LOG_WARN);
@@ -909,6 +1125,8 @@ int main(void)
         cmocka_unit_test(test_spool_limit_counts_once),
         cmocka_unit_test(test_spool_failure_keeps_journal),
         cmocka_unit_test(test_spool_failure_until_restart),
+        cmocka_unit_test(test_share_refuses_bad_numbers),
+        cmocka_unit_test(test_journal_skips_corrupt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
