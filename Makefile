@@ -3,6 +3,7 @@
 # Conventions (add files, not rules):
 #   network/*.c          -> $(B)/libnetwork.a
 #   utils/*.c            -> $(B)/libutils.a
+#   stratum/*.c          -> $(B)/libstratum.a   (the Stratum V1 server library)
 #   <module>/*.c         -> $(B)/bin/<module>      for every module folder with a main.c
 #   tools/<tool>/*.c     -> $(B)/bin/<tool>
 #   tests/unit/test_*.c  -> $(B)/tests/test_*     (cmocka, one binary per file)
@@ -24,7 +25,7 @@ endif
 
 CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter \
            -Wshadow -Wstrict-prototypes -fPIC -I. -MMD -MP $(OPT) $(EXTRA_CFLAGS)
-LDLIBS  := -lev -ljansson -lhiredis -lcurl -lcrypto -lhttp_parser -lpthread -lm
+LDLIBS  := -lev -ljansson -lhiredis -lcurl -lssl -lcrypto -lhttp_parser -lpthread -lm
 LDFLAGS := $(LDSAN) $(EXTRA_LDFLAGS)
 
 MODULES := $(patsubst %/main.c,%,$(wildcard */main.c))
@@ -32,9 +33,11 @@ TOOLS   := $(patsubst tools/%/main.c,%,$(wildcard tools/*/main.c))
 
 NW_SRC  := $(wildcard network/*.c)
 UT_SRC  := $(wildcard utils/*.c)
+ST_SRC  := $(wildcard stratum/*.c)
 NW_OBJ  := $(NW_SRC:%.c=$(B)/obj/%.o)
 UT_OBJ  := $(UT_SRC:%.c=$(B)/obj/%.o)
-LIBS    := $(B)/libutils.a $(B)/libnetwork.a
+ST_OBJ  := $(ST_SRC:%.c=$(B)/obj/%.o)
+LIBS    := $(B)/libstratum.a $(B)/libutils.a $(B)/libnetwork.a
 
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -56,6 +59,9 @@ $(B)/libnetwork.a: $(NW_OBJ)
 $(B)/libutils.a: $(UT_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(B)/libstratum.a: $(ST_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
 # One binary per module folder: every .c file of the folder.
 define module_rule
@@ -68,6 +74,8 @@ $(foreach t,$(TOOLS),$(eval $(call module_rule,tools/$(t))))
 
 # Unit tests may link a module's non-main files: a test named
 # test_gw_*.c links gateway/*.c except main.c, test_jm_* jobmaster, and so on.
+# Library tests (test_st_* for stratum/, test_ut_*, test_nw_*) link nothing
+# module-specific: only $(LIBS) (stratum/ must never need a module's file).
 modobjs = $(patsubst %.c,$(B)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
 testmod = $(strip \
   $(if $(filter test_gw_%,$(1)),$(call modobjs,gateway)) \
@@ -76,6 +84,9 @@ testmod = $(strip \
   $(if $(filter test_mr_%,$(1)),$(call modobjs,metarelay)) \
   $(if $(filter test_mw_%,$(1)),$(call modobjs,metawriter)) \
   $(if $(filter test_hfm_%,$(1)),$(call modobjs,tools/hfminer)))
+$(B)/tests/test_st_%: $(B)/obj/tests/unit/test_st_%.o $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 .SECONDEXPANSION:
 $(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call testmod,$$*) $(LIBS)
 	@mkdir -p $(dir $@)

@@ -92,20 +92,3 @@ bool gw_ban_exempt(const gw_ban_cfg *cfg, const uint8_t key[16])
             return true;
     return false;
 }
-
-bool gw_strike(gw_strikes *s, const gw_ban_cfg *cfg, double now, bool is_junk)
-{
-    if (now - s->window_start >= cfg->window) {
-        s->window_start = now;
-        s->invalid = 0;
-        s->junk = 0;
-    }
-    if (is_junk)
-        s->junk++;
-    else
-        s->invalid++;
-    if (!cfg->enabled)
-        return false;
-    return (cfg->junk_lines && s->junk >= cfg->junk_lines) ||
-           (cfg->invalid_shares && s->invalid >= cfg->invalid_shares);
-}

@@ -1,6 +1,7 @@
 /* gw_ban: banning misbehaving IP addresses across every worker process of
  * a gateway. A connection collects strikes (invalid shares, junk lines)
- * within a window; past a threshold it is closed and its IP banned for the
+ * within a window (stratum/st_strike.h); past a threshold the Stratum
+ * server asks the gateway's sink (gw_sink.c), which bans its IP for the
  * configured time; while banned, every worker closes new connections from
  * that IP right after accept. Tables live in gw_shm; each process writes
  * only its own. Exempt addresses are never banned. */
@@ -25,26 +26,14 @@ int64_t gw_ban_check(gw_shm *shm, const uint8_t key[16], int64_t now);
 /* Bans currently in force, over all tables (for status pages). */
 uint64_t gw_ban_count(gw_shm *shm, int64_t now);
 
-/* Strike counting for one connection. */
-typedef struct gw_strikes {
-    double window_start;
-    uint32_t invalid;   /* rejected shares (not stale) */
-    uint32_t junk;      /* unparsable lines, unknown methods */
-} gw_strikes;
-
+/* How long a ban lasts and who is never banned; when a connection is
+ * over the limits is the Stratum server's strike counting (st_strike.h). */
 typedef struct gw_ban_cfg {
-    bool enabled;
-    double window;            /* seconds */
-    uint32_t invalid_shares;  /* threshold per window; 0 = no limit */
-    uint32_t junk_lines;      /* threshold per window; 0 = no limit */
     double seconds;           /* ban length */
     uint8_t (*exempt)[16];    /* keys never banned */
     int nexempt;
 } gw_ban_cfg;
 
-/* Counts one strike (junk when is_junk, else an invalid share); true when
- * the connection is over a threshold. */
-bool gw_strike(gw_strikes *s, const gw_ban_cfg *cfg, double now, bool is_junk);
 bool gw_ban_exempt(const gw_ban_cfg *cfg, const uint8_t key[16]);
 
 #endif

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "gateway/gw_config.h"
-#include "gateway/gw_share.h"
 #include "network/nw_addr.h"
+#include "stratum/st_share.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 #include "utils/ut_diff.h"
@@ -16,23 +16,13 @@ void gw_config_defaults(gw_config *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->workers = 1;
-    cfg->max_line = 4096;
-    cfg->idle_timeout = 600;
-    cfg->subscribe_timeout = 60;
-    cfg->max_workers = 64;
-    cfg->en2_size = 8;
-    cfg->en1_size = GW_EXTRANONCE_TOTAL - 8;
-    cfg->version_mask = 0x1fffe000;
+    st_config_defaults(&cfg->stratum);
+    cfg->stratum.en2_size = 8;
+    cfg->stratum.en1_size = GW_EXTRANONCE_TOTAL - 8;
     cfg->shutdown_grace = 1;
     cfg->jm_heartbeat = 2;
     cfg->jm_timeout = 30;
-    cfg->jobs_keep = 16;
-    cfg->jobs_max_age = 600;
-    cfg->jobs_max_shares = 4u << 20;
-    cfg->vardiff = (gw_vardiff_cfg){ .start = 1024, .min = 1, .max = 1e15, .target = 10,
-                                     .retarget = 60 };
-    cfg->ban = (gw_ban_cfg){ .enabled = true, .window = 60, .invalid_shares = 200,
-                             .junk_lines = 20, .seconds = 600 };
+    cfg->ban = (gw_ban_cfg){ .seconds = 600 };
     cfg->meta_flush_interval = 10;
     cfg->meta_max_spool = 1ull << 30;
     cfg->log.level = UT_LOG_INFO;
@@ -105,27 +95,28 @@ static int gw_cfg_top(ut_cfg *c, gw_config *cfg)
 static int gw_cfg_stratum(ut_cfg *c, gw_config *cfg)
 {
     json_t *o = ut_cfg_object(c, c->root, "stratum", true);
+    st_config *st = &cfg->stratum;
     const char *mask = NULL;
     uint32_t m;
 
     if (o == NULL)
         return -1;
     if (gw_cfg_addr(c, o, "bind", "stratum.bind", &cfg->stratum_bind, true) != 0 ||
-        gw_cfg_size(c, o, "max_line", &cfg->max_line, 256, 65536) != 0 ||
-        ut_cfg_double(c, o, "idle_timeout", &cfg->idle_timeout, 0, 1e7, false) != 0 ||
-        ut_cfg_double(c, o, "subscribe_timeout", &cfg->subscribe_timeout, 1, 1e6, false) != 0 ||
+        gw_cfg_size(c, o, "max_line", &st->max_line, 256, 65536) != 0 ||
+        ut_cfg_double(c, o, "idle_timeout", &st->idle_timeout, 0, 1e7, false) != 0 ||
+        ut_cfg_double(c, o, "subscribe_timeout", &st->subscribe_timeout, 1, 1e6, false) != 0 ||
         gw_cfg_size(c, o, "max_connections", &cfg->max_connections, 0, 100000000) != 0 ||
-        gw_cfg_size(c, o, "max_workers", &cfg->max_workers, 1, 1024) != 0 ||
-        gw_cfg_size(c, o, "extranonce2_size", &cfg->en2_size, 4, 8) != 0 ||
+        gw_cfg_size(c, o, "max_workers", &st->max_workers, 1, 1024) != 0 ||
+        gw_cfg_size(c, o, "extranonce2_size", &st->en2_size, 4, 8) != 0 ||
         ut_cfg_double(c, o, "shutdown_grace", &cfg->shutdown_grace, 0, 60, false) != 0 ||
         ut_cfg_str(c, o, "version_mask", &mask, false) != 0)
         return -1;
-    cfg->en1_size = GW_EXTRANONCE_TOTAL - cfg->en2_size;
+    st->en1_size = GW_EXTRANONCE_TOTAL - st->en2_size;
     if (mask != NULL) {
-        if (gw_hex_u32(mask, strlen(mask), &m) != 0)
+        if (st_hex_u32(mask, strlen(mask), &m) != 0)
             return ut_cfg_fail(c, "stratum.version_mask", "expected 1..8 hex digits, got '%s'",
                                mask);
-        cfg->version_mask = m;
+        st->version_mask = m;
     }
     return 0;
 }
@@ -143,9 +134,9 @@ static int gw_cfg_jobs(ut_cfg *c, gw_config *cfg)
         return -1;
     if (jobs == NULL)
         return c->err[0] ? -1 : 0;
-    if (gw_cfg_size(c, jobs, "keep", &cfg->jobs_keep, 1, 256) != 0 ||
-        ut_cfg_double(c, jobs, "max_age", &cfg->jobs_max_age, 1, 86400, false) != 0 ||
-        gw_cfg_size(c, jobs, "max_shares", &cfg->jobs_max_shares, 1024, 1 << 26) != 0)
+    if (gw_cfg_size(c, jobs, "keep", &cfg->stratum.jobs_keep, 1, 256) != 0 ||
+        ut_cfg_double(c, jobs, "max_age", &cfg->stratum.jobs_max_age, 1, 86400, false) != 0 ||
+        gw_cfg_size(c, jobs, "max_shares", &cfg->stratum.jobs_max_shares, 1024, 1 << 26) != 0)
         return -1;
     return 0;
 }
@@ -153,7 +144,7 @@ static int gw_cfg_jobs(ut_cfg *c, gw_config *cfg)
 static int gw_cfg_vardiff(ut_cfg *c, gw_config *cfg)
 {
     json_t *o = ut_cfg_object(c, c->root, "vardiff", false);
-    gw_vardiff_cfg *v = &cfg->vardiff;
+    st_vardiff_cfg *v = &cfg->stratum.vardiff;
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
@@ -197,13 +188,14 @@ static int gw_cfg_ban(ut_cfg *c, gw_config *cfg)
     json_t *o = ut_cfg_object(c, c->root, "ban", false);
     json_t *ex;
     gw_ban_cfg *b = &cfg->ban;
+    st_strike_cfg *k = &cfg->stratum.strikes;
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
-    if (ut_cfg_bool(c, o, "enabled", &b->enabled, false) != 0 ||
-        ut_cfg_double(c, o, "window", &b->window, 1, 86400, false) != 0 ||
-        ut_cfg_uint32(c, o, "invalid_shares", &b->invalid_shares, false) != 0 ||
-        ut_cfg_uint32(c, o, "junk_lines", &b->junk_lines, false) != 0 ||
+    if (ut_cfg_bool(c, o, "enabled", &k->enabled, false) != 0 ||
+        ut_cfg_double(c, o, "window", &k->window, 1, 86400, false) != 0 ||
+        ut_cfg_uint32(c, o, "invalid_shares", &k->invalid_shares, false) != 0 ||
+        ut_cfg_uint32(c, o, "junk_lines", &k->junk_lines, false) != 0 ||
         ut_cfg_double(c, o, "seconds", &b->seconds, 1, 1e8, false) != 0)
         return -1;
     ex = ut_cfg_array(c, o, "exempt", false);

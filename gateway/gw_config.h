@@ -1,5 +1,6 @@
 /* gw_config: the gateway's configuration, read once from the JSON file
- * given with --config (or -c) into gw_config. Keys (defaults in brackets):
+ * given with --config (or -c) into gw_config; the Stratum server's settings
+ * land in its st_config (stratum/st_config.h). Keys (defaults in brackets):
  *
  *   gateway_id          0..255, unique per gateway host (required). Byte 0
  *                       of every extranonce1 this gateway hands out.
@@ -18,7 +19,7 @@
  *   stratum.max_connections    per worker process, 0 = no limit [0]
  *   stratum.max_workers        worker names per connection 1..1024 [64]
  *   stratum.extranonce2_size   4..8 [8]; extranonce1 gets the rest of the
- *                              job's 12 extranonce bytes
+ *                              job's 12 extranonce bytes (gw_en1.h)
  *   stratum.version_mask       pool version-rolling mask, hex ["1fffe000"]
  *   stratum.shutdown_grace     seconds between client.reconnect and closing
  *                              connections on SIGTERM [1]
@@ -63,7 +64,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "gateway/gw_ban.h"
-#include "gateway/gw_vardiff.h"
+#include "stratum/st_config.h"
 #include "utils/ut_log.h"
 
 #define GW_EXTRANONCE_TOTAL 12   /* extranonce bytes in every job (en1 + en2) */
@@ -74,26 +75,19 @@ typedef struct gw_config {
     int workers;
 
     char *stratum_bind;
-    size_t max_line;
-    double idle_timeout;
-    double subscribe_timeout;
     size_t max_connections;
-    size_t max_workers;
-    size_t en2_size;
-    size_t en1_size;           /* GW_EXTRANONCE_TOTAL - en2_size */
-    uint32_t version_mask;
     double shutdown_grace;
+    /* stratum.max_line, idle_timeout, subscribe_timeout, max_workers,
+     * extranonce2_size (en1_size = GW_EXTRANONCE_TOTAL - en2_size),
+     * version_mask; jobs.*; vardiff.*; ban.enabled, window,
+     * invalid_shares, junk_lines (as strikes). */
+    st_config stratum;
 
     char *jm_addr;
     double jm_heartbeat;
     double jm_timeout;
 
-    size_t jobs_keep;
-    double jobs_max_age;
-    size_t jobs_max_shares;
-
-    gw_vardiff_cfg vardiff;
-    gw_ban_cfg ban;
+    gw_ban_cfg ban;            /* ban.seconds, ban.exempt */
 
     char *http_bind;           /* NULL: no HTTP */
 

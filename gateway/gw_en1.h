@@ -1,4 +1,5 @@
-/* gw_en1: the extranonce1 allocator of one gateway worker process.
+/* gw_en1: the extranonce1 allocator of one gateway worker process,
+ * plugged into its Stratum server (stratum/st_layout.h) by gw_sink.c.
  *
  * Layout of an extranonce1 of en1_size bytes (4..8):
  *   byte 0      gateway_id (0..255)

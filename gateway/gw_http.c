@@ -14,28 +14,29 @@ static json_t *gw_stats_json(gw_stats *s)
 {
     json_t *rej = json_object();
 
-    for (int i = 0; i < GW_NCODES; i++) {
+    for (int i = 0; i < ST_NCODES; i++) {
         char code[16];
         snprintf(code, sizeof(code), "%d", 20 + i);
-        json_object_set_new(rej, code, json_integer((json_int_t)gw_stat_get(&s->rejected[i])));
+        json_object_set_new(rej, code,
+                            json_integer((json_int_t)st_stat_get(&s->st.rejected[i])));
     }
     return json_pack("{s:I,s:I,s:I,s:{s:I,s:f,s:o},s:{s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I}",
-                     "connections", (json_int_t)gw_stat_get(&s->connections),
-                     "subscribed", (json_int_t)gw_stat_get(&s->subscribed),
-                     "authorized_workers", (json_int_t)gw_stat_get(&s->workers),
+                     "connections", (json_int_t)st_stat_get(&s->st.connections),
+                     "subscribed", (json_int_t)st_stat_get(&s->st.subscribed),
+                     "authorized_workers", (json_int_t)st_stat_get(&s->st.workers),
                      "shares",
-                     "accepted", (json_int_t)gw_stat_get(&s->accepted),
-                     "accepted_diff", atomic_load(&s->accepted_diff),
+                     "accepted", (json_int_t)st_stat_get(&s->st.accepted),
+                     "accepted_diff", atomic_load(&s->st.accepted_diff),
                      "rejected", rej,
                      "blocks",
-                     "found", (json_int_t)gw_stat_get(&s->blocks_found),
-                     "accepted", (json_int_t)gw_stat_get(&s->blocks_accepted),
-                     "rejected", (json_int_t)gw_stat_get(&s->blocks_rejected),
-                     "skipped", (json_int_t)gw_stat_get(&s->blocks_skipped),
-                     "jobs", (json_int_t)gw_stat_get(&s->jobs),
-                     "bans", (json_int_t)gw_stat_get(&s->bans),
-                     "refused", (json_int_t)gw_stat_get(&s->refused),
-                     "parse_errors", (json_int_t)gw_stat_get(&s->parse_errors));
+                     "found", (json_int_t)st_stat_get(&s->blocks_found),
+                     "accepted", (json_int_t)st_stat_get(&s->blocks_accepted),
+                     "rejected", (json_int_t)st_stat_get(&s->blocks_rejected),
+                     "skipped", (json_int_t)st_stat_get(&s->blocks_skipped),
+                     "jobs", (json_int_t)st_stat_get(&s->st.jobs),
+                     "bans", (json_int_t)st_stat_get(&s->bans),
+                     "refused", (json_int_t)st_stat_get(&s->refused),
+                     "parse_errors", (json_int_t)st_stat_get(&s->st.parse_errors));
 }
 
 /* Sums every slot that a process has used into out. */
@@ -46,27 +47,19 @@ static void gw_stats_total(gw_shm *shm, gw_stats *out)
         gw_stats *s = &shm->stats[p];
         if (atomic_load(&s->pid) == 0)
             continue;
-        gw_stat_add(&out->connections, gw_stat_get(&s->connections));
-        gw_stat_add(&out->subscribed, gw_stat_get(&s->subscribed));
-        gw_stat_add(&out->workers, gw_stat_get(&s->workers));
-        gw_stat_add(&out->accepted, gw_stat_get(&s->accepted));
-        gw_stat_add_double(&out->accepted_diff, atomic_load(&s->accepted_diff));
-        for (int i = 0; i < GW_NCODES; i++)
-            gw_stat_add(&out->rejected[i], gw_stat_get(&s->rejected[i]));
-        gw_stat_add(&out->blocks_found, gw_stat_get(&s->blocks_found));
-        gw_stat_add(&out->blocks_accepted, gw_stat_get(&s->blocks_accepted));
-        gw_stat_add(&out->blocks_rejected, gw_stat_get(&s->blocks_rejected));
-        gw_stat_add(&out->blocks_skipped, gw_stat_get(&s->blocks_skipped));
-        gw_stat_add(&out->jobs, gw_stat_get(&s->jobs));
-        gw_stat_add(&out->bans, gw_stat_get(&s->bans));
-        gw_stat_add(&out->refused, gw_stat_get(&s->refused));
-        gw_stat_add(&out->parse_errors, gw_stat_get(&s->parse_errors));
+        st_stats_sum(&out->st, &s->st);
+        st_stat_add(&out->blocks_found, st_stat_get(&s->blocks_found));
+        st_stat_add(&out->blocks_accepted, st_stat_get(&s->blocks_accepted));
+        st_stat_add(&out->blocks_rejected, st_stat_get(&s->blocks_rejected));
+        st_stat_add(&out->blocks_skipped, st_stat_get(&s->blocks_skipped));
+        st_stat_add(&out->bans, st_stat_get(&s->bans));
+        st_stat_add(&out->refused, st_stat_get(&s->refused));
     }
 }
 
 static json_t *gw_job_json(gw_server *srv)
 {
-    gw_job *job = gw_job_store_current(&srv->jobs);
+    st_job *job = st_job_store_current(&srv->st.jobs);
     char prev[65];
 
     if (job == NULL)
@@ -75,7 +68,7 @@ static json_t *gw_job_json(gw_server *srv)
     return json_pack("{s:s,s:I,s:s,s:b,s:b,s:f,s:f,s:I}", "job_id", job->id, "height",
                      (json_int_t)job->height, "prev_block", prev, "clean", job->clean,
                      "empty", job->empty, "network_diff", job->network_diff, "age",
-                     gw_now(srv) - job->received, "kept", (json_int_t)srv->jobs.count);
+                     st_now(&srv->st) - job->received, "kept", (json_int_t)srv->st.jobs.count);
 }
 
 json_t *gw_http_status(gw_server *srv)
@@ -116,32 +109,33 @@ char *gw_http_metrics(gw_server *srv)
     gw_stats *s = srv->stats;
     ut_metrics t = { .prefix = NULL };
 
-    gw_metric(&t, srv, "hf_gateway_connections", "gauge", "", (double)srv->nconns);
-    gw_metric(&t, srv, "hf_gateway_subscribed", "gauge", "", (double)gw_stat_get(&s->subscribed));
-    gw_metric(&t, srv, "hf_gateway_workers", "gauge", "", (double)gw_stat_get(&s->workers));
+    gw_metric(&t, srv, "hf_gateway_connections", "gauge", "", (double)srv->st.nconns);
+    gw_metric(&t, srv, "hf_gateway_subscribed", "gauge", "",
+              (double)st_stat_get(&s->st.subscribed));
+    gw_metric(&t, srv, "hf_gateway_workers", "gauge", "", (double)st_stat_get(&s->st.workers));
     gw_metric(&t, srv, "hf_gateway_shares_accepted_total", "counter", "",
-              (double)gw_stat_get(&s->accepted));
+              (double)st_stat_get(&s->st.accepted));
     gw_metric(&t, srv, "hf_gateway_shares_accepted_diff_total", "counter", "",
-              atomic_load(&s->accepted_diff));
-    for (int i = 0; i < GW_NCODES; i++) {
+              atomic_load(&s->st.accepted_diff));
+    for (int i = 0; i < ST_NCODES; i++) {
         char extra[32];
         snprintf(extra, sizeof(extra), ",code=\"%d\"", 20 + i);
         gw_metric(&t, srv, "hf_gateway_shares_rejected_total", "counter", extra,
-                  (double)gw_stat_get(&s->rejected[i]));
+                  (double)st_stat_get(&s->st.rejected[i]));
     }
     gw_metric(&t, srv, "hf_gateway_blocks_found_total", "counter", "",
-              (double)gw_stat_get(&s->blocks_found));
+              (double)st_stat_get(&s->blocks_found));
     gw_metric(&t, srv, "hf_gateway_blocks_accepted_total", "counter", "",
-              (double)gw_stat_get(&s->blocks_accepted));
+              (double)st_stat_get(&s->blocks_accepted));
     gw_metric(&t, srv, "hf_gateway_blocks_rejected_total", "counter", "",
-              (double)gw_stat_get(&s->blocks_rejected));
+              (double)st_stat_get(&s->blocks_rejected));
     gw_metric(&t, srv, "hf_gateway_blocks_skipped_total", "counter", "",
-              (double)gw_stat_get(&s->blocks_skipped));
-    gw_metric(&t, srv, "hf_gateway_jobs_total", "counter", "", (double)gw_stat_get(&s->jobs));
-    gw_metric(&t, srv, "hf_gateway_bans_total", "counter", "", (double)gw_stat_get(&s->bans));
-    gw_metric(&t, srv, "hf_gateway_refused_total", "counter", "", (double)gw_stat_get(&s->refused));
+              (double)st_stat_get(&s->blocks_skipped));
+    gw_metric(&t, srv, "hf_gateway_jobs_total", "counter", "", (double)st_stat_get(&s->st.jobs));
+    gw_metric(&t, srv, "hf_gateway_bans_total", "counter", "", (double)st_stat_get(&s->bans));
+    gw_metric(&t, srv, "hf_gateway_refused_total", "counter", "", (double)st_stat_get(&s->refused));
     gw_metric(&t, srv, "hf_gateway_parse_errors_total", "counter", "",
-              (double)gw_stat_get(&s->parse_errors));
+              (double)st_stat_get(&s->st.parse_errors));
     gw_metric(&t, srv, "hf_gateway_jobmaster_up", "gauge", "", gw_jm_up(srv->jm) ? 1 : 0);
     if (srv->meta != NULL)
         gw_metric(&t, srv, "hf_gateway_meta_pending_batches", "gauge", "",

@@ -16,9 +16,9 @@
 /* One found block: its request body and what the reply is logged with. */
 typedef struct gw_block {
     gw_jm *jm;
-    char user[GW_NAME_MAX + 1];
-    char worker[GW_NAME_MAX + 1];
-    char job[GW_JOB_ID_MAX + 1];
+    char user[ST_NAME_MAX + 1];
+    char worker[ST_NAME_MAX + 1];
+    char job[ST_JOB_ID_MAX + 1];
     char hash[65];
     char peer[64];
     int64_t height;
@@ -59,21 +59,23 @@ void gw_block_guard_done(gw_block_guard *g, const uint8_t prev[32], bool accepte
         g->won = true;
 }
 
-size_t gw_block_body(const gw_server *srv, const gw_conn *c, const gw_wname *w,
-                     const gw_job *job, const gw_share_res *r, char *buf, size_t cap)
+size_t gw_block_body(const gw_server *srv, const st_block_ev *ev, char *buf, size_t cap)
 {
-    char en2[2 * GW_EN2_MAX + 1], hash[65];
+    const st_share_res *r = ev->res;
+    const st_wname *w = ev->worker;
+    const st_job *job = ev->job;
+    char en2[2 * ST_EN2_MAX + 1], hash[65];
     int n;
 
-    ut_hex_encode(r->en2, srv->cfg->en2_size, en2);
+    ut_hex_encode(ev->en2, ev->en2_size, en2);
     ut_hash_to_hex(r->hash, hash);
     n = snprintf(buf, cap,
                  "{\"v\":1,\"job_id\":\"%s\",\"extranonce1\":\"%s\",\"extranonce2\":\"%s\","
                  "\"ntime\":\"%08x\",\"nonce\":\"%08x\",\"version\":\"%08x\",\"hash\":\"%s\","
                  "\"user\":\"%s\",\"worker\":\"%s\",\"gateway_id\":%d,\"peer\":\"%s\","
                  "\"height\":%" PRId64 "}",
-                 job->id, c->en1_hex, en2, r->ntime, r->nonce, r->version, hash, w->user,
-                 w->worker, srv->cfg->gateway_id, c->peer, job->height);
+                 job->id, ev->en1_hex, en2, r->ntime, r->nonce, r->version, hash, w->user,
+                 w->worker, srv->cfg->gateway_id, ev->conn->peer, job->height);
     if (n <= 0 || (size_t)n >= cap)
         return 0;
     return (size_t)n;
@@ -104,13 +106,13 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
         reason = "accepted by the node but not the tip (side chain)";
     }
     if (accepted) {
-        gw_stat_add(&srv->stats->blocks_accepted, 1);
+        st_stat_add(&srv->stats->blocks_accepted, 1);
         if (srv->meta != NULL)
             ut_meta_block(srv->meta, b->user, b->worker, b->hash);
         log_notice("block accepted: peer=%s worker=%s.%s job=%s hash=%s height=%" PRId64,
                    b->peer, b->user, b->worker, b->job, b->hash, b->height);
     } else {
-        gw_stat_add(&srv->stats->blocks_rejected, 1);
+        st_stat_add(&srv->stats->blocks_rejected, 1);
         log_error("block rejected: peer=%s worker=%s.%s job=%s hash=%s height=%" PRId64
                   " status=%u reason=\"%s\"", b->peer, b->user, b->worker, b->job, b->hash,
                   b->height, msg->status, reason);
@@ -129,22 +131,21 @@ static int gw_jm_send_block(gw_jm *jm, gw_block *b)
 }
 
 /* The record of one found block, body included. NULL when out of memory. */
-static gw_block *gw_block_new(gw_server *srv, const gw_conn *c, const gw_wname *w,
-                              const gw_job *job, const gw_share_res *r)
+static gw_block *gw_block_new(gw_server *srv, const st_block_ev *ev)
 {
     gw_block *b = calloc(1, sizeof(*b));
 
     if (b == NULL)
         return NULL;
     b->jm = srv->jm;
-    snprintf(b->user, sizeof(b->user), "%s", w->user);
-    snprintf(b->worker, sizeof(b->worker), "%s", w->worker);
-    snprintf(b->job, sizeof(b->job), "%s", job->id);
-    snprintf(b->peer, sizeof(b->peer), "%s", c->peer);
-    ut_hash_to_hex(r->hash, b->hash);
-    b->height = job->height;
-    memcpy(b->prev, job->prev_block, 32);
-    b->len = gw_block_body(srv, c, w, job, r, b->body, sizeof(b->body));
+    snprintf(b->user, sizeof(b->user), "%s", ev->worker->user);
+    snprintf(b->worker, sizeof(b->worker), "%s", ev->worker->worker);
+    snprintf(b->job, sizeof(b->job), "%s", ev->job->id);
+    snprintf(b->peer, sizeof(b->peer), "%s", ev->conn->peer);
+    ut_hash_to_hex(ev->res->hash, b->hash);
+    b->height = ev->job->height;
+    memcpy(b->prev, ev->job->prev_block, 32);
+    b->len = gw_block_body(srv, ev, b->body, sizeof(b->body));
     return b;
 }
 
@@ -166,21 +167,23 @@ static void gw_jm_dispatch(gw_jm *jm, gw_block *b)
     free(b);
 }
 
-void gw_jm_block_found(gw_server *srv, const gw_conn *c, const gw_wname *w, const gw_job *job,
-                       const gw_share_res *r)
+void gw_jm_block_found(gw_server *srv, const st_block_ev *ev)
 {
+    const st_conn *c = ev->conn;
+    const st_wname *w = ev->worker;
+    const st_job *job = ev->job;
     gw_jm *jm = srv->jm;
     gw_block *b;
 
-    gw_stat_add(&srv->stats->blocks_found, 1);
+    st_stat_add(&srv->stats->blocks_found, 1);
     if (jm != NULL && !gw_block_guard_admit(&jm->guard, job->prev_block)) {
-        gw_stat_add(&srv->stats->blocks_skipped, 1);
+        st_stat_add(&srv->stats->blocks_skipped, 1);
         log_info("block candidate not sent: peer=%s worker=%s job=%s (%s)", c->peer, w->full,
                  job->id, jm->guard.won ? "a block on this parent was accepted already"
                                         : "too many unanswered on this parent");
         return;
     }
-    b = gw_block_new(srv, c, w, job, r);
+    b = gw_block_new(srv, ev);
     if (b == NULL) {
         log_fatal("block found but out of memory: peer=%s worker=%s job=%s", c->peer, w->full,
                   job->id);
@@ -233,7 +236,7 @@ static void gw_jm_on_up(ut_rpc_link *link, void *udata)
                               "process", srv->worker, "host", srv->cfg->host);
     char *body = hello ? json_dumps(hello, JSON_COMPACT) : NULL;
 
-    gw_stat_set(&srv->stats->jm_up, 1);
+    st_stat_set(&srv->stats->jm_up, 1);
     log_info("jobmaster link up: %s", ut_rpc_link_peer(link));
     if (body == NULL ||
         ut_rpc_request(link, CMD_JM_HELLO, body, strlen(body), gw_jm_on_hello_reply, jm) != 0)
@@ -248,7 +251,7 @@ static void gw_jm_on_down(ut_rpc_link *link, const char *reason, void *udata)
     gw_jm *jm = udata;
 
     (void)link;
-    gw_stat_set(&jm->srv->stats->jm_up, 0);
+    st_stat_set(&jm->srv->stats->jm_up, 0);
     if (jm->srv->stopping)
         log_info("jobmaster link closed: %s", reason ? reason : "?");
     else

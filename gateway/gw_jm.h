@@ -22,7 +22,7 @@
 
 #include <stdbool.h>
 #include "gateway/gw_server.h"
-#include "gateway/gw_share.h"
+#include "stratum/st_sink.h"
 
 #define GW_JM_MAX_INFLIGHT 1
 
@@ -44,15 +44,13 @@ int gw_jm_start(gw_jm *jm);
 void gw_jm_free(gw_jm *jm);
 bool gw_jm_up(const gw_jm *jm);
 
-/* Builds the CMD_JM_BLOCK_FOUND body into buf (NUL-terminated). Returns
- * its length, or 0 when it does not fit. */
-size_t gw_block_body(const gw_server *srv, const gw_conn *c, const gw_wname *w,
-                     const gw_job *job, const gw_share_res *r, char *buf, size_t cap);
+/* Builds the CMD_JM_BLOCK_FOUND body of a block candidate into buf
+ * (NUL-terminated). Returns its length, or 0 when it does not fit. */
+size_t gw_block_body(const gw_server *srv, const st_block_ev *ev, char *buf, size_t cap);
 
-/* A share of c met the network target: log it, count it and send it to the
- * jobmaster (or queue it while the link is down). Works without a link
- * (srv->jm NULL: logged and counted only). */
-void gw_jm_block_found(gw_server *srv, const gw_conn *c, const gw_wname *w, const gw_job *job,
-                       const gw_share_res *r);
+/* A share met the network target (the Stratum server's block report): log
+ * it, count it and send it to the jobmaster (or queue it while the link is
+ * down). Works without a link (srv->jm NULL: logged and counted only). */
+void gw_jm_block_found(gw_server *srv, const st_block_ev *ev);
 
 #endif

@@ -1,44 +1,28 @@
 /* gw_server: one gateway worker process from start to exit (see
- * gw_server.h): the core state, the listeners and links, the once-a-second
- * sweep, jobs arriving, and the SIGTERM shutdown (client.reconnect to every
- * miner, a short grace, then close). */
+ * gw_server.h): the core state around the Stratum server, the listeners
+ * and links, the once-a-second sweep, and the SIGTERM shutdown
+ * (client.reconnect to every miner, a short grace, then close). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
-#include "gateway/gw_conn.h"
 #include "gateway/gw_http.h"
 #include "gateway/gw_jm.h"
 #include "gateway/gw_server.h"
-#include "gateway/gw_stratum.h"
+#include "gateway/gw_sink.h"
+#include "stratum/st_listen.h"
+#include "stratum/st_sess.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
-
-static void gw_ses_send(gw_conn *c, const void *data, size_t len)
-{
-    if (c->ses != NULL)
-        nw_ses_send(c->ses, data, len);
-}
-
-static void gw_ses_close(gw_conn *c, const char *reason)
-{
-    if (c->ses != NULL)
-        nw_ses_close(c->ses, reason);
-}
-
-double gw_now(const gw_server *srv)
-{
-    if (srv->fake_now > 0)
-        return srv->fake_now;
-    return ev_now(srv->loop);
-}
 
 int gw_server_init(gw_server *srv, const gw_config *cfg, struct ev_loop *loop, gw_shm *shm,
                    int worker)
 {
     uint32_t start = 0;
+    st_sink sink;
+    st_en1_alloc en1;
 
     memset(srv, 0, sizeof(*srv));
     srv->cfg = cfg;
@@ -46,101 +30,39 @@ int gw_server_init(gw_server *srv, const gw_config *cfg, struct ev_loop *loop, g
     srv->loop = loop;
     srv->shm = shm;
     srv->stats = &shm->stats[worker];
-    srv->send = gw_ses_send;
-    srv->close = gw_ses_close;
     srv->started = (double)time(NULL);
     if (getrandom(&start, sizeof(start), 0) != sizeof(start))
         start = (uint32_t)getpid();
-    if (gw_job_store_init(&srv->jobs, cfg->jobs_keep, cfg->jobs_max_age,
-                          cfg->jobs_max_shares) != 0)
+    if (gw_en1_init(&srv->en1, (uint8_t)cfg->gateway_id, (uint8_t)worker, start) != 0)
         return -1;
-    if (gw_en1_init(&srv->en1, (uint8_t)cfg->gateway_id, (uint8_t)worker, start) != 0) {
-        gw_job_store_free(&srv->jobs);
+    gw_sink_init(srv, &sink, &en1);
+    if (st_server_init(&srv->st, &cfg->stratum, loop, &sink, &en1, &srv->stats->st) != 0) {
+        gw_en1_free(&srv->en1);
         return -1;
     }
-    gw_names_init(&srv->seen);
     /* A restarted worker starts its gauges from zero; counters go on. */
     atomic_store(&srv->stats->pid, (int64_t)getpid());
     atomic_store(&srv->stats->started, srv->started);
-    gw_stat_set(&srv->stats->connections, 0);
-    gw_stat_set(&srv->stats->subscribed, 0);
-    gw_stat_set(&srv->stats->workers, 0);
-    gw_stat_set(&srv->stats->jm_up, 0);
+    st_stat_set(&srv->stats->jm_up, 0);
     return 0;
 }
 
 void gw_server_free(gw_server *srv)
 {
-    while (srv->conns != NULL)
-        gw_conn_free(srv->conns);
-    gw_job_store_free(&srv->jobs);
+    st_server_free(&srv->st);   /* gives every extranonce1 back first */
     gw_en1_free(&srv->en1);
-    gw_names_free(&srv->seen);
-    free(srv->out);
-    srv->out = NULL;
 }
 
 void gw_server_on_job(gw_server *srv, const json_t *body)
 {
-    char err[160], id[GW_JOB_ID_MAX + 1];
-    gw_job *job = gw_job_from_json(body, err, sizeof(err));
-    size_t want = srv->cfg->en1_size + srv->cfg->en2_size;
-
-    if (job == NULL) {
-        log_error("job refused: %s", err);
-        return;
-    }
-    if (job->extranonce_size != want) {
-        log_error("job refused: id=%s extranonce_size=%zu, this gateway needs %zu", job->id,
-                  job->extranonce_size, want);
-        gw_job_free(job);
-        return;
-    }
-    snprintf(id, sizeof(id), "%s", job->id);
-    if (gw_job_store_add(&srv->jobs, job, gw_now(srv)) != 0) {
-        log_debug("job again: id=%s, kept the one we have", id);
-        return;
-    }
-    gw_stat_add(&srv->stats->jobs, 1);
-    log_info("job: id=%s height=%lld clean=%s empty=%s ntime=%08x nbits=%08x branch=%zu "
-             "sessions=%zu", job->id, (long long)job->height, job->clean ? "true" : "false",
-             job->empty ? "true" : "false", job->ntime, job->nbits, job->branch_len,
-             srv->nconns);
-    gw_stratum_notify_all(srv, job);
+    (void)st_server_on_job(&srv->st, body);
 }
 
 void gw_server_sweep(gw_server *srv)
 {
-    double now = gw_now(srv);
-    const gw_config *cfg = srv->cfg;
-    gw_conn *next;
-
-    for (gw_conn *c = srv->conns; c != NULL; c = next) {
-        next = c->next;
-        if (c->closing)
-            continue;
-        if (!c->started) {
-            if (now - c->connected > cfg->subscribe_timeout) {
-                log_info("subscribe timeout: peer=%s conn=%llu after %.0fs", c->peer,
-                         (unsigned long long)c->id, now - c->connected);
-                gw_conn_close(c, "subscribe timeout");
-            }
-            continue;
-        }
-        gw_vardiff_cfg v = cfg->vardiff;
-        v.min = gw_stratum_floor(c);
-        double nd = gw_vardiff_tick(&c->vd, &v, now, c->diff);
-        if (nd > 0) {
-            log_info("vardiff: peer=%s conn=%llu worker=%s diff %g -> %g (quiet)", c->peer,
-                     (unsigned long long)c->id, c->nnames ? c->names[0].full : "-", c->diff, nd);
-            gw_stratum_set_diff(c, nd);
-        }
-    }
-    gw_flush(srv);
-    if (gw_job_store_expire(&srv->jobs, now) > 0)
-        log_debug("expired old jobs, %zu kept", srv->jobs.count);
+    st_server_sweep(&srv->st);
     if (srv->meta != NULL)
-        ut_meta_connections(srv->meta, (int64_t)srv->nconns);
+        ut_meta_connections(srv->meta, (int64_t)srv->st.nconns);
 }
 
 /* ---- the running process ---- */
@@ -165,10 +87,9 @@ static void gw_shutdown(gw_server *srv)
         return;
     srv->stopping = true;
     log_notice("shutting down: worker=%d, sending client.reconnect to %zu connections",
-               srv->worker, srv->nconns);
-    if (srv->svr != NULL)
-        nw_svr_stop(srv->svr);
-    gw_stratum_reconnect_all(srv);
+               srv->worker, srv->st.nconns);
+    st_listen_stop(&srv->st);
+    st_sess_reconnect_all(&srv->st);
     nw_timer_set(&srv->grace, srv->loop, srv->cfg->shutdown_grace, false, gw_on_grace, srv);
     nw_timer_start(&srv->grace);
 }
@@ -207,16 +128,8 @@ static int gw_start_meta(gw_server *srv)
 static int gw_start_stratum(gw_server *srv)
 {
     const gw_config *cfg = srv->cfg;
-    nw_svr_cfg s = {
-        .bind = cfg->stratum_bind,
-        .max_msg = cfg->max_line + 2,
-        .idle_timeout = cfg->idle_timeout,
-        .reuseport = true,
-        .max_sessions = cfg->max_connections,
-    };
 
-    srv->svr = nw_svr_create(srv->loop, &s, &gw_conn_handlers, srv);
-    if (srv->svr == NULL || nw_svr_start(srv->svr) != 0) {
+    if (st_listen(&srv->st, cfg->stratum_bind, cfg->max_connections) != 0) {
         log_fatal("stratum cannot listen on %s: %m", cfg->stratum_bind);
         return -1;
     }
@@ -248,9 +161,7 @@ static void gw_teardown(gw_server *srv)
     if (srv->grace.loop != NULL)
         nw_timer_stop(&srv->grace);
     ut_proc_sig_stop(&srv->sig);
-    if (srv->svr != NULL)
-        nw_svr_free(srv->svr);   /* closes every connection */
-    srv->svr = NULL;
+    st_listen_free(&srv->st);   /* closes every connection */
     gw_jm_free(srv->jm);
     srv->jm = NULL;
     ut_status_free(srv->http);
@@ -284,8 +195,8 @@ int gw_server_run(const gw_config *cfg, gw_shm *shm, int worker)
     nw_timer_set(&srv->sweep, loop, 1.0, true, gw_on_sweep, srv);
     nw_timer_start(&srv->sweep);
     log_notice("worker %d up: pid=%d stratum=%s jobmaster=%s en1_size=%zu en2_size=%zu",
-               worker, (int)getpid(), cfg->stratum_bind, cfg->jm_addr, cfg->en1_size,
-               cfg->en2_size);
+               worker, (int)getpid(), cfg->stratum_bind, cfg->jm_addr, cfg->stratum.en1_size,
+               cfg->stratum.en2_size);
     ev_run(loop, 0);
     rc = 0;
 out:

@@ -13,6 +13,11 @@
 /* gateway / mineragent -> metarelay -> metawriter */
 #define CMD_MW_BATCH        0x0201  /* request: one batch of per-minute counts and events */
 
+/* mineragent <-> gateway (the agent port; after TLS and agent authentication).
+ * The agent also sends CMD_JM_BLOCK_FOUND and CMD_MW_BATCH requests on this
+ * link, and receives CMD_JM_JOB pushes, with the bodies above. */
+#define CMD_AG_HELLO        0x0401  /* agent -> gateway request: who it is; reply: its extranonce1 */
+
 /* every module -> alertcenter */
 #define CMD_ALERT           0x0301  /* push: a FATAL log line */
 

@@ -136,6 +136,7 @@ struct ut_meta {
 
     ut_spool *spool;
     ut_rpc_clt *clt;
+    ut_rpc_link *ext;          /* a link lent by the caller (ut_meta_link_up), or NULL */
     mt_batch *head, *tail;
     size_t npending, inflight;
     size_t mem_bytes;
@@ -747,6 +748,14 @@ static void mt_batch_free(ut_meta *m, mt_batch *b)
     free(b);
 }
 
+/* The link batches go out on now: the own client's, or the lent one. */
+static ut_rpc_link *mt_link(const ut_meta *m)
+{
+    if (m->clt)
+        return ut_rpc_clt_up(m->clt) ? ut_rpc_clt_link(m->clt) : NULL;
+    return m->ext;
+}
+
 /* Writes a batch to the spool. Its body stays in memory for sending
  * while the link is up. Returns 0, or what ut_spool_put returned. */
 static int mt_spool_batch(ut_meta *m, mt_batch *b)
@@ -757,7 +766,7 @@ static int mt_spool_batch(ut_meta *m, mt_batch *b)
     if (rc != 0)
         return rc;
     b->spooled = true;
-    if (!b->inflight && (!m->clt || !ut_rpc_clt_up(m->clt)))
+    if (!b->inflight && !mt_link(m))
         mt_batch_drop_body(m, b);
     return 0;
 }
@@ -1000,9 +1009,7 @@ static int mt_send(ut_meta *m, ut_rpc_link *link, mt_batch *b)
 
 static void mt_pump(ut_meta *m)
 {
-    if (!m->clt || m->closing)
-        return;
-    ut_rpc_link *link = ut_rpc_clt_link(m->clt);
+    ut_rpc_link *link = m->closing ? NULL : mt_link(m);
     if (!link)
         return;
     double now = ev_now(m->loop);
@@ -1127,6 +1134,7 @@ static void mt_on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 static void mt_on_up(ut_rpc_link *link, void *udata)
 {
     ut_meta *m = udata;
+    (void)link;
     log_info("meta %s: connected to %s, %zu batches pending", m->source, m->upstream,
              m->npending);
     m->backoff = 0;
@@ -1141,6 +1149,28 @@ static void mt_on_down(ut_rpc_link *link, const char *reason, void *udata)
     if (!m->closing)
         log_warn("meta %s: link to %s down (%s), %zu batches pending", m->source,
                  m->upstream, reason ? reason : "?", m->npending);
+}
+
+void ut_meta_link_up(ut_meta *m, ut_rpc_link *link)
+{
+    if (m->clt || !link)
+        return;
+    char *peer = strdup(ut_rpc_link_peer(link));
+    if (peer) {
+        free(m->upstream);
+        m->upstream = peer;
+        m->cfg.upstream = peer;
+    }
+    m->ext = link;
+    mt_on_up(link, m);
+}
+
+void ut_meta_link_down(ut_meta *m, const char *reason)
+{
+    if (m->clt || !m->ext)
+        return;
+    m->ext = NULL;
+    mt_on_down(NULL, reason, m);
 }
 
 static void mt_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)

@@ -52,6 +52,7 @@ typedef struct ut_meta_ident {
 } ut_meta_ident;
 
 typedef struct ut_meta ut_meta;
+struct ut_rpc_link;
 
 /* Returns NULL (with a log line) when the spool dir cannot be used. */
 ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg);
@@ -78,6 +79,15 @@ void ut_meta_event(ut_meta *m, const char *user, const char *worker, const char 
 void ut_meta_new_worker(ut_meta *m, const char *user, const char *worker);
 /* Current connection count (sampled into the minute as the connections key). */
 void ut_meta_connections(ut_meta *m, int64_t n);
+
+/* Without an upstream address (cfg.upstream NULL) batches go out on a link
+ * the caller owns and lends (a mineragent's one link to its gateway, over
+ * which the gateway relays them): link_up when that link is ready for
+ * CMD_MW_BATCH requests, link_down before it goes away. Requests in flight
+ * when it goes away fail through the link and are resent later. Both are
+ * ignored when ut_meta has a client of its own. */
+void ut_meta_link_up(ut_meta *m, struct ut_rpc_link *link);
+void ut_meta_link_down(ut_meta *m, const char *reason);
 
 /* For /metrics and status: batches waiting for an ack (spooled or still
  * held in memory because spooling failed), bytes of spooled batches. */

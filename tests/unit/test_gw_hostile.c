@@ -17,9 +17,9 @@
 #include <cmocka.h>
 #include "gateway/gw_config.h"
 #include "gateway/gw_http.h"
-#include "gateway/gw_job.h"
-#include "gateway/gw_share.h"
-#include "gateway/gw_stratum.h"
+#include "stratum/st_job.h"
+#include "stratum/st_share.h"
+#include "stratum/st_sess.h"
 #include "utils/ut_diff.h"
 #include "gw_testkit.h"
 
@@ -30,9 +30,9 @@ static int setup(void **state)
 {
     gt_ctx *t = gt_ctx_new();
 
-    t->cfg.vardiff.min = MIN_D;
-    t->cfg.vardiff.start = 64;
-    t->cfg.vardiff.max = MAX_D;
+    t->cfg.stratum.vardiff.min = MIN_D;
+    t->cfg.stratum.vardiff.start = 64;
+    t->cfg.stratum.vardiff.max = MAX_D;
     gt_add_job(t, gt_genesis_json("00000000000000e1", 1));
     *state = t;
     return 0;
@@ -71,9 +71,9 @@ static int check_lines(const char *text)
     return ndiff;
 }
 
-static gw_conn *subscribed(gt_ctx *t)
+static st_conn *subscribed(gt_ctx *t)
 {
-    gw_conn *c = gw_conn_new(&t->srv, NULL, NULL);
+    st_conn *c = st_conn_new(&t->srv.st, NULL, NULL);
 
     assert_non_null(c);
     check_lines(gt_line(c, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[\"x\"]}"));
@@ -94,7 +94,7 @@ static void test_suggest_before_authorize(void **state)
     char line[256];
 
     for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
-        gw_conn *c = subscribed(t);
+        st_conn *c = subscribed(t);
         snprintf(line, sizeof(line),
                  "{\"id\":2,\"method\":\"mining.suggest_difficulty\",\"params\":[%s]}", hostile[i]);
         check_lines(gt_line(c, line));
@@ -104,14 +104,14 @@ static void test_suggest_before_authorize(void **state)
             fail_msg("%s: no set_difficulty at start: %s", hostile[i], out);
         if (!(c->diff >= MIN_D && c->diff <= MAX_D) || !ut_diff_ok(c->diff))
             fail_msg("%s: diff %g", hostile[i], c->diff);
-        gw_conn_close(c, "test");
+        st_conn_close(c, "test");
     }
 }
 
 static void test_suggest_replies(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = subscribed(t);
+    st_conn *c = subscribed(t);
 
     assert_string_equal(gt_line(c, "{\"id\":2,\"method\":\"mining.suggest_difficulty\",\"params\":[1e-310]}"),
                         "{\"id\":2,\"result\":true,\"error\":null}\n");
@@ -137,7 +137,7 @@ static void test_password_difficulty(void **state)
     char line[256];
 
     for (size_t i = 0; i < sizeof(pw) / sizeof(pw[0]); i++) {
-        gw_conn *c = subscribed(t);
+        st_conn *c = subscribed(t);
         snprintf(line, sizeof(line),
                  "{\"id\":3,\"method\":\"mining.authorize\",\"params\":[\"pw%zu.w1\",\"%s\"]}", i,
                  pw[i]);
@@ -145,7 +145,7 @@ static void test_password_difficulty(void **state)
             fail_msg("%s: no set_difficulty at start: %s", pw[i], gt_out);
         if (!(c->diff >= MIN_D && c->diff <= MAX_D))
             fail_msg("%s: diff %g", pw[i], c->diff);
-        gw_conn_close(c, "test");
+        st_conn_close(c, "test");
     }
 }
 
@@ -155,14 +155,14 @@ static void test_password_difficulty(void **state)
 static void test_configure_numbers(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = subscribed(t);
+    st_conn *c = subscribed(t);
 
     /* minimum-difficulty: a denormal becomes the pool's min, a huge value its max */
     assert_string_equal(gt_line(c, CONFIGURE("1", "[\"minimum-difficulty\"]",
                                              "{\"minimum-difficulty.value\":1e-310}")),
                         "{\"id\":1,\"result\":{\"minimum-difficulty\":true},\"error\":null}\n");
     assert_true(c->floor == MIN_D);
-    assert_true(gw_stratum_floor(c) == MIN_D);
+    assert_true(st_sess_floor(c) == MIN_D);
     static const char *refused[] = { "-1", "\"x\"", "null", "[1]", "-1e-310" };
     char line[256];
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -210,7 +210,7 @@ static void test_configure_numbers(void **state)
 static void test_junk_stays_junk(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = subscribed(t);
+    st_conn *c = subscribed(t);
     char line[256];
 
     gt_line(c, "{\"id\":2,\"method\":\"mining.suggest_difficulty\",\"params\":[1e-310]}");
@@ -223,21 +223,21 @@ static void test_junk_stays_junk(void **state)
         if (!strstr(out, "[23,\"Low difficulty share\",null]"))
             fail_msg("junk share %d: %s", i, out);
     }
-    assert_int_equal(gw_stat_get(&t->srv.stats->accepted), 0);
-    assert_true(atomic_load(&t->srv.stats->accepted_diff) == 0);
+    assert_int_equal(st_stat_get(&t->srv.stats->st.accepted), 0);
+    assert_true(atomic_load(&t->srv.stats->st.accepted_diff) == 0);
 }
 
 static void test_stats_not_poisoned(void **state)
 {
     gt_ctx *t = *state;
-    _Atomic double *sum = &t->srv.stats->accepted_diff;
+    _Atomic double *sum = &t->srv.stats->st.accepted_diff;
 
-    gw_stat_add_double(sum, 2.5);
-    gw_stat_add_double(sum, NAN);
-    gw_stat_add_double(sum, INFINITY);
-    gw_stat_add_double(sum, -INFINITY);
-    gw_stat_add_double(sum, -1);
-    gw_stat_add_double(sum, 1e308);
+    st_stat_add_double(sum, 2.5);
+    st_stat_add_double(sum, NAN);
+    st_stat_add_double(sum, INFINITY);
+    st_stat_add_double(sum, -INFINITY);
+    st_stat_add_double(sum, -1);
+    st_stat_add_double(sum, 1e308);
     assert_true(atomic_load(sum) == 2.5);
     json_t *st = gw_http_status(&t->srv);
     assert_non_null(st);
@@ -263,10 +263,10 @@ static void job_refused(const char *key, json_t *value, const char *want)
         json_object_set_new(j, key, value);
     else
         json_object_del(j, key);
-    gw_job *job = gw_job_from_json(j, err, sizeof(err));
+    st_job *job = st_job_from_json(j, err, sizeof(err));
     json_decref(j);
     if (job) {
-        gw_job_free(job);
+        st_job_free(job);
         fail_msg("%s: accepted", key);
     }
     if (!strstr(err, want))
@@ -299,12 +299,12 @@ static void test_job_body_numbers(void **state)
     char err[256];
     json_object_del(j, "network_diff");
     json_object_set_new(j, "min_time", json_integer(0x495fab29 + 10));
-    gw_job *job = gw_job_from_json(j, err, sizeof(err));
+    st_job *job = st_job_from_json(j, err, sizeof(err));
     json_decref(j);
     assert_non_null(job);
     assert_true(job->network_diff == 1.0);
     assert_int_equal(job->min_time, 0x495fab29);
-    gw_job_free(job);
+    st_job_free(job);
 }
 
 /* A configured difficulty outside [UT_DIFF_MIN, UT_DIFF_MAX] stops the

@@ -84,7 +84,7 @@ static void test_link(void **state)
     ut_rpc_cfg fc = { .addr = "tcp@127.0.0.1:0" };
     ut_rpc_svr *fj;
     char addr[64], want[1024];
-    gw_conn *c;
+    st_conn *c;
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
     int jobs_before;
@@ -102,26 +102,27 @@ static void test_link(void **state)
     assert_non_null(fj);
     assert_int_equal(ut_rpc_svr_start(fj), 0);
 
-    t->cfg.vardiff.min = t->cfg.vardiff.start = UT_DIFF_MIN;
+    t->cfg.stratum.vardiff.min = t->cfg.stratum.vardiff.start = UT_DIFF_MIN;
     job_to_push = gt_genesis_json("00000000000000ab", 1);
     t->cfg.jm_addr = strdup(addr);
-    t->srv.fake_now = 0;   /* real loop time: the link runs timers */
+    t->srv.st.fake_now = 0;   /* real loop time: the link runs timers */
     t->srv.jm = gw_jm_create(&t->srv);
     assert_non_null(t->srv.jm);
     assert_int_equal(gw_jm_start(t->srv.jm), 0);
-    jobs_before = (int)gw_stat_get(&t->srv.stats->jobs);
+    jobs_before = (int)st_stat_get(&t->srv.stats->st.jobs);
     run_until(t->loop, &hellos, 1);
     assert_int_equal(hellos, 1);
     assert_string_equal(hello_body, "{\"v\":1,\"gateway_id\":7,\"process\":3,\"host\":\"test\"}");
-    for (int i = 0; i < 2000 && gw_stat_get(&t->srv.stats->jobs) == (uint64_t)jobs_before; i++) {
+    for (int i = 0; i < 2000 && st_stat_get(&t->srv.stats->st.jobs) == (uint64_t)jobs_before;
+         i++) {
         ev_run(t->loop, EVRUN_NOWAIT);
         usleep(1000);
     }
-    assert_non_null(gw_job_store_find(&t->srv.jobs, "00000000000000ab", 16));
+    assert_non_null(st_job_store_find(&t->srv.st.jobs, "00000000000000ab", 16));
     assert_true(gw_jm_up(t->srv.jm));
 
     /* A miner finds the genesis block. */
-    c = gw_conn_new(&t->srv, NULL, NULL);
+    c = st_conn_new(&t->srv.st, NULL, NULL);
     gt_line(c, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}");
     gt_line(c, "{\"id\":2,\"method\":\"mining.authorize\",\"params\":[\"alice.rig1\",\"x\"]}");
     ut_hex_decode(GT_GEN_EN1, c->en1, 4);
@@ -135,25 +136,25 @@ static void test_link(void **state)
              "\"version\":\"00000001\",\"hash\":\"" GT_GEN_HASH "\",\"user\":\"alice\","
              "\"worker\":\"rig1\",\"gateway_id\":7,\"peer\":\"%s\",\"height\":0}", c->peer);
     assert_string_equal(found_body, want);
-    for (int i = 0; i < 2000 && gw_stat_get(&t->srv.stats->blocks_accepted) == 0; i++) {
+    for (int i = 0; i < 2000 && st_stat_get(&t->srv.stats->blocks_accepted) == 0; i++) {
         ev_run(t->loop, EVRUN_NOWAIT);
         usleep(1000);
     }
-    assert_int_equal(gw_stat_get(&t->srv.stats->blocks_accepted), 1);
+    assert_int_equal(st_stat_get(&t->srv.stats->blocks_accepted), 1);
 
     /* Another job on the same parent with an easy nbits: the next block
      * candidate is a share, but it is not sent (the parent is extended). */
     gt_add_job(t, gt_job_json("00000000000000ac", GT_ZERO64, GT_GEN_COINB1, GT_GEN_COINB2,
                               "00000001", "207fffff", "495fab29", 0));
-    for (int i = 0; i < 64 && gw_stat_get(&t->srv.stats->blocks_found) < 2; i++) {
+    for (int i = 0; i < 64 && st_stat_get(&t->srv.stats->blocks_found) < 2; i++) {
         char line[256];
         snprintf(line, sizeof(line), "{\"id\":5,\"method\":\"mining.submit\",\"params\":"
                  "[\"alice.rig1\",\"00000000000000ac\",\"0000000000000000\",\"495fab29\","
                  "\"%08x\"]}", i);
         assert_string_equal(gt_line(c, line), "{\"id\":5,\"result\":true,\"error\":null}\n");
     }
-    assert_int_equal(gw_stat_get(&t->srv.stats->blocks_found), 2);
-    assert_int_equal(gw_stat_get(&t->srv.stats->blocks_skipped), 1);
+    assert_int_equal(st_stat_get(&t->srv.stats->blocks_found), 2);
+    assert_int_equal(st_stat_get(&t->srv.stats->blocks_skipped), 1);
     for (int i = 0; i < 50; i++) {
         ev_run(t->loop, EVRUN_NOWAIT);
         usleep(1000);

@@ -1,5 +1,5 @@
 /* A gateway worker's Stratum listener on a real loopback socket
- * (gateway/gw_conn.c over network/nw_svr): replies are read back from the
+ * (gateway/st_conn.c over network/nw_svr): replies are read back from the
  * socket byte for byte, pipelined submits are answered in order, a
  * too-long line ends the connection after its error reply, and a banned
  * address is refused at accept. */
@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "utils/ut_diff.h"
-#include "gateway/gw_conn.h"
-#include "gateway/gw_stratum.h"
+#include "stratum/st_listen.h"
+#include "stratum/st_sess.h"
 #include "gw_testkit.h"
 
 typedef struct lb {
@@ -32,24 +32,21 @@ static int lb_setup(void **state)
     lb *t = calloc(1, sizeof(*t));
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
-    nw_svr_cfg sc = { .bind = "tcp@127.0.0.1:0", .max_msg = 258, .reuseport = true };
 
     ut_log_set_level(UT_LOG_FATAL);
     gw_config_defaults(&t->cfg);
     t->cfg.gateway_id = 9;
     t->cfg.host = strdup("lb");
-    t->cfg.max_line = 256;
-    t->cfg.vardiff.min = t->cfg.vardiff.start = UT_DIFF_MIN;
-    t->cfg.ban.junk_lines = 3;
+    t->cfg.stratum.max_line = 256;
+    t->cfg.stratum.vardiff.min = t->cfg.stratum.vardiff.start = UT_DIFF_MIN;
+    t->cfg.stratum.strikes.junk_lines = 3;
     t->shm = gw_shm_create();
     t->loop = ev_loop_new(0);
     assert_int_equal(gw_server_init(&t->srv, &t->cfg, t->loop, t->shm, 1), 0);
     gw_en1_free(&t->srv.en1);
     gw_en1_init(&t->srv.en1, 9, 1, 0);
-    t->srv.svr = nw_svr_create(t->loop, &sc, &gw_conn_handlers, &t->srv);
-    assert_non_null(t->srv.svr);
-    assert_int_equal(nw_svr_start(t->srv.svr), 0);
-    assert_int_equal(getsockname(nw_svr_fd(t->srv.svr), (struct sockaddr *)&sa, &len), 0);
+    assert_int_equal(st_listen(&t->srv.st, "tcp@127.0.0.1:0", 0), 0);   /* max_msg 258 */
+    assert_int_equal(getsockname(nw_svr_fd(t->srv.st.svr), (struct sockaddr *)&sa, &len), 0);
     t->port = ntohs(sa.sin_port);
     *state = t;
     return 0;
@@ -59,7 +56,7 @@ static int lb_teardown(void **state)
 {
     lb *t = *state;
 
-    nw_svr_free(t->srv.svr);
+    st_listen_free(&t->srv.st);
     gw_server_free(&t->srv);
     ev_loop_destroy(t->loop);
     gw_shm_free(t->shm);
@@ -117,7 +114,7 @@ static void test_session(void **state)
     lb *t = *state;
     int fd = lb_connect(t);
     json_t *job = gt_genesis_json("00000000000000aa", 1);
-    gw_job *j;
+    st_job *j;
     char want[4096];
 
     lb_expect(t, fd, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[\"lb/1\"]}\n",
@@ -128,7 +125,7 @@ static void test_session(void **state)
               "{\"id\":null,\"method\":\"mining.set_difficulty\",\"params\":[2.33e-10]}\n");
     gw_server_on_job(&t->srv, job);
     json_decref(job);
-    j = gw_job_store_current(&t->srv.jobs);
+    j = st_job_store_current(&t->srv.st.jobs);
     snprintf(want, sizeof(want), "%.*s", (int)j->notify_len, j->notify);
     lb_expect(t, fd, NULL, want);
     /* Three submits in one write, answered in order; the third is a duplicate. */
@@ -142,9 +139,9 @@ static void test_session(void **state)
     /* A line split across two writes. */
     assert_int_equal(send(fd, "{\"id\":13,\"method\":\"mining.ext", 29, 0), 29);
     lb_expect(t, fd, "ranonce.subscribe\",\"params\":[]}\n", "{\"id\":13,\"result\":true,\"error\":null}\n");
-    assert_int_equal(t->srv.nconns, 1);
+    assert_int_equal(t->srv.st.nconns, 1);
     /* Shutdown notice. */
-    gw_stratum_reconnect_all(&t->srv);
+    st_sess_reconnect_all(&t->srv.st);
     lb_expect(t, fd, NULL, "{\"id\":null,\"method\":\"client.reconnect\",\"params\":[]}\n");
     close(fd);
 }
@@ -185,8 +182,8 @@ static void test_ban_refused_at_accept(void **state)
     lb_read(t, fd2, buf, 10, &eof);
     assert_true(eof);
     assert_int_equal(buf[0], '\0');
-    assert_int_equal(gw_stat_get(&t->srv.stats->refused), 1);
-    assert_int_equal(t->srv.nconns, 0);
+    assert_int_equal(st_stat_get(&t->srv.stats->refused), 1);
+    assert_int_equal(t->srv.st.nconns, 0);
     close(fd2);
 }
 

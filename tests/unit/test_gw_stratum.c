@@ -1,6 +1,7 @@
-/* Unit tests of the Stratum layer (gateway/gw_stratum.c, gw_submit.c,
- * gw_conn.c) on a gateway without sockets: every reply is compared byte
- * for byte. */
+/* Unit tests of the gateway's Stratum server (the stratum/ library behind
+ * the gateway's sink: extranonce1 from gw_en1, block bodies, IP bans in
+ * gw_shm) on a gateway without sockets: every reply is compared byte for
+ * byte. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,8 +13,9 @@
 
 /* The easiest difficulty a pool sends (UT_DIFF_MIN rounded as set_difficulty rounds). */
 #define GT_EASY 2.33e-10
-#include "gateway/gw_stratum.h"
-#include "gateway/gw_share.h"
+#include "gateway/gw_ban.h"
+#include "stratum/st_sess.h"
+#include "stratum/st_share.h"
 #include "utils/ut_hex.h"
 #include "gw_testkit.h"
 
@@ -28,8 +30,8 @@ static int setup(void **state)
 {
     gt_ctx *t = gt_ctx_new();
 
-    t->cfg.vardiff.min = GT_EASY;
-    t->cfg.vardiff.start = GT_EASY;
+    t->cfg.stratum.vardiff.min = GT_EASY;
+    t->cfg.stratum.vardiff.start = GT_EASY;
     *state = t;
     return 0;
 }
@@ -40,18 +42,18 @@ static int teardown(void **state)
     return 0;
 }
 
-static gw_conn *conn(gt_ctx *t)
+static st_conn *conn(gt_ctx *t)
 {
-    gw_conn *c = gw_conn_new(&t->srv, NULL, NULL);
+    st_conn *c = st_conn_new(&t->srv.st, NULL, NULL);
 
     assert_non_null(c);
     return c;
 }
 
 /* A subscribed and authorized connection as "alice.rig1". */
-static gw_conn *ready(gt_ctx *t)
+static st_conn *ready(gt_ctx *t)
 {
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
 
     gt_line(c, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[\"test/1.0\"]}");
     gt_line(c, "{\"id\":2,\"method\":\"mining.authorize\",\"params\":[\"alice.rig1\",\"x\"]}");
@@ -62,7 +64,7 @@ static gw_conn *ready(gt_ctx *t)
 static void test_subscribe_authorize(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t), *c2;
+    st_conn *c = conn(t), *c2;
 
     assert_string_equal(gt_line(c, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[\"cgminer/4\"]}"),
                         SUB_REPLY("1", "07300000"));
@@ -83,14 +85,14 @@ static void test_subscribe_authorize(void **state)
     c2 = conn(t);
     assert_string_equal(gt_line(c2, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}"),
                         SUB_REPLY("1", "07300001"));
-    assert_int_equal(gw_stat_get(&t->srv.stats->subscribed), 2);
-    assert_int_equal(gw_stat_get(&t->srv.stats->workers), 2);
+    assert_int_equal(st_stat_get(&t->srv.stats->st.subscribed), 2);
+    assert_int_equal(st_stat_get(&t->srv.stats->st.workers), 2);
 }
 
 static void test_bad_names(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
     static const char *bad[] = {
         "[\"bad name\",\"x\"]", "[\"a.b.c\",\"x\"]", "[\"\",\"x\"]", "[\".rig\",\"x\"]",
         "[\"a.r!g\",\"x\"]", "[1,\"x\"]", "[]",
@@ -115,10 +117,10 @@ static void test_bad_names(void **state)
 static void test_authorize_first_then_job(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
     json_t *job = gt_genesis_json("00000000000000b1", 0);
     char *want;
-    gw_job *j;
+    st_job *j;
 
     gt_add_job(t, job);
     assert_int_equal(gt_out_len, 0);   /* nobody started yet */
@@ -126,14 +128,14 @@ static void test_authorize_first_then_job(void **state)
                         TRUE_REPLY("1"));
     gt_line(c, "{\"id\":2,\"method\":\"mining.subscribe\",\"params\":[]}");
     /* subscribe reply, then difficulty and the job, forced clean. */
-    j = gw_job_store_current(&t->srv.jobs);
+    j = st_job_store_current(&t->srv.st.jobs);
     want = malloc(4096);
     snprintf(want, 4096, "%s%s%.*strue]}\n", SUB_REPLY("2", "07300000"), SETDIFF("2.33e-10"),
              (int)(j->notify_len - strlen("false]}\n")), j->notify);
     assert_string_equal(gt_out, want);
     /* A new job goes to the started connection as sent (clean false). */
     gt_add_job(t, gt_genesis_json("00000000000000b2", 0));
-    j = gw_job_store_current(&t->srv.jobs);
+    j = st_job_store_current(&t->srv.st.jobs);
     assert_int_equal(gt_out_len, j->notify_len);
     assert_memory_equal(gt_out, j->notify, j->notify_len);
     free(want);
@@ -142,7 +144,7 @@ static void test_authorize_first_then_job(void **state)
 static void test_bad_lines(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
     char *big;
 
     assert_string_equal(gt_line(c, "{\"id\":1,\"method\":"), ERR_REPLY("null", 20, "Parse error"));
@@ -159,13 +161,13 @@ static void test_bad_lines(void **state)
     assert_string_equal(gt_line(c, "{\"id\":3,\"result\":true,\"error\":null}"), "");
     assert_string_equal(gt_line(c, ""), "");
     assert_string_equal(gt_line(c, "\r"), "");
-    assert_int_equal(gw_stat_get(&t->srv.stats->parse_errors), 4);
+    assert_int_equal(st_stat_get(&t->srv.stats->st.parse_errors), 4);
     assert_int_equal(gt_closed, 0);
     /* A message without a newline (the framing cut it at max_line + 1). */
-    big = malloc(t->cfg.max_line + 1);
-    memset(big, 'x', t->cfg.max_line + 1);
+    big = malloc(t->cfg.stratum.max_line + 1);
+    memset(big, 'x', t->cfg.stratum.max_line + 1);
     gt_reset_out();
-    gw_conn_message(c, big, t->cfg.max_line + 1);
+    st_conn_message(c, big, t->cfg.stratum.max_line + 1);
     assert_string_equal(gt_out, ERR_REPLY("null", 20, "Line too long"));
     assert_int_equal(gt_closed, 1);
     assert_string_equal(gt_close_reason, "line too long");
@@ -178,7 +180,7 @@ static void test_bad_lines(void **state)
 static void test_submit_codes(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
 
     gt_add_job(t, gt_genesis_json("00000000000000c1", 1));
     assert_string_equal(gt_line(c, "{\"id\":1,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"00000000000000c1\",\"0000000000000000\",\"495fab29\",\"00000000\"]}"),
@@ -210,7 +212,7 @@ static void test_submit_codes(void **state)
     assert_string_equal(gt_line(c, "{\"id\":14,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"00000000000000c1\",\"0000000000000000\",\"495fab29\",\"00000001\"]}"),
                         ERR_REPLY("14", 21, "Job not found (stale)"));
     /* Low difficulty: raise the difficulty; the new job is sent under it. */
-    gw_stratum_set_diff(c, 1e6);
+    st_sess_set_diff(c, 1e6);
     gt_add_job(t, gt_genesis_json("00000000000000c3", 0));
     assert_string_equal(gt_line(c, "{\"id\":15,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"00000000000000c3\",\"0000000000000000\",\"495fab29\",\"00000000\"]}"),
                         ERR_REPLY("15", 23, "Low difficulty share"));
@@ -218,21 +220,21 @@ static void test_submit_codes(void **state)
     assert_string_equal(gt_line(c, "{\"id\":16,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"00000000000000c2\",\"0000000000000000\",\"495fab29\",\"00000000\"]}"),
                         TRUE_REPLY("16"));
 
-    gw_stats *s = t->srv.stats;
-    assert_int_equal(gw_stat_get(&s->accepted), 2);
-    assert_int_equal(gw_stat_get(&s->rejected[0]), 5);   /* 20 */
-    assert_int_equal(gw_stat_get(&s->rejected[1]), 2);   /* 21 */
-    assert_int_equal(gw_stat_get(&s->rejected[2]), 1);   /* 22 */
-    assert_int_equal(gw_stat_get(&s->rejected[3]), 1);   /* 23 */
-    assert_int_equal(gw_stat_get(&s->rejected[4]), 2);   /* 24 */
-    assert_int_equal(gw_stat_get(&s->rejected[5]), 1);   /* 25 */
-    assert_int_equal(gw_stat_get(&s->blocks_found), 0);
+    st_stats *s = &t->srv.stats->st;
+    assert_int_equal(st_stat_get(&s->accepted), 2);
+    assert_int_equal(st_stat_get(&s->rejected[0]), 5);   /* 20 */
+    assert_int_equal(st_stat_get(&s->rejected[1]), 2);   /* 21 */
+    assert_int_equal(st_stat_get(&s->rejected[2]), 1);   /* 22 */
+    assert_int_equal(st_stat_get(&s->rejected[3]), 1);   /* 23 */
+    assert_int_equal(st_stat_get(&s->rejected[4]), 2);   /* 24 */
+    assert_int_equal(st_stat_get(&s->rejected[5]), 1);   /* 25 */
+    assert_int_equal(st_stat_get(&t->srv.stats->blocks_found), 0);
 }
 
 static void test_block_found(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c;
+    st_conn *c;
     char want[1024];
 
     gt_add_job(t, gt_genesis_json("00000000000000d1", 1));
@@ -248,15 +250,15 @@ static void test_block_found(void **state)
              "\"version\":\"00000001\",\"hash\":\"" GT_GEN_HASH "\",\"user\":\"alice\","
              "\"worker\":\"rig1\",\"gateway_id\":7,\"peer\":\"%s\",\"height\":0}", c->peer);
     assert_string_equal(gt_block, want);
-    assert_int_equal(gw_stat_get(&t->srv.stats->blocks_found), 1);
+    assert_int_equal(st_stat_get(&t->srv.stats->blocks_found), 1);
 }
 
 static void test_suggest(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
 
-    t->cfg.vardiff.max = 1e9;
+    t->cfg.stratum.vardiff.max = 1e9;
     assert_string_equal(gt_line(c, "{\"id\":1,\"method\":\"mining.suggest_difficulty\",\"params\":[512]}"),
                         TRUE_REPLY("1"));
     assert_true(c->diff == 512);
@@ -298,7 +300,7 @@ static void test_suggest(void **state)
 static void test_configure(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
 
     assert_string_equal(gt_line(c, "{\"id\":1,\"method\":\"mining.configure\",\"params\":[[\"version-rolling\",\"subscribe-extranonce\"],{\"version-rolling.mask\":\"ffffffff\",\"version-rolling.min-bit-count\":2}]}"),
                         "{\"id\":1,\"result\":{\"version-rolling\":true,\"version-rolling.mask\":\"1fffe000\",\"subscribe-extranonce\":false},\"error\":null}\n");
@@ -324,7 +326,7 @@ static void test_configure(void **state)
 static void test_rolled_share(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c;
+    st_conn *c;
 
     gt_add_job(t, gt_genesis_json("00000000000000e1", 1));
     c = ready(t);
@@ -340,17 +342,17 @@ static void test_rolled_share(void **state)
 static void test_vardiff_up(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c;
+    st_conn *c;
     char line[256];
 
-    t->cfg.vardiff.start = GT_EASY;
-    t->cfg.vardiff.target = 10;
-    t->cfg.vardiff.retarget = 60;
+    t->cfg.stratum.vardiff.start = GT_EASY;
+    t->cfg.stratum.vardiff.target = 10;
+    t->cfg.stratum.vardiff.retarget = 60;
     gt_add_job(t, gt_genesis_json("00000000000000f1", 1));
     c = ready(t);
     /* 32 shares within one second: far too fast, the burst rule retargets x4. */
     for (int i = 0; i < 31; i++) {
-        t->srv.fake_now += 0.01;
+        t->srv.st.fake_now += 0.01;
         snprintf(line, sizeof(line), "{\"id\":%d,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"00000000000000f1\",\"0000000000000000\",\"495fab29\",\"%08x\"]}", i, i);
         char want[64];
         snprintf(want, sizeof(want), "{\"id\":%d,\"result\":true,\"error\":null}\n", i);
@@ -361,27 +363,27 @@ static void test_vardiff_up(void **state)
     assert_true(c->diff == 9.32e-10);
     assert_true(c->prev_diff == GT_EASY);
     /* Shares on the job sent before the change still count at GT_EASY. */
-    assert_true(gw_stratum_job_diff(c, gw_job_store_current(&t->srv.jobs)->seq) == GT_EASY);
+    assert_true(st_sess_job_diff(c, st_job_store_current(&t->srv.st.jobs)->seq) == GT_EASY);
     /* A job sent afterwards is under the new difficulty. */
     gt_add_job(t, gt_genesis_json("00000000000000f2", 0));
-    assert_true(gw_stratum_job_diff(c, gw_job_store_current(&t->srv.jobs)->seq) == 9.32e-10);
+    assert_true(st_sess_job_diff(c, st_job_store_current(&t->srv.st.jobs)->seq) == 9.32e-10);
 }
 
 static void test_vardiff_quiet(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c;
+    st_conn *c;
 
-    t->cfg.vardiff.min = 1;
-    t->cfg.vardiff.start = 1024;
+    t->cfg.stratum.vardiff.min = 1;
+    t->cfg.stratum.vardiff.start = 1024;
     c = ready(t);
     assert_true(c->diff == 1024);
     /* 59 s without a share: nothing yet; at 61 s the sweep lowers it by 4. */
-    t->srv.fake_now += 59;
+    t->srv.st.fake_now += 59;
     gt_reset_out();
     gw_server_sweep(&t->srv);
     assert_string_equal(gt_out, "");
-    t->srv.fake_now += 2;
+    t->srv.st.fake_now += 2;
     gw_server_sweep(&t->srv);
     assert_string_equal(gt_out, SETDIFF("256"));
 }
@@ -389,10 +391,10 @@ static void test_vardiff_quiet(void **state)
 static void test_subscribe_timeout(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *idle = conn(t), *ok;
+    st_conn *idle = conn(t), *ok;
 
     ok = ready(t);
-    t->srv.fake_now += 61;
+    t->srv.st.fake_now += 61;
     gw_server_sweep(&t->srv);
     assert_int_equal(gt_closed, 1);
     assert_string_equal(gt_close_reason, "subscribe timeout");
@@ -403,12 +405,11 @@ static void test_subscribe_timeout(void **state)
 static void test_ban_on_junk(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c = conn(t);
+    st_conn *c = conn(t);
     uint8_t key[16] = { [10] = 0xff, [11] = 0xff, [12] = 192, [13] = 0, [14] = 2, [15] = 1 };
 
-    t->cfg.ban.junk_lines = 3;
-    memcpy(c->ban_key, key, 16);
-    c->has_ban_key = true;
+    t->cfg.stratum.strikes.junk_lines = 3;
+    assert_int_equal(nw_addr_parse(&c->addr, "tcp@192.0.2.1:4000"), 0);   /* its ban key */
     gt_line(c, "junk");
     gt_line(c, "junk");
     assert_int_equal(gt_closed, 0);
@@ -418,15 +419,15 @@ static void test_ban_on_junk(void **state)
     assert_true(gw_ban_check(t->shm, key, (int64_t)time(NULL)) > 590);
     key[15] = 2;
     assert_int_equal(gw_ban_check(t->shm, key, (int64_t)time(NULL)), 0);
-    assert_int_equal(gw_stat_get(&t->srv.stats->bans), 1);
+    assert_int_equal(st_stat_get(&t->srv.stats->bans), 1);
 }
 
 static void test_ban_on_invalid_shares(void **state)
 {
     gt_ctx *t = *state;
-    gw_conn *c;
+    st_conn *c;
 
-    t->cfg.ban.invalid_shares = 2;
+    t->cfg.stratum.strikes.invalid_shares = 2;
     gt_add_job(t, gt_genesis_json("0000000000000011", 1));
     c = ready(t);
     /* Stale / unknown jobs are not held against a miner. */

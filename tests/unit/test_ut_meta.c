@@ -372,6 +372,84 @@ static bool run_until(struct ev_loop *loop, ut_meta *m, size_t pending, double s
     return ut_meta_pending(m) == pending;
 }
 
+/* ---- a lent link (mineragent: no upstream address of its own) ---- */
+
+typedef struct lender {
+    ut_meta *m;
+    int ups, downs;
+} lender;
+
+static void lend_up(ut_rpc_link *link, void *udata)
+{
+    lender *l = udata;
+    l->ups++;
+    ut_meta_link_up(l->m, link);
+}
+
+static void lend_down(ut_rpc_link *link, const char *reason, void *udata)
+{
+    lender *l = udata;
+    l->downs++;
+    ut_meta_link_down(l->m, reason);
+}
+
+static void lend_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
+{
+}
+
+/* Batches wait while no link is lent, go out on the lent link, wait again
+ * when it goes away, and go out once more when another is lent. */
+static void test_lent_link(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    int port = free_port();
+    char addr[64];
+    snprintf(addr, sizeof(addr), "tcp@127.0.0.1:%d", port);
+
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 5;
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    assert_int_equal(ut_meta_start(m), 0);
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m);
+    assert_int_equal(ut_meta_pending(m), 1);
+
+    upstream u = {.answers = {0}};
+    upstream_start(&u, loop, port);
+    lender l = {.m = m};
+    ut_rpc_cfg cc = {.addr = addr};
+    ut_rpc_handlers h = {.on_msg = lend_msg, .on_up = lend_up, .on_down = lend_down};
+    ut_rpc_clt *clt = ut_rpc_clt_create(loop, &cc, &h, &l);
+    assert_non_null(clt);
+    assert_int_equal(ut_rpc_clt_start(clt), 0);
+    assert_true(run_until(loop, m, 0, 10.0));
+    assert_int_equal(l.ups, 1);
+    assert_int_equal(u.nreq, 1);
+    assert_int_equal(ut_meta_acked(m), 1);
+
+    /* The owner takes the link back: counts wait (spooled), then go out on
+     * the next link lent. */
+    ut_rpc_clt_free(clt);
+    ut_meta_link_down(m, "test");
+    ut_meta_share(m, "alice", "rig1", 1.0, 0.25, true);
+    ut_meta_flush(m);
+    assert_false(run_until(loop, m, 0, 0.3));
+    assert_int_equal(u.nreq, 1);
+    clt = ut_rpc_clt_create(loop, &cc, &h, &l);
+    assert_int_equal(ut_rpc_clt_start(clt), 0);
+    assert_true(run_until(loop, m, 0, 10.0));
+    assert_int_equal(u.nreq, 2);
+    assert_int_equal(ut_meta_acked(m), 2);
+
+    ut_meta_free(m);
+    ut_rpc_clt_free(clt);
+    ut_rpc_svr_free(u.svr);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
 /* ---- spool and replay ---- */
 
 static void test_replay_after_restart(void **state)
@@ -1117,6 +1195,7 @@ int main(void)
         cmocka_unit_test(test_aggregation_body),
         cmocka_unit_test(test_split_batches),
         cmocka_unit_test(test_replay_after_restart),
+        cmocka_unit_test(test_lent_link),
         cmocka_unit_test(test_bad_is_quarantined),
         cmocka_unit_test(test_spool_limit),
         cmocka_unit_test(test_journal_after_crash),

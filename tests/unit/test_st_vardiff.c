@@ -1,105 +1,105 @@
-/* Unit tests of vardiff stepping (gateway/gw_vardiff.c): window and burst
+/* Unit tests of vardiff stepping (stratum/st_vardiff.c): window and burst
  * retargets, the x4 step limit, bounds, hysteresis and rounding. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include "gateway/gw_vardiff.h"
+#include "stratum/st_vardiff.h"
 
-static const gw_vardiff_cfg cfg = { .start = 16, .min = 1, .max = 4096, .target = 10,
+static const st_vardiff_cfg cfg = { .start = 16, .min = 1, .max = 4096, .target = 10,
                                     .retarget = 60 };
 
 static void test_steady_no_change(void **state)
 {
-    gw_vardiff v;
+    st_vardiff v;
     double now = 0, d = 16;
 
     (void)state;
-    gw_vardiff_reset(&v, now);
+    st_vardiff_reset(&v, now);
     /* One share every 10 s: at the 60 s mark the rate is right, no change. */
     for (int i = 0; i < 6; i++) {
         now += 10;
-        assert_true(gw_vardiff_share(&v, &cfg, now, d) == 0);
+        assert_true(st_vardiff_share(&v, &cfg, now, d) == 0);
     }
     assert_int_equal(v.shares, 0);   /* the window was evaluated and restarted */
 }
 
 static void test_fast_miner_steps_up(void **state)
 {
-    gw_vardiff v;
+    st_vardiff v;
     double now = 0, d = 16, nd = 0;
 
     (void)state;
-    gw_vardiff_reset(&v, now);
+    st_vardiff_reset(&v, now);
     /* One share a second: 10x too fast. After 60 s: x4 (step limit). */
     for (int i = 0; i < 60 && nd == 0; i++) {
         now += 1;
-        nd = gw_vardiff_share(&v, &cfg, now, d);
+        nd = st_vardiff_share(&v, &cfg, now, d);
     }
     assert_true(nd == 64);
     /* Twice too fast: x2 exactly. */
     d = nd;
     nd = 0;
-    gw_vardiff_reset(&v, now);
+    st_vardiff_reset(&v, now);
     for (int i = 0; i < 100 && nd == 0; i++) {
         now += 5;
-        nd = gw_vardiff_share(&v, &cfg, now, d);
+        nd = st_vardiff_share(&v, &cfg, now, d);
     }
     assert_true(nd == 128);
 }
 
 static void test_burst(void **state)
 {
-    gw_vardiff v;
+    st_vardiff v;
     double nd = 0;
     int i;
 
     (void)state;
-    gw_vardiff_reset(&v, 0);
+    st_vardiff_reset(&v, 0);
     for (i = 1; i <= 32 && nd == 0; i++)
-        nd = gw_vardiff_share(&v, &cfg, i * 0.1, 16);
-    assert_int_equal(i - 1, GW_VARDIFF_BURST);   /* retarget at the 32nd share */
+        nd = st_vardiff_share(&v, &cfg, i * 0.1, 16);
+    assert_int_equal(i - 1, ST_VARDIFF_BURST);   /* retarget at the 32nd share */
     assert_true(nd == 64);
 }
 
 static void test_quiet_steps_down_to_min(void **state)
 {
-    gw_vardiff v;
+    st_vardiff v;
     double d = 16, nd;
 
     (void)state;
-    gw_vardiff_reset(&v, 0);
-    assert_true(gw_vardiff_tick(&v, &cfg, 59, d) == 0);
-    nd = gw_vardiff_tick(&v, &cfg, 60, d);
+    st_vardiff_reset(&v, 0);
+    assert_true(st_vardiff_tick(&v, &cfg, 59, d) == 0);
+    nd = st_vardiff_tick(&v, &cfg, 60, d);
     assert_true(nd == 4);   /* no share in 60 s: /4 */
-    nd = gw_vardiff_tick(&v, &cfg, 120, nd);
+    nd = st_vardiff_tick(&v, &cfg, 120, nd);
     assert_true(nd == 1);   /* min */
-    assert_true(gw_vardiff_tick(&v, &cfg, 180, 1) == 0);   /* already at min */
+    assert_true(st_vardiff_tick(&v, &cfg, 180, 1) == 0);   /* already at min */
 }
 
 static void test_max_bound(void **state)
 {
-    gw_vardiff v;
+    st_vardiff v;
     double nd = 0;
 
     (void)state;
-    gw_vardiff_reset(&v, 0);
+    st_vardiff_reset(&v, 0);
     for (int i = 1; i <= 32 && nd == 0; i++)
-        nd = gw_vardiff_share(&v, &cfg, i * 0.001, 2000);
+        nd = st_vardiff_share(&v, &cfg, i * 0.001, 2000);
     assert_true(nd == 4096);
 }
 
 static void test_fractional(void **state)
 {
-    gw_vardiff_cfg c = { .start = 1e-9, .min = 1e-9, .max = 1, .target = 10, .retarget = 60 };
-    gw_vardiff v;
+    st_vardiff_cfg c = { .start = 1e-9, .min = 1e-9, .max = 1, .target = 10, .retarget = 60 };
+    st_vardiff v;
     double nd = 0;
 
     (void)state;
-    gw_vardiff_reset(&v, 0);
+    st_vardiff_reset(&v, 0);
     for (int i = 1; i <= 32 && nd == 0; i++)
-        nd = gw_vardiff_share(&v, &c, i * 0.01, 1e-9);
+        nd = st_vardiff_share(&v, &c, i * 0.01, 1e-9);
     assert_true(nd == 4e-9);
 }
 

@@ -1,16 +1,16 @@
-/* gw_names: a growable set of strings (see gw_names.h). */
+/* st_names: a growable set of strings (see st_names.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "gateway/gw_names.h"
+#include "stratum/st_names.h"
 
-struct gw_name_ent {
-    gw_name_ent *next;
+struct st_name_ent {
+    st_name_ent *next;
     uint64_t hash;
     char name[];
 };
 
-static uint64_t gw_names_hash(const char *s)
+static uint64_t st_names_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull;   /* FNV-1a */
 
@@ -19,17 +19,17 @@ static uint64_t gw_names_hash(const char *s)
     return h;
 }
 
-void gw_names_init(gw_names *s)
+void st_names_init(st_names *s)
 {
     memset(s, 0, sizeof(*s));
 }
 
-void gw_names_free(gw_names *s)
+void st_names_free(st_names *s)
 {
     for (size_t i = 0; i < s->nbuckets; i++) {
-        gw_name_ent *e = s->buckets[i];
+        st_name_ent *e = s->buckets[i];
         while (e != NULL) {
-            gw_name_ent *next = e->next;
+            st_name_ent *next = e->next;
             free(e);
             e = next;
         }
@@ -38,17 +38,17 @@ void gw_names_free(gw_names *s)
     memset(s, 0, sizeof(*s));
 }
 
-static int gw_names_grow(gw_names *s)
+static int st_names_grow(st_names *s)
 {
     size_t n = s->nbuckets ? s->nbuckets * 2 : 64;
-    gw_name_ent **b = calloc(n, sizeof(*b));
+    st_name_ent **b = calloc(n, sizeof(*b));
 
     if (b == NULL)
         return -1;
     for (size_t i = 0; i < s->nbuckets; i++) {
-        gw_name_ent *e = s->buckets[i];
+        st_name_ent *e = s->buckets[i];
         while (e != NULL) {
-            gw_name_ent *next = e->next;
+            st_name_ent *next = e->next;
             e->next = b[e->hash & (n - 1)];
             b[e->hash & (n - 1)] = e;
             e = next;
@@ -60,13 +60,13 @@ static int gw_names_grow(gw_names *s)
     return 0;
 }
 
-int gw_names_add(gw_names *s, const char *name)
+int st_names_add(st_names *s, const char *name)
 {
-    uint64_t h = gw_names_hash(name);
+    uint64_t h = st_names_hash(name);
     size_t len = strlen(name);
-    gw_name_ent *e;
+    st_name_ent *e;
 
-    if (s->count >= s->nbuckets && gw_names_grow(s) != 0)
+    if (s->count >= s->nbuckets && st_names_grow(s) != 0)
         return -1;
     for (e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->next)
         if (e->hash == h && strcmp(e->name, name) == 0)

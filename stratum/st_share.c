@@ -1,13 +1,13 @@
-/* gw_share: share validation and header hashing (see gw_share.h). */
+/* st_share: share validation and header hashing (see st_share.h). */
 #include <string.h>
-#include "gateway/gw_share.h"
+#include "stratum/st_share.h"
 #include "utils/ut_hex.h"
 #include "utils/ut_merkle.h"
 #include "utils/ut_pack.h"
 #include "utils/ut_sha256.h"
 #include "utils/ut_target.h"
 
-int gw_hex_u32(const char *s, size_t n, uint32_t *out)
+int st_hex_u32(const char *s, size_t n, uint32_t *out)
 {
     uint32_t v = 0;
 
@@ -30,7 +30,7 @@ int gw_hex_u32(const char *s, size_t n, uint32_t *out)
     return 0;
 }
 
-void gw_share_hash(gw_job *job, const uint8_t *en1, size_t en1_size, const uint8_t *en2,
+void st_share_hash(st_job *job, const uint8_t *en1, size_t en1_size, const uint8_t *en2,
                    size_t en2_size, uint32_t version, uint32_t ntime, uint32_t nonce,
                    uint8_t hash[32])
 {
@@ -49,7 +49,7 @@ void gw_share_hash(gw_job *job, const uint8_t *en1, size_t en1_size, const uint8
     ut_header_hash(header, hash);
 }
 
-static int gw_share_fail(gw_share_res *r, int code, const char *msg)
+static int st_share_fail(st_share_res *r, int code, const char *msg)
 {
     r->code = code;
     r->msg = msg;
@@ -57,34 +57,34 @@ static int gw_share_fail(gw_share_res *r, int code, const char *msg)
 }
 
 /* Parses the params into r; 0 or an error code. */
-static int gw_share_parse(const gw_job *job, const gw_share_sess *s, const gw_jv *p,
-                          size_t np, gw_share_res *r)
+static int st_share_parse(const st_job *job, const st_share_sess *s, const st_jv *p,
+                          size_t np, st_share_res *r)
 {
     uint32_t bits = 0;
 
     if (np < 3 || np > 4)
-        return gw_share_fail(r, GW_ERR_OTHER, "Malformed params");
+        return st_share_fail(r, ST_ERR_OTHER, "Malformed params");
     for (size_t i = 0; i < np; i++)
-        if (p[i].type != GW_JV_STRING)
-            return gw_share_fail(r, GW_ERR_OTHER, "Malformed params");
-    if (p[1].n != 8 || gw_hex_u32(p[1].p, 8, &r->ntime) != 0 ||
-        p[2].n != 8 || gw_hex_u32(p[2].p, 8, &r->nonce) != 0 ||
-        (np == 4 && gw_hex_u32(p[3].p, p[3].n, &bits) != 0))
-        return gw_share_fail(r, GW_ERR_OTHER, "Malformed params");
-    if (p[0].n != 2 * s->en2_size || s->en2_size > GW_EN2_MAX)
-        return gw_share_fail(r, GW_ERR_OTHER, "Invalid extranonce2 size");
+        if (p[i].type != ST_JV_STRING)
+            return st_share_fail(r, ST_ERR_OTHER, "Malformed params");
+    if (p[1].n != 8 || st_hex_u32(p[1].p, 8, &r->ntime) != 0 ||
+        p[2].n != 8 || st_hex_u32(p[2].p, 8, &r->nonce) != 0 ||
+        (np == 4 && st_hex_u32(p[3].p, p[3].n, &bits) != 0))
+        return st_share_fail(r, ST_ERR_OTHER, "Malformed params");
+    if (p[0].n != 2 * s->en2_size || s->en2_size > ST_EN2_MAX)
+        return st_share_fail(r, ST_ERR_OTHER, "Invalid extranonce2 size");
     if (ut_hex_decode(p[0].p, r->en2, s->en2_size) != 0)
-        return gw_share_fail(r, GW_ERR_OTHER, "Malformed params");
-    if (r->ntime < job->min_time || (uint64_t)r->ntime > (uint64_t)job->ntime + GW_NTIME_MAX_AHEAD)
-        return gw_share_fail(r, GW_ERR_OTHER, "ntime out of range");
+        return st_share_fail(r, ST_ERR_OTHER, "Malformed params");
+    if (r->ntime < job->min_time || (uint64_t)r->ntime > (uint64_t)job->ntime + ST_NTIME_MAX_AHEAD)
+        return st_share_fail(r, ST_ERR_OTHER, "ntime out of range");
     if (bits & ~s->vmask)
-        return gw_share_fail(r, GW_ERR_OTHER, "Invalid version bits");
+        return st_share_fail(r, ST_ERR_OTHER, "Invalid version bits");
     r->version = (job->version & ~s->vmask) | (bits & s->vmask);
-    return GW_OK;
+    return ST_OK;
 }
 
-int gw_share_check(gw_job *job, const gw_share_sess *s, const gw_jv *p, size_t np,
-                   gw_share_res *r)
+int st_share_check(st_job *job, const st_share_sess *s, const st_jv *p, size_t np,
+                   st_share_res *r)
 {
     uint8_t target[32];
     int dup;
@@ -92,10 +92,10 @@ int gw_share_check(gw_job *job, const gw_share_sess *s, const gw_jv *p, size_t n
     memset(r, 0, sizeof(*r));
     r->msg = "";
     if (s->en1_size + s->en2_size != job->extranonce_size)
-        return gw_share_fail(r, GW_ERR_JOB, "Job not found");
-    if (gw_share_parse(job, s, p, np, r) != GW_OK)
+        return st_share_fail(r, ST_ERR_JOB, "Job not found");
+    if (st_share_parse(job, s, p, np, r) != ST_OK)
         return r->code;
-    gw_share_hash(job, s->en1, s->en1_size, r->en2, s->en2_size, r->version, r->ntime,
+    st_share_hash(job, s->en1, s->en1_size, r->en2, s->en2_size, r->version, r->ntime,
                   r->nonce, r->hash);
     r->block = ut_hash_meets(r->hash, job->network_target);
     /* A session difficulty that is not sane gives no target: only a block
@@ -104,17 +104,17 @@ int gw_share_check(gw_job *job, const gw_share_sess *s, const gw_jv *p, size_t n
     r->diff = s->diff;
     if (!ut_hash_meets(r->hash, target)) {
         if (!r->block)
-            return gw_share_fail(r, GW_ERR_LOWDIFF, "Low difficulty share");
+            return st_share_fail(r, ST_ERR_LOWDIFF, "Low difficulty share");
         /* A block easier than the share target (regtest): credit what it is worth. */
         r->diff = job->network_diff;
     }
     /* Only shares that carry work enter the duplicate set, so junk costs
-     * the sender a ban strike and the gateway no memory. */
-    dup = gw_dupset_insert(&job->dups, ut_le64_get(r->hash));
-    if (dup == GW_DUP_SEEN)
-        return gw_share_fail(r, GW_ERR_DUP, "Duplicate share");
-    if (dup == GW_DUP_FULL)
-        return gw_share_fail(r, GW_ERR_JOB, "Job not found (stale)");
-    r->code = GW_OK;
-    return GW_OK;
+     * the sender a strike and the server no memory. */
+    dup = st_dupset_insert(&job->dups, ut_le64_get(r->hash));
+    if (dup == ST_DUP_SEEN)
+        return st_share_fail(r, ST_ERR_DUP, "Duplicate share");
+    if (dup == ST_DUP_FULL)
+        return st_share_fail(r, ST_ERR_JOB, "Job not found (stale)");
+    r->code = ST_OK;
+    return ST_OK;
 }

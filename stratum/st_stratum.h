@@ -1,9 +1,9 @@
-/* gw_stratum: the Stratum V1 methods a miner may call and the
- * notifications the gateway sends. Behaviour (for miners, tools and tests):
+/* st_stratum: the Stratum V1 methods a miner may call and the
+ * notifications it is sent. Behaviour (for miners, tools and tests):
  *
  * Lines are JSON objects ending in '\n'. Replies echo the request id;
  * errors are [code, "message", null].
- *   - a line longer than stratum.max_line: {"id":null,...[20,"Line too
+ *   - a line longer than max_line: {"id":null,...[20,"Line too
  *     long",null]} and the connection is closed
  *   - not JSON / not an object: {"id":null,...[20,"Parse error",null]}
  *   - an unknown method: [20,"Unknown method"]
@@ -33,36 +33,25 @@
  * mining.submit [worker, job_id, en2, ntime, nonce, version_bits?] -> true
  *     or: 25 "Not subscribed", 24 "Unauthorized worker", 20 "Malformed
  *     params", 21 "Job not found", 21 "Job not found (stale)" (job older
- *     than the last clean job), and the codes of gw_share.h. A share
+ *     than the last clean job), and the codes of st_share.h. A share
  *     counts at the difficulty of the job it was made for: jobs sent before
  *     a set_difficulty keep the lower of the old and the new difficulty.
  * Notifications sent: mining.set_difficulty [d] (applies from the next
  *     mining.notify on), mining.notify [job_id, prevhash, coinb1, coinb2,
  *     branch, version, nbits, ntime, clean], client.reconnect [] to every
- *     miner when the gateway shuts down. */
-#ifndef GW_STRATUM_H
-#define GW_STRATUM_H
+ *     miner when the user shuts down (st_sess_reconnect_all).
+ * Shares, block candidates, new workers and strikes are reported to the
+ * server's sink (st_sink.h). */
+#ifndef ST_STRATUM_H
+#define ST_STRATUM_H
 
 #include <stddef.h>
-#include "gateway/gw_req.h"
-#include "gateway/gw_server.h"
+#include "stratum/st_req.h"
+#include "stratum/st_server.h"
 
 /* One request line (without the newline). */
-void gw_stratum_line(gw_conn *c, const char *line, size_t len);
+void st_stratum_line(st_conn *c, const char *line, size_t len);
 /* Dispatches a parsed request. */
-void gw_stratum_dispatch(gw_conn *c, const gw_req *req);
-
-/* Sets c's difficulty (clamped); sends set_difficulty when the connection
- * is started. Remembers the previous difficulty for jobs already sent. */
-void gw_stratum_set_diff(gw_conn *c, double diff);
-/* The difficulty that applies to shares on the job with this seq. */
-double gw_stratum_job_diff(const gw_conn *c, uint64_t job_seq);
-/* The lowest difficulty c may get: max(vardiff.min, configure floor). */
-double gw_stratum_floor(const gw_conn *c);
-
-/* Sends job to every started connection (after flushing their output). */
-void gw_stratum_notify_all(gw_server *srv, const gw_job *job);
-/* client.reconnect to every connection. */
-void gw_stratum_reconnect_all(gw_server *srv);
+void st_stratum_dispatch(st_conn *c, const st_req *req);
 
 #endif

@@ -1,21 +1,21 @@
-/* gw_req: request views for the Stratum dispatcher; a small hand-written
+/* st_req: request views for the Stratum dispatcher; a small hand-written
  * reader for the usual flat request shape (the fast path for mining.submit)
  * and an adapter from jansson for everything else. */
 #include <string.h>
-#include "gateway/gw_req.h"
+#include "stratum/st_req.h"
 
-typedef struct gw_rd {
+typedef struct st_rd {
     const char *p;
     const char *end;
-} gw_rd;
+} st_rd;
 
-static void gw_rd_ws(gw_rd *r)
+static void st_rd_ws(st_rd *r)
 {
     while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\r' || *r->p == '\n'))
         r->p++;
 }
 
-static bool gw_rd_lit(gw_rd *r, const char *lit)
+static bool st_rd_lit(st_rd *r, const char *lit)
 {
     size_t n = strlen(lit);
 
@@ -26,7 +26,7 @@ static bool gw_rd_lit(gw_rd *r, const char *lit)
 }
 
 /* A string without escapes, of printable ASCII. */
-static bool gw_rd_string(gw_rd *r, gw_jv *v)
+static bool st_rd_string(st_rd *r, st_jv *v)
 {
     const char *s;
 
@@ -41,14 +41,14 @@ static bool gw_rd_string(gw_rd *r, gw_jv *v)
     }
     if (r->p >= r->end)
         return false;
-    v->type = GW_JV_STRING;
+    v->type = ST_JV_STRING;
     v->p = s;
     v->n = (size_t)(r->p - s);
     r->p++;
     return true;
 }
 
-static bool gw_rd_digits(gw_rd *r)
+static bool st_rd_digits(st_rd *r)
 {
     const char *s = r->p;
 
@@ -58,7 +58,7 @@ static bool gw_rd_digits(gw_rd *r)
 }
 
 /* A number in strict JSON grammar, at most 32 characters. */
-static bool gw_rd_number(gw_rd *r, gw_jv *v)
+static bool st_rd_number(st_rd *r, st_jv *v)
 {
     const char *s = r->p;
 
@@ -66,29 +66,29 @@ static bool gw_rd_number(gw_rd *r, gw_jv *v)
         r->p++;
     if (r->p < r->end && *r->p == '0')
         r->p++;
-    else if (r->p >= r->end || *r->p < '1' || *r->p > '9' || !gw_rd_digits(r))
+    else if (r->p >= r->end || *r->p < '1' || *r->p > '9' || !st_rd_digits(r))
         return false;
     if (r->p < r->end && *r->p == '.') {
         r->p++;
-        if (!gw_rd_digits(r))
+        if (!st_rd_digits(r))
             return false;
     }
     if (r->p < r->end && (*r->p == 'e' || *r->p == 'E')) {
         r->p++;
         if (r->p < r->end && (*r->p == '+' || *r->p == '-'))
             r->p++;
-        if (!gw_rd_digits(r))
+        if (!st_rd_digits(r))
             return false;
     }
     if (r->p - s > 32)
         return false;
-    v->type = GW_JV_NUMBER;
+    v->type = ST_JV_NUMBER;
     v->p = s;
     v->n = (size_t)(r->p - s);
     return true;
 }
 
-static bool gw_rd_scalar(gw_rd *r, gw_jv *v)
+static bool st_rd_scalar(st_rd *r, st_jv *v)
 {
     const char *s = r->p;
 
@@ -97,43 +97,43 @@ static bool gw_rd_scalar(gw_rd *r, gw_jv *v)
         return false;
     switch (*r->p) {
     case '"':
-        return gw_rd_string(r, v);
+        return st_rd_string(r, v);
     case 'n':
-        v->type = GW_JV_NULL;
+        v->type = ST_JV_NULL;
         break;
     case 't':
-        v->type = GW_JV_TRUE;
+        v->type = ST_JV_TRUE;
         break;
     case 'f':
-        v->type = GW_JV_FALSE;
+        v->type = ST_JV_FALSE;
         break;
     default:
-        return gw_rd_number(r, v);
+        return st_rd_number(r, v);
     }
-    if (!gw_rd_lit(r, v->type == GW_JV_NULL ? "null" : v->type == GW_JV_TRUE ? "true" : "false"))
+    if (!st_rd_lit(r, v->type == ST_JV_NULL ? "null" : v->type == ST_JV_TRUE ? "true" : "false"))
         return false;
     v->p = s;
     v->n = (size_t)(r->p - s);
     return true;
 }
 
-static bool gw_rd_params(gw_rd *r, gw_req *req)
+static bool st_rd_params(st_rd *r, st_req *req)
 {
     r->p++;   /* '[' */
     req->has_params = true;
     req->params_array = true;
-    gw_rd_ws(r);
+    st_rd_ws(r);
     if (r->p < r->end && *r->p == ']') {
         r->p++;
         return true;
     }
     for (;;) {
-        gw_jv v;
-        gw_rd_ws(r);
-        if (req->nparams >= GW_REQ_MAX_PARAMS || !gw_rd_scalar(r, &v))
+        st_jv v;
+        st_rd_ws(r);
+        if (req->nparams >= ST_REQ_MAX_PARAMS || !st_rd_scalar(r, &v))
             return false;
         req->params[req->nparams++] = v;
-        gw_rd_ws(r);
+        st_rd_ws(r);
         if (r->p >= r->end)
             return false;
         if (*r->p == ']') {
@@ -146,25 +146,25 @@ static bool gw_rd_params(gw_rd *r, gw_req *req)
 }
 
 /* One member "key": value; false to give up. */
-static bool gw_rd_member(gw_rd *r, gw_req *req)
+static bool st_rd_member(st_rd *r, st_req *req)
 {
-    gw_jv key, v;
-    gw_jv *slot = NULL;
+    st_jv key, v;
+    st_jv *slot = NULL;
 
-    if (!gw_rd_string(r, &key))
+    if (!st_rd_string(r, &key))
         return false;
-    gw_rd_ws(r);
+    st_rd_ws(r);
     if (r->p >= r->end || *r->p++ != ':')
         return false;
-    gw_rd_ws(r);
+    st_rd_ws(r);
     if (key.n == 6 && memcmp(key.p, "params", 6) == 0) {
         if (req->has_params)
             return false;
         if (r->p < r->end && *r->p == '[')
-            return gw_rd_params(r, req);
+            return st_rd_params(r, req);
         /* params not an array: kept as the only param, params_array false. */
         req->has_params = true;
-        if (!gw_rd_scalar(r, &req->params[0]))
+        if (!st_rd_scalar(r, &req->params[0]))
             return false;
         req->nparams = 1;
         return true;
@@ -175,38 +175,38 @@ static bool gw_rd_member(gw_rd *r, gw_req *req)
         slot = &req->method;
     else if (key.n == 6 && memcmp(key.p, "result", 6) == 0)
         req->has_result = true;
-    if (slot != NULL && slot->type != GW_JV_ABSENT)
+    if (slot != NULL && slot->type != ST_JV_ABSENT)
         return false;   /* duplicate key: let jansson decide */
     const char *start = r->p;
-    if (!gw_rd_scalar(r, slot ? slot : &v))
+    if (!st_rd_scalar(r, slot ? slot : &v))
         return false;
     if (slot == &req->id) {
         /* The id is echoed as JSON text: keep the quotes of a string. */
         req->id.p = start;
         req->id.n = (size_t)(r->p - start);
-        if (req->id.n > GW_REQ_MAX_ID)
+        if (req->id.n > ST_REQ_MAX_ID)
             return false;
     }
     return true;
 }
 
-int gw_req_parse_fast(const char *line, size_t len, gw_req *req)
+int st_req_parse_fast(const char *line, size_t len, st_req *req)
 {
-    gw_rd r = { line, line + len };
+    st_rd r = { line, line + len };
 
     memset(req, 0, sizeof(*req));
-    gw_rd_ws(&r);
+    st_rd_ws(&r);
     if (r.p >= r.end || *r.p++ != '{')
         return 0;
-    gw_rd_ws(&r);
+    st_rd_ws(&r);
     if (r.p < r.end && *r.p == '}') {
         r.p++;
     } else {
         for (;;) {
-            gw_rd_ws(&r);
-            if (!gw_rd_member(&r, req))
+            st_rd_ws(&r);
+            if (!st_rd_member(&r, req))
                 return 0;
-            gw_rd_ws(&r);
+            st_rd_ws(&r);
             if (r.p >= r.end)
                 return 0;
             if (*r.p == '}') {
@@ -217,41 +217,41 @@ int gw_req_parse_fast(const char *line, size_t len, gw_req *req)
                 return 0;
         }
     }
-    gw_rd_ws(&r);
+    st_rd_ws(&r);
     return r.p == r.end;
 }
 
-static void gw_jv_from_json(json_t *j, gw_jv *v)
+static void st_jv_from_json(json_t *j, st_jv *v)
 {
     v->json = j;
     v->p = NULL;
     v->n = 0;
     switch (json_typeof(j)) {
     case JSON_STRING:
-        v->type = GW_JV_STRING;
+        v->type = ST_JV_STRING;
         v->p = json_string_value(j);
         v->n = json_string_length(j);
         break;
     case JSON_INTEGER:
     case JSON_REAL:
-        v->type = GW_JV_NUMBER;
+        v->type = ST_JV_NUMBER;
         break;
     case JSON_NULL:
-        v->type = GW_JV_NULL;
+        v->type = ST_JV_NULL;
         break;
     case JSON_TRUE:
-        v->type = GW_JV_TRUE;
+        v->type = ST_JV_TRUE;
         break;
     case JSON_FALSE:
-        v->type = GW_JV_FALSE;
+        v->type = ST_JV_FALSE;
         break;
     default:
-        v->type = GW_JV_OTHER;
+        v->type = ST_JV_OTHER;
         break;
     }
 }
 
-int gw_req_from_json(json_t *root, gw_req *req, char *idbuf, size_t idcap)
+int st_req_from_json(json_t *root, st_req *req, char *idbuf, size_t idcap)
 {
     json_t *id, *method, *params;
 
@@ -263,11 +263,11 @@ int gw_req_from_json(json_t *root, gw_req *req, char *idbuf, size_t idcap)
     params = json_object_get(root, "params");
     req->has_result = json_object_get(root, "result") != NULL;
     if (id != NULL) {
-        gw_jv_from_json(id, &req->id);
+        st_jv_from_json(id, &req->id);
         size_t n = json_dumpb(id, idbuf, idcap, JSON_ENCODE_ANY | JSON_COMPACT);
         if (n == 0 || n >= idcap) {
             /* Unprintable or too long to echo: answer as for a missing id. */
-            req->id.type = GW_JV_NULL;
+            req->id.type = ST_JV_NULL;
             memcpy(idbuf, "null", 5);
             n = 4;
         }
@@ -276,25 +276,38 @@ int gw_req_from_json(json_t *root, gw_req *req, char *idbuf, size_t idcap)
         req->id.n = n;
     }
     if (method != NULL)
-        gw_jv_from_json(method, &req->method);
+        st_jv_from_json(method, &req->method);
     if (params != NULL) {
         req->has_params = true;
         req->params_array = json_is_array(params);
         if (req->params_array) {
             req->nparams = json_array_size(params);
-            for (size_t i = 0; i < req->nparams && i < GW_REQ_MAX_PARAMS; i++)
-                gw_jv_from_json(json_array_get(params, i), &req->params[i]);
+            for (size_t i = 0; i < req->nparams && i < ST_REQ_MAX_PARAMS; i++)
+                st_jv_from_json(json_array_get(params, i), &req->params[i]);
         } else {
             req->nparams = 1;
-            gw_jv_from_json(params, &req->params[0]);
+            st_jv_from_json(params, &req->params[0]);
         }
     }
     return 0;
 }
 
-bool gw_jv_is(const gw_jv *v, const char *s)
+bool st_jv_is(const st_jv *v, const char *s)
 {
     size_t n = strlen(s);
 
-    return v->type == GW_JV_STRING && v->n == n && memcmp(v->p, s, n) == 0;
+    return v->type == ST_JV_STRING && v->n == n && memcmp(v->p, s, n) == 0;
+}
+
+bool st_word_ok(const char *s, size_t n, size_t min, size_t max)
+{
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              c == '_' || c == '-'))
+            return false;
+    }
+    return true;
 }

@@ -1,4 +1,4 @@
-/* gw_share: checking one mining.submit against its job. The caller (the
+/* st_share: checking one mining.submit against its job. The caller (the
  * Stratum layer) has already answered "not subscribed" (25), "unauthorized
  * worker" (24) and "job not found" (21); this file checks, in this order:
  *   20 "Malformed params"          fewer than 5 or more than 6 params, a param
@@ -14,42 +14,44 @@
  *                                   taken: it is a block)
  * and computes the header hash (sha256d of the 80-byte header built as in
  * docs/protocol-bodies.md) and whether it also meets the network target. */
-#ifndef GW_SHARE_H
-#define GW_SHARE_H
+#ifndef ST_SHARE_H
+#define ST_SHARE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "gateway/gw_job.h"
-#include "gateway/gw_req.h"
+#include "stratum/st_job.h"
+#include "stratum/st_layout.h"
+#include "stratum/st_req.h"
 
 /* Stratum error codes. */
 enum {
-    GW_OK = 0,
-    GW_ERR_OTHER = 20,
-    GW_ERR_JOB = 21,
-    GW_ERR_DUP = 22,
-    GW_ERR_LOWDIFF = 23,
-    GW_ERR_UNAUTH = 24,
-    GW_ERR_UNSUB = 25
+    ST_OK = 0,
+    ST_ERR_OTHER = 20,
+    ST_ERR_JOB = 21,
+    ST_ERR_DUP = 22,
+    ST_ERR_LOWDIFF = 23,
+    ST_ERR_UNAUTH = 24,
+    ST_ERR_UNSUB = 25
 };
 
-#define GW_NTIME_MAX_AHEAD 7200
-#define GW_EN2_MAX 8
+#define ST_NTIME_MAX_AHEAD 7200
 
-/* What the session brings to a share. */
-typedef struct gw_share_sess {
+/* What the session brings to a share. en1_size + en2_size must equal the
+ * job's extranonce_size (else 21 "Job not found"); en2_size is at most
+ * ST_EN2_MAX. */
+typedef struct st_share_sess {
     const uint8_t *en1;
     size_t en1_size;
     size_t en2_size;
     uint32_t vmask;      /* granted version-rolling mask; 0 = none */
     double diff;         /* the difficulty that applies to this job */
-} gw_share_sess;
+} st_share_sess;
 
-typedef struct gw_share_res {
-    int code;             /* GW_OK or an error code above */
+typedef struct st_share_res {
+    int code;             /* ST_OK or an error code above */
     const char *msg;      /* static text for the error reply */
-    uint8_t en2[GW_EN2_MAX];
+    uint8_t en2[ST_EN2_MAX];   /* en2_size bytes used */
     uint32_t ntime;
     uint32_t nonce;
     uint32_t version;     /* after rolling */
@@ -57,20 +59,20 @@ typedef struct gw_share_res {
     bool block;           /* meets the network target */
     double diff;          /* credited difficulty: the session's, or the network's
                              for a block that misses a harder share target */
-} gw_share_res;
+} st_share_res;
 
 /* p: the submit params from the extranonce2 on (extranonce2, ntime, nonce
  * and the optional version bits); np their count. */
-int gw_share_check(gw_job *job, const gw_share_sess *s, const gw_jv *p, size_t np,
-                   gw_share_res *r);
+int st_share_check(st_job *job, const st_share_sess *s, const st_jv *p, size_t np,
+                   st_share_res *r);
 
 /* Hashes the header for the given values into hash; coinbase scratch of the
  * job is used. en2 has en2_size bytes. */
-void gw_share_hash(gw_job *job, const uint8_t *en1, size_t en1_size, const uint8_t *en2,
+void st_share_hash(st_job *job, const uint8_t *en1, size_t en1_size, const uint8_t *en2,
                    size_t en2_size, uint32_t version, uint32_t ntime, uint32_t nonce,
                    uint8_t hash[32]);
 
 /* "1a2b3c4d" (1..8 hex digits) -> value; -1 when not hex. */
-int gw_hex_u32(const char *s, size_t n, uint32_t *out);
+int st_hex_u32(const char *s, size_t n, uint32_t *out);
 
 #endif

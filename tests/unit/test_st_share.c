@@ -1,7 +1,7 @@
-/* Unit tests of share validation (gateway/gw_share.c, gw_job.c,
- * gw_dupset.c): the genesis block rebuilt from coinb1/extranonce/coinb2
- * proves the header and byte order, then every result code with a
- * hand-built job. */
+/* Unit tests of share validation (stratum/st_share.c, st_job.c,
+ * st_job_store.c, st_dupset.c): the genesis block rebuilt from
+ * coinb1/extranonce/coinb2 proves the header and byte order, then every
+ * result code with a hand-built job. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -9,70 +9,71 @@
 #include <string.h>
 #include <cmocka.h>
 #include "utils/ut_diff.h"
-#include "gateway/gw_dupset.h"
-#include "gateway/gw_job.h"
-#include "gateway/gw_share.h"
+#include "stratum/st_dupset.h"
+#include "stratum/st_job.h"
+#include "stratum/st_job_store.h"
+#include "stratum/st_share.h"
 #include "utils/ut_hex.h"
-#include "gw_testkit.h"
+#include "st_testkit.h"
 
 static const uint8_t gen_en1[4] = { 0x54, 0x68, 0x65, 0x20 };
 
-static gw_job *job_from(json_t *j)
+static st_job *job_from(json_t *j)
 {
     char err[128];
-    gw_job *job = gw_job_from_json(j, err, sizeof(err));
+    st_job *job = st_job_from_json(j, err, sizeof(err));
 
     json_decref(j);
     if (job == NULL)
         fail_msg("job refused: %s", err);
-    gw_dupset_init(&job->dups, 1000);
+    st_dupset_init(&job->dups, 1000);
     job->seq = 1;
     return job;
 }
 
 /* Submit params from extranonce2 on. */
-static int check(gw_job *job, double diff, uint32_t vmask, const char *en2, const char *ntime,
-                 const char *nonce, const char *vbits, gw_share_res *r)
+static int check(st_job *job, double diff, uint32_t vmask, const char *en2, const char *ntime,
+                 const char *nonce, const char *vbits, st_share_res *r)
 {
-    gw_share_sess s = { gen_en1, 4, 8, vmask, diff };
-    gw_jv p[4];
+    st_share_sess s = { gen_en1, 4, 8, vmask, diff };
+    st_jv p[4];
     const char *v[4] = { en2, ntime, nonce, vbits };
     size_t np = vbits ? 4 : 3;
 
     for (size_t i = 0; i < np; i++) {
-        p[i].type = GW_JV_STRING;
+        p[i].type = ST_JV_STRING;
         p[i].p = v[i];
         p[i].n = strlen(v[i]);
         p[i].json = NULL;
     }
-    return gw_share_check(job, &s, p, np, r);
+    return st_share_check(job, &s, p, np, r);
 }
 
 static void test_genesis_block(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a1", 1));
-    gw_share_res r;
+    st_job *job = job_from(gt_genesis_json("00000000000000a1", 1));
+    st_share_res r;
     char hex[65];
 
     (void)state;
-    assert_int_equal(check(job, 1.0, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), GW_OK);
+    assert_int_equal(check(job, 1.0, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), ST_OK);
     ut_hash_to_hex(r.hash, hex);
     assert_string_equal(hex, GT_GEN_HASH);
     assert_true(r.block);   /* meets nbits 1d00ffff */
     assert_int_equal(r.version, 1);
     assert_true(r.diff == 1.0);
     /* The same share again: duplicate. */
-    assert_int_equal(check(job, 1.0, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), GW_ERR_DUP);
+    assert_int_equal(check(job, 1.0, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), ST_ERR_DUP);
     assert_string_equal(r.msg, "Duplicate share");
     /* Uppercase hex is the same share. */
     assert_int_equal(check(job, 1.0, 0, "54696D6573203033", "495FAB29", "7C2BAC1D", NULL, &r),
-                     GW_ERR_DUP);
-    gw_job_free(job);
+                     ST_ERR_DUP);
+    st_job_free(job);
 }
 
 static void test_notify_line(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a1", 0));
+    st_job *job = job_from(gt_genesis_json("00000000000000a1", 0));
     const char *want = "{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"00000000000000a1\",\""
                        GT_ZERO64 "\",\"" GT_GEN_COINB1 "\",\"" GT_GEN_COINB2
                        "\",[],\"00000001\",\"1d00ffff\",\"495fab29\",false]}\n";
@@ -80,38 +81,38 @@ static void test_notify_line(void **state)
     (void)state;
     assert_int_equal(job->notify_len, strlen(want));
     assert_memory_equal(job->notify, want, job->notify_len);
-    gw_job_free(job);
+    st_job_free(job);
 }
 
 static void test_low_difficulty(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a2", 1));
-    gw_share_res r;
+    st_job *job = job_from(gt_genesis_json("00000000000000a2", 1));
+    st_share_res r;
 
     (void)state;
     /* Genesis hash achieves ~2536 difficulty: a 1e6 share target misses, but
      * it is a block (nbits 1d00ffff), so it is taken and credited at network diff. */
-    assert_int_equal(check(job, 1e6, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), GW_OK);
+    assert_int_equal(check(job, 1e6, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), ST_OK);
     assert_true(r.block);
     assert_true(r.diff == job->network_diff);
     /* Another nonce: neither share nor block. */
     assert_int_equal(check(job, 1e6, 0, GT_GEN_EN2, "495fab29", "00000000", NULL, &r),
-                     GW_ERR_LOWDIFF);
+                     ST_ERR_LOWDIFF);
     assert_string_equal(r.msg, "Low difficulty share");
     assert_false(r.block);
     /* Only the share that carried work is remembered: junk costs no memory,
      * and the same junk again is still "low difficulty", not "duplicate". */
     assert_int_equal(job->dups.count, 1);
     assert_int_equal(check(job, 1e6, 0, GT_GEN_EN2, "495fab29", "00000000", NULL, &r),
-                     GW_ERR_LOWDIFF);
+                     ST_ERR_LOWDIFF);
     assert_int_equal(job->dups.count, 1);
-    gw_job_free(job);
+    st_job_free(job);
 }
 
 static void test_easy_share_not_block(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a3", 1));
-    gw_share_res r;
+    st_job *job = job_from(gt_genesis_json("00000000000000a3", 1));
+    st_share_res r;
     int ok = 0;
     char nonce[9];
 
@@ -119,129 +120,129 @@ static void test_easy_share_not_block(void **state)
     /* Difficulty UT_DIFF_MIN: the largest target (0xFFFF * 2^240), nearly every hash passes. */
     for (int i = 0; i < 50; i++) {
         snprintf(nonce, sizeof(nonce), "%08x", i);
-        assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", nonce, NULL, &r), GW_OK);
+        assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", nonce, NULL, &r), ST_OK);
         ok += !r.block;
     }
     assert_int_equal(ok, 50);
-    gw_job_free(job);
+    st_job_free(job);
 }
 
 static void test_malformed(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a4", 1));
-    gw_share_res r;
-    gw_share_sess s = { gen_en1, 4, 8, 0, UT_DIFF_MIN };
-    gw_jv p[4] = { { GW_JV_STRING, GT_GEN_EN2, 16, NULL }, { GW_JV_NUMBER, "1", 1, NULL },
-                   { GW_JV_STRING, "00000000", 8, NULL }, { GW_JV_STRING, "0", 1, NULL } };
+    st_job *job = job_from(gt_genesis_json("00000000000000a4", 1));
+    st_share_res r;
+    st_share_sess s = { gen_en1, 4, 8, 0, UT_DIFF_MIN };
+    st_jv p[4] = { { ST_JV_STRING, GT_GEN_EN2, 16, NULL }, { ST_JV_NUMBER, "1", 1, NULL },
+                   { ST_JV_STRING, "00000000", 8, NULL }, { ST_JV_STRING, "0", 1, NULL } };
 
     (void)state;
-    assert_int_equal(gw_share_check(job, &s, p, 3, &r), GW_ERR_OTHER);   /* ntime a number */
+    assert_int_equal(st_share_check(job, &s, p, 3, &r), ST_ERR_OTHER);   /* ntime a number */
     assert_string_equal(r.msg, "Malformed params");
-    assert_int_equal(gw_share_check(job, &s, p, 2, &r), GW_ERR_OTHER);   /* too few */
+    assert_int_equal(st_share_check(job, &s, p, 2, &r), ST_ERR_OTHER);   /* too few */
     assert_string_equal(r.msg, "Malformed params");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab2", "00000000", NULL, &r),
-                     GW_ERR_OTHER);                                          /* 7 digits */
+                     ST_ERR_OTHER);                                          /* 7 digits */
     assert_string_equal(r.msg, "Malformed params");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "0000000g", NULL, &r),
-                     GW_ERR_OTHER);
+                     ST_ERR_OTHER);
     assert_string_equal(r.msg, "Malformed params");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, "54696d65732030", "495fab29", "00000000", NULL, &r),
-                     GW_ERR_OTHER);                                          /* 7 bytes */
+                     ST_ERR_OTHER);                                          /* 7 bytes */
     assert_string_equal(r.msg, "Invalid extranonce2 size");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, "54696d657320303301", "495fab29", "00000000", NULL,
-                           &r), GW_ERR_OTHER);                              /* 9 bytes */
+                           &r), ST_ERR_OTHER);                              /* 9 bytes */
     assert_string_equal(r.msg, "Invalid extranonce2 size");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, "54696d65732030zz", "495fab29", "00000000", NULL, &r),
-                     GW_ERR_OTHER);
+                     ST_ERR_OTHER);
     assert_string_equal(r.msg, "Malformed params");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "00000000", "xyz", &r),
-                     GW_ERR_OTHER);
+                     ST_ERR_OTHER);
     assert_string_equal(r.msg, "Malformed params");
-    gw_job_free(job);
+    st_job_free(job);
 }
 
 static void test_ntime_window(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a5", 1));
-    gw_share_res r;
+    st_job *job = job_from(gt_genesis_json("00000000000000a5", 1));
+    st_share_res r;
     char t[9];
 
     (void)state;
     /* min_time is ntime - 600 (see gt_job_json); upper bound ntime + 7200. */
     snprintf(t, sizeof(t), "%08x", 0x495fab29 - 600);
-    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_OK);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), ST_OK);
     snprintf(t, sizeof(t), "%08x", 0x495fab29 - 601);
-    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_ERR_OTHER);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), ST_ERR_OTHER);
     assert_string_equal(r.msg, "ntime out of range");
     snprintf(t, sizeof(t), "%08x", 0x495fab29 + 7200);
-    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_OK);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), ST_OK);
     snprintf(t, sizeof(t), "%08x", 0x495fab29 + 7201);
-    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), GW_ERR_OTHER);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, t, "00000001", NULL, &r), ST_ERR_OTHER);
     assert_string_equal(r.msg, "ntime out of range");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "ffffffff", "00000001", NULL, &r),
-                     GW_ERR_OTHER);
-    gw_job_free(job);
+                     ST_ERR_OTHER);
+    st_job_free(job);
 }
 
 static void test_version_bits(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a6", 1));
-    gw_share_res r, r2;
+    st_job *job = job_from(gt_genesis_json("00000000000000a6", 1));
+    st_share_res r, r2;
 
     (void)state;
     /* No rolling negotiated: only zero bits pass. */
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "00000001", "00002000", &r),
-                     GW_ERR_OTHER);
+                     ST_ERR_OTHER);
     assert_string_equal(r.msg, "Invalid version bits");
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "00000001", "00000000", &r),
-                     GW_OK);
+                     ST_OK);
     /* Granted 1fffe000: bits inside roll the version, outside are refused. */
     assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
-                           "1fffe000", &r), GW_OK);
+                           "1fffe000", &r), ST_OK);
     assert_int_equal(r.version, 0x1fffe001);
     assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
-                           "20000000", &r), GW_ERR_OTHER);
+                           "20000000", &r), ST_ERR_OTHER);
     assert_string_equal(r.msg, "Invalid version bits");
     assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
-                           "00001000", &r), GW_ERR_OTHER);
+                           "00001000", &r), ST_ERR_OTHER);
     /* Different version bits make a different share (not a duplicate). */
     assert_int_equal(check(job, UT_DIFF_MIN, 0x1fffe000, GT_GEN_EN2, "495fab29", "00000002",
-                           "2000", &r2), GW_OK);
+                           "2000", &r2), ST_OK);
     assert_int_equal(r2.version, 0x00002001);
     assert_memory_not_equal(r.hash, r2.hash, 32);
-    gw_job_free(job);
+    st_job_free(job);
 }
 
 static void test_duplicate_other_en1(void **state)
 {
-    gw_job *job = job_from(gt_genesis_json("00000000000000a7", 1));
+    st_job *job = job_from(gt_genesis_json("00000000000000a7", 1));
     static const uint8_t other[4] = { 0x07, 0x30, 0x00, 0x01 };
-    gw_share_sess s = { other, 4, 8, 0, UT_DIFF_MIN };
-    gw_jv p[3] = { { GW_JV_STRING, GT_GEN_EN2, 16, NULL }, { GW_JV_STRING, "495fab29", 8, NULL },
-                   { GW_JV_STRING, "7c2bac1d", 8, NULL } };
-    gw_share_res r;
+    st_share_sess s = { other, 4, 8, 0, UT_DIFF_MIN };
+    st_jv p[3] = { { ST_JV_STRING, GT_GEN_EN2, 16, NULL }, { ST_JV_STRING, "495fab29", 8, NULL },
+                   { ST_JV_STRING, "7c2bac1d", 8, NULL } };
+    st_share_res r;
 
     (void)state;
-    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), GW_OK);
+    assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), ST_OK);
     /* The same en2/ntime/nonce from a session with another extranonce1 is new work. */
-    assert_int_equal(gw_share_check(job, &s, p, 3, &r), GW_OK);
-    assert_int_equal(gw_share_check(job, &s, p, 3, &r), GW_ERR_DUP);
-    gw_job_free(job);
+    assert_int_equal(st_share_check(job, &s, p, 3, &r), ST_OK);
+    assert_int_equal(st_share_check(job, &s, p, 3, &r), ST_ERR_DUP);
+    st_job_free(job);
 }
 
 static void test_dupset(void **state)
 {
-    gw_dupset d;
+    st_dupset d;
 
     (void)state;
-    gw_dupset_init(&d, 3000);
+    st_dupset_init(&d, 3000);
     for (uint64_t i = 0; i < 3000; i++)
-        assert_int_equal(gw_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull), GW_DUP_NEW);
+        assert_int_equal(st_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull), ST_DUP_NEW);
     for (uint64_t i = 0; i < 3000; i++)
-        assert_int_equal(gw_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull), GW_DUP_SEEN);
-    assert_int_equal(gw_dupset_insert(&d, 12345), GW_DUP_FULL);
+        assert_int_equal(st_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull), ST_DUP_SEEN);
+    assert_int_equal(st_dupset_insert(&d, 12345), ST_DUP_FULL);
     assert_int_equal(d.count, 3000);
-    gw_dupset_free(&d);
+    st_dupset_free(&d);
 }
 
 static void test_job_refused(void **state)
@@ -252,45 +253,45 @@ static void test_job_refused(void **state)
     (void)state;
     json_object_set_new(j, "prevhash", json_string("00000001" "00000000000000000000000000000000"
                                                    "000000000000000000000000"));
-    assert_null(gw_job_from_json(j, err, sizeof(err)));
+    assert_null(st_job_from_json(j, err, sizeof(err)));
     assert_non_null(strstr(err, "prevhash"));
     json_decref(j);
     j = gt_genesis_json("bad id!", 1);
-    assert_null(gw_job_from_json(j, err, sizeof(err)));
+    assert_null(st_job_from_json(j, err, sizeof(err)));
     assert_string_equal(err, "bad job_id");
     json_decref(j);
     j = gt_genesis_json("00000000000000a9", 1);
     json_object_set_new(j, "coinb1", json_string("abc"));
-    assert_null(gw_job_from_json(j, err, sizeof(err)));
+    assert_null(st_job_from_json(j, err, sizeof(err)));
     json_decref(j);
 }
 
 static void test_store(void **state)
 {
-    gw_job_store s;
+    st_job_store s;
     char id[17];
 
     (void)state;
-    assert_int_equal(gw_job_store_init(&s, 4, 600, 100), 0);
+    assert_int_equal(st_job_store_init(&s, 4, 600, 100), 0);
     for (int i = 0; i < 6; i++) {
         snprintf(id, sizeof(id), "%016x", i);
-        assert_int_equal(gw_job_store_add(&s, job_from(gt_genesis_json(id, i == 3)), 100.0 + i),
+        assert_int_equal(st_job_store_add(&s, job_from(gt_genesis_json(id, i == 3)), 100.0 + i),
                          0);
     }
     assert_int_equal(s.count, 4);
-    assert_null(gw_job_store_find(&s, "0000000000000001", 16));   /* dropped: keep 4 */
-    assert_true(gw_job_store_find(&s, "0000000000000002", 16)->stale);   /* before clean 3 */
-    assert_false(gw_job_store_find(&s, "0000000000000003", 16)->stale);
-    assert_false(gw_job_store_find(&s, "0000000000000005", 16)->stale);
-    assert_int_equal(gw_job_store_current(&s)->seq, 6);
+    assert_null(st_job_store_find(&s, "0000000000000001", 16));   /* dropped: keep 4 */
+    assert_true(st_job_store_find(&s, "0000000000000002", 16)->stale);   /* before clean 3 */
+    assert_false(st_job_store_find(&s, "0000000000000003", 16)->stale);
+    assert_false(st_job_store_find(&s, "0000000000000005", 16)->stale);
+    assert_int_equal(st_job_store_current(&s)->seq, 6);
     /* Same id again: refused, the kept one stays. */
-    assert_int_equal(gw_job_store_add(&s, job_from(gt_genesis_json("0000000000000005", 0)), 200),
+    assert_int_equal(st_job_store_add(&s, job_from(gt_genesis_json("0000000000000005", 0)), 200),
                      1);
-    assert_int_equal(gw_job_store_current(&s)->seq, 6);
+    assert_int_equal(st_job_store_current(&s)->seq, 6);
     /* Expiry keeps the current job. */
-    assert_int_equal(gw_job_store_expire(&s, 2000.0), 3);
+    assert_int_equal(st_job_store_expire(&s, 2000.0), 3);
     assert_int_equal(s.count, 1);
-    gw_job_store_free(&s);
+    st_job_store_free(&s);
 }
 
 int main(void)

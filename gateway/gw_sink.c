@@ -1,0 +1,121 @@
+/* gw_sink: the gateway's side of its Stratum server (see gw_sink.h). */
+#include <stdio.h>
+#include <time.h>
+#include "gateway/gw_ban.h"
+#include "gateway/gw_jm.h"
+#include "gateway/gw_sink.h"
+#include "utils/ut_log.h"
+#include "utils/ut_meta.h"
+
+static void gw_sink_share(void *arg, const st_share_ev *ev)
+{
+    gw_server *srv = arg;
+
+    if (srv->meta != NULL)
+        ut_meta_share(srv->meta, ev->worker->user, ev->worker->worker, ev->diff, ev->goal,
+                      ev->accepted);
+}
+
+static void gw_sink_block(void *arg, const st_block_ev *ev)
+{
+    gw_jm_block_found(arg, ev);
+}
+
+static void gw_sink_worker(void *arg, const st_conn *c, const st_wname *w, bool first_seen)
+{
+    gw_server *srv = arg;
+
+    if (srv->meta == NULL)
+        return;
+    ut_meta_event(srv->meta, w->user, w->worker, c->host, "connected");
+    if (first_seen)
+        ut_meta_new_worker(srv->meta, w->user, w->worker);
+}
+
+static void gw_sink_closed(void *arg, const st_conn *c)
+{
+    gw_server *srv = arg;
+
+    for (size_t i = 0; i < c->nnames && srv->meta != NULL; i++)
+        ut_meta_event(srv->meta, c->names[i].user, c->names[i].worker, c->host,
+                      "disconnected");
+}
+
+/* Over the strike limits: the IP is banned unless exempt; closed either way. */
+static bool gw_sink_strike_out(void *arg, st_conn *c)
+{
+    gw_server *srv = arg;
+    const gw_ban_cfg *b = &srv->cfg->ban;
+    uint8_t key[16];
+    int64_t until;
+
+    if (gw_ban_key(&c->addr, key) == 0 && !gw_ban_exempt(b, key)) {
+        until = (int64_t)time(NULL) + (int64_t)b->seconds;
+        gw_ban_add(srv->shm, srv->worker, key, until);
+        st_stat_add(&srv->stats->bans, 1);
+        log_warn("ban: peer=%s conn=%llu banned for %.0fs (%u invalid shares, %u junk lines "
+                 "within %.0fs)", c->peer, (unsigned long long)c->id, b->seconds,
+                 c->strikes.invalid, c->strikes.junk, srv->cfg->stratum.strikes.window);
+    } else {
+        log_warn("ban: peer=%s conn=%llu over the limits (%u invalid shares, %u junk lines), "
+                 "closed (exempt from bans)", c->peer, (unsigned long long)c->id,
+                 c->strikes.invalid, c->strikes.junk);
+    }
+    return true;
+}
+
+static const char *gw_sink_admit(void *arg, const nw_addr *peer)
+{
+    gw_server *srv = arg;
+    uint8_t key[16];
+    char text[128];
+    int64_t left;
+
+    if (srv->stopping)
+        return "shutting down";
+    if (gw_ban_key(peer, key) != 0 ||
+        (left = gw_ban_check(srv->shm, key, (int64_t)time(NULL))) <= 0)
+        return NULL;
+    st_stat_add(&srv->stats->refused, 1);
+    log_info("refused: peer=%s is banned (%llds left)", nw_addr_str(peer, text, sizeof(text)),
+             (long long)left);
+    return "banned";
+}
+
+static void gw_sink_sync(void *arg)
+{
+    gw_server *srv = arg;
+
+    if (srv->meta != NULL)
+        ut_meta_sync(srv->meta);
+}
+
+static int gw_sink_en1_alloc(void *arg, uint8_t *out, size_t size, uint64_t *handle)
+{
+    gw_server *srv = arg;
+    uint32_t counter;
+
+    if (gw_en1_alloc(&srv->en1, &counter) != 0)
+        return -1;
+    gw_en1_bytes(&srv->en1, counter, out, size);
+    *handle = counter;
+    return 0;
+}
+
+static void gw_sink_en1_release(void *arg, uint64_t handle)
+{
+    gw_server *srv = arg;
+
+    gw_en1_release(&srv->en1, (uint32_t)handle);
+}
+
+void gw_sink_init(gw_server *srv, st_sink *sink, st_en1_alloc *en1)
+{
+    /* send and close: the defaults (the nw_ses). */
+    *sink = (st_sink){ .arg = srv, .share = gw_sink_share, .block = gw_sink_block,
+                       .worker = gw_sink_worker, .closed = gw_sink_closed,
+                       .strike_out = gw_sink_strike_out, .admit = gw_sink_admit,
+                       .sync = gw_sink_sync };
+    *en1 = (st_en1_alloc){ .alloc = gw_sink_en1_alloc, .release = gw_sink_en1_release,
+                           .arg = srv };
+}

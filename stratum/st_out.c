@@ -1,0 +1,123 @@
+/* st_out: batched output and the reply lines (see st_out.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stratum/st_out.h"
+#include "stratum/st_req.h"
+#include "stratum/st_server.h"
+#include "utils/ut_log.h"
+
+#define ST_OUT_FLUSH_AT (64 * 1024)
+
+static void st_send(st_server *srv, st_conn *c, const void *data, size_t len)
+{
+    if (srv->sink.send != NULL)
+        srv->sink.send(srv->sink.arg, c, data, len);
+    else if (c->ses != NULL)
+        nw_ses_send(c->ses, data, len);
+}
+
+void st_flush(st_server *srv)
+{
+    st_conn *c = srv->out_owner;
+    size_t n = srv->out_len;
+
+    if (c == NULL || n == 0)
+        return;
+    srv->out_owner = NULL;
+    srv->out_len = 0;
+    /* The shares these replies accept reach the user's journal first: a
+     * reply "true" never leaves before its share would survive a crash. */
+    if (srv->sink.sync != NULL)
+        srv->sink.sync(srv->sink.arg);
+    /* The hook may close (and free) c: nothing of c is used after it. */
+    st_send(srv, c, srv->out, n);
+}
+
+static int st_out_reserve(st_server *srv, size_t len)
+{
+    size_t cap = srv->out_cap ? srv->out_cap : 4096;
+    char *p;
+
+    if (srv->out_len + len <= srv->out_cap)
+        return 0;
+    while (cap < srv->out_len + len)
+        cap *= 2;
+    p = realloc(srv->out, cap);
+    if (p == NULL)
+        return -1;
+    srv->out = p;
+    srv->out_cap = cap;
+    return 0;
+}
+
+void st_out(st_conn *c, const void *data, size_t len)
+{
+    st_server *srv = c->srv;
+
+    if (c->closing)
+        return;
+    if (srv->out_owner != c)
+        st_flush(srv);
+    if (st_out_reserve(srv, len) != 0) {
+        log_error("stratum out of memory: peer=%s conn=%llu, %zu bytes dropped", c->peer,
+                  (unsigned long long)c->id, len);
+        return;
+    }
+    memcpy(srv->out + srv->out_len, data, len);
+    srv->out_len += len;
+    srv->out_owner = c;
+    if (srv->out_len >= ST_OUT_FLUSH_AT)
+        st_flush(srv);
+}
+
+/* Writes '{"id":<id>' into buf (ST_REQ_MAX_ID + 96 bytes); an id too long
+ * to echo is answered as null. Returns the length. */
+static size_t st_reply_begin(char *buf, const char *id, size_t idlen)
+{
+    if (idlen > ST_REQ_MAX_ID) {
+        id = "null";
+        idlen = 4;
+    }
+    memcpy(buf, "{\"id\":", 6);
+    memcpy(buf + 6, id, idlen);
+    return 6 + idlen;
+}
+
+void st_reply_true(st_conn *c, const char *id, size_t idlen)
+{
+    static const char tail[] = ",\"result\":true,\"error\":null}\n";
+    char buf[ST_REQ_MAX_ID + 96];
+    size_t n = st_reply_begin(buf, id, idlen);
+
+    memcpy(buf + n, tail, sizeof(tail) - 1);
+    st_out(c, buf, n + sizeof(tail) - 1);
+}
+
+void st_reply_result(st_conn *c, const char *id, size_t idlen, const char *result, size_t rlen)
+{
+    static const char mid[] = ",\"result\":";
+    static const char tail[] = ",\"error\":null}\n";
+    char buf[ST_REQ_MAX_ID + 96];
+    size_t n = st_reply_begin(buf, id, idlen);
+
+    memcpy(buf + n, mid, sizeof(mid) - 1);
+    st_out(c, buf, n + sizeof(mid) - 1);
+    st_out(c, result, rlen);
+    st_out(c, tail, sizeof(tail) - 1);
+}
+
+void st_reply_error(st_conn *c, const char *id, size_t idlen, int code, const char *msg)
+{
+    char buf[ST_REQ_MAX_ID + 256];
+    int n;
+
+    if (idlen > ST_REQ_MAX_ID + 16) {
+        id = "null";
+        idlen = 4;
+    }
+    n = snprintf(buf, sizeof(buf), "{\"id\":%.*s,\"result\":null,\"error\":[%d,\"%s\",null]}\n",
+                 (int)idlen, id, code, msg);
+    if (n > 0 && (size_t)n < sizeof(buf))
+        st_out(c, buf, (size_t)n);
+}

@@ -1,0 +1,135 @@
+/* st_submit: mining.submit, the hot path: the session checks (25, 24, 21),
+ * st_share_check for the rest, a block candidate reported to the sink
+ * before the miner is answered, counters, the share reported to the sink,
+ * strikes and vardiff. Nothing is allocated per share. */
+#include <stdio.h>
+#include <string.h>
+#include "stratum/st_methods.h"
+#include "stratum/st_out.h"
+#include "stratum/st_sess.h"
+#include "stratum/st_share.h"
+#include "utils/ut_log.h"
+
+/* The job id a miner sent, printable characters only, for the log. */
+static void st_submit_job_text(const st_jv *jid, char *buf, size_t cap)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < jid->n && n + 1 < cap; i++)
+        buf[n++] = (jid->p[i] > 0x20 && jid->p[i] < 0x7f) ? jid->p[i] : '?';
+    buf[n] = '\0';
+}
+
+static void st_submit_report(st_conn *c, const st_wname *w, const st_job *job, int code,
+                             double diff)
+{
+    st_sink *k = &c->srv->sink;
+    st_share_ev ev = {
+        .conn = c, .worker = w, .job = job, .accepted = code == ST_OK, .code = code,
+        .diff = diff, .goal = job ? diff / job->network_diff : 0,
+    };
+
+    if (w != NULL && k->share != NULL)
+        k->share(k->arg, &ev);
+}
+
+static void st_submit_reject(st_conn *c, const st_wname *w, const st_job *job,
+                             const st_jv *jid, const char *id, size_t idlen, int code,
+                             const char *msg)
+{
+    char jobtxt[ST_JOB_ID_MAX + 1] = "-";
+
+    c->rejected++;
+    st_stat_add(&c->srv->stats->rejected[code - ST_ERR_OTHER], 1);
+    st_submit_report(c, w, job, code, job ? st_sess_job_diff(c, job->seq) : c->diff);
+    if (job != NULL)
+        snprintf(jobtxt, sizeof(jobtxt), "%s", job->id);
+    else if (jid != NULL && jid->type == ST_JV_STRING)
+        st_submit_job_text(jid, jobtxt, sizeof(jobtxt));
+    log_info("share rejected: peer=%s conn=%llu worker=%s job=%s code=%d reason=\"%s\"",
+             c->peer, (unsigned long long)c->id, w ? w->full : "-", jobtxt, code, msg);
+    st_reply_error(c, id, idlen, code, msg);
+    if (code != ST_ERR_JOB)
+        st_conn_strike(c, false);
+}
+
+static void st_submit_block(st_conn *c, const st_wname *w, const st_job *job,
+                            const st_share_res *r)
+{
+    st_sink *k = &c->srv->sink;
+    st_block_ev ev = {
+        .conn = c, .worker = w, .job = job, .res = r,
+        .en1 = c->en1, .en1_size = c->srv->cfg->en1_size, .en1_hex = c->en1_hex,
+        .en2 = r->en2, .en2_size = c->srv->cfg->en2_size,
+    };
+
+    if (k->block != NULL)
+        k->block(k->arg, &ev);
+}
+
+static void st_submit_accept(st_conn *c, const st_wname *w, const st_job *job,
+                             const st_share_res *r)
+{
+    st_server *srv = c->srv;
+    st_vardiff_cfg vcfg = srv->cfg->vardiff;
+    double nd;
+
+    c->accepted++;
+    st_stat_add(&srv->stats->accepted, 1);
+    st_stat_add_double(&srv->stats->accepted_diff, r->diff);
+    st_submit_report(c, w, job, ST_OK, r->diff);
+    log_debug("share accepted: peer=%s conn=%llu worker=%s job=%s diff=%g", c->peer,
+              (unsigned long long)c->id, w->full, job->id, r->diff);
+    vcfg.min = st_sess_floor(c);
+    nd = st_vardiff_share(&c->vd, &vcfg, st_now(srv), c->diff);
+    if (nd > 0) {
+        log_info("vardiff: peer=%s conn=%llu worker=%s diff %g -> %g", c->peer,
+                 (unsigned long long)c->id, w->full, c->diff, nd);
+        st_sess_set_diff(c, nd);
+    }
+}
+
+void st_m_submit(st_conn *c, const st_req *req, const char *id, size_t idlen)
+{
+    st_server *srv = c->srv;
+    const st_wname *w;
+    const st_jv *p = req->params;
+    st_job *job;
+    st_share_sess s;
+    st_share_res r;
+    size_t np = req->nparams < ST_REQ_MAX_PARAMS ? req->nparams : ST_REQ_MAX_PARAMS;
+
+    if (!c->subscribed) {
+        st_submit_reject(c, NULL, NULL, NULL, id, idlen, ST_ERR_UNSUB, "Not subscribed");
+        return;
+    }
+    if (!req->params_array) {
+        st_submit_reject(c, NULL, NULL, NULL, id, idlen, ST_ERR_OTHER, "Malformed params");
+        return;
+    }
+    w = np >= 1 && p[0].type == ST_JV_STRING ? st_conn_worker(c, p[0].p, p[0].n) : NULL;
+    if (w == NULL) {
+        st_submit_reject(c, NULL, NULL, NULL, id, idlen, ST_ERR_UNAUTH, "Unauthorized worker");
+        return;
+    }
+    job = np >= 2 && p[1].type == ST_JV_STRING ? st_job_store_find(&srv->jobs, p[1].p, p[1].n)
+                                               : NULL;
+    if (job == NULL || job->stale) {
+        st_submit_reject(c, w, job, np >= 2 ? &p[1] : NULL, id, idlen, ST_ERR_JOB,
+                         job ? "Job not found (stale)" : "Job not found");
+        return;
+    }
+    s.en1 = c->en1;
+    s.en1_size = srv->cfg->en1_size;
+    s.en2_size = srv->cfg->en2_size;
+    s.vmask = c->vmask;
+    s.diff = st_sess_job_diff(c, job->seq);
+    if (st_share_check(job, &s, p + 2, np - 2, &r) != ST_OK) {
+        st_submit_reject(c, w, job, NULL, id, idlen, r.code, r.msg);
+        return;
+    }
+    if (r.block)
+        st_submit_block(c, w, job, &r);
+    st_reply_true(c, id, idlen);
+    st_submit_accept(c, w, job, &r);
+}

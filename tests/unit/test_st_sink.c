@@ -1,0 +1,246 @@
+/* Unit tests of what the Stratum library reports through its sink, on a
+ * bare server (stratum/ alone, no gateway): shares accepted and rejected
+ * with worker, difficulty, goal and code (none for submits without an
+ * authorized worker), worker names with first_seen, closed connections,
+ * sync before every write, the strike decision (closed by default, kept
+ * when the sink says so), a full extranonce1 space, and the statistics a
+ * server keeps in its own struct when the user gives none. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+#include "stratum/st_server.h"
+#include "stratum/st_sink.h"
+#include "st_testkit.h"
+
+#define OK_REPLY "{\"id\":9,\"result\":true,\"error\":null}\n"
+
+/* What the sink heard, in order: one letter per event (s share, b block,
+ * w worker, c closed, y sync, o send, x strike_out) and the details of the
+ * last share and worker. */
+typedef struct heard {
+    char log[256];
+    size_t n;
+    st_share_ev share;
+    char share_worker[2 * ST_NAME_MAX + 2];
+    char worker[2 * ST_NAME_MAX + 2];
+    bool first_seen;
+    size_t closed_names;
+    bool keep_open;       /* strike_out answers false */
+} heard;
+
+static heard H;
+
+static void note(char ch)
+{
+    if (H.n + 1 < sizeof(H.log))
+        H.log[H.n++] = ch;
+    H.log[H.n] = '\0';
+}
+
+static void on_share(void *arg, const st_share_ev *ev)
+{
+    (void)arg;
+    note('s');
+    H.share = *ev;
+    snprintf(H.share_worker, sizeof(H.share_worker), "%s", ev->worker->full);
+}
+
+static void on_worker(void *arg, const st_conn *c, const st_wname *w, bool first_seen)
+{
+    (void)arg;
+    (void)c;
+    note('w');
+    snprintf(H.worker, sizeof(H.worker), "%s", w->full);
+    H.first_seen = first_seen;
+}
+
+static void on_closed(void *arg, const st_conn *c)
+{
+    (void)arg;
+    note('c');
+    H.closed_names = c->nnames;
+}
+
+static bool on_strike_out(void *arg, st_conn *c)
+{
+    (void)arg;
+    (void)c;
+    note('x');
+    return !H.keep_open;
+}
+
+static void on_sync(void *arg)
+{
+    (void)arg;
+    note('y');
+}
+
+static void on_send(void *arg, st_conn *c, const void *data, size_t len)
+{
+    note('o');
+    gt_send(arg, c, data, len);
+}
+
+static const st_sink sink = {
+    .share = on_share, .worker = on_worker, .closed = on_closed, .strike_out = on_strike_out,
+    .sync = on_sync, .send = on_send,
+};
+
+static int setup(void **state)
+{
+    gt_bare *b = gt_bare_new(4, 8, &sink);
+    json_t *j = gt_genesis_json("00000000000000c1", 1);
+
+    assert_non_null(b);
+    assert_int_equal(st_server_on_job(&b->srv, j), 0);
+    json_decref(j);
+    memset(&H, 0, sizeof(H));
+    *state = b;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    gt_bare_free(*state);
+    return 0;
+}
+
+static st_conn *authorized(gt_bare *b, const char *name)
+{
+    st_conn *c = st_conn_new(&b->srv, NULL, NULL);
+    char line[128];
+
+    assert_non_null(c);
+    gt_line(c, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}");
+    snprintf(line, sizeof(line), "{\"id\":2,\"method\":\"mining.authorize\",\"params\":[\"%s\"]}",
+             name);
+    gt_line(c, line);
+    return c;
+}
+
+static const char *submit(st_conn *c, const char *worker, const char *job, uint32_t nonce)
+{
+    return gt_submit(c, worker, job, "0000000000000000", nonce);
+}
+
+static void test_shares(void **state)
+{
+    gt_bare *b = *state;
+    st_conn *c = authorized(b, "alice.rig1");
+
+    H.n = 0;
+    assert_string_equal(submit(c, "alice.rig1", "00000000000000c1", 1), OK_REPLY);
+    assert_string_equal(H.log, "syo");   /* the share, then sync, then the write */
+    assert_true(H.share.accepted);
+    assert_int_equal(H.share.code, ST_OK);
+    assert_string_equal(H.share_worker, "alice.rig1");
+    assert_true(H.share.diff == c->diff);
+    assert_true(H.share.goal == c->diff / H.share.job->network_diff);
+    /* Unknown job: reported rejected, at the connection's difficulty, no goal. */
+    submit(c, "alice.rig1", "ffff", 2);
+    assert_false(H.share.accepted);
+    assert_int_equal(H.share.code, ST_ERR_JOB);
+    assert_null(H.share.job);
+    assert_true(H.share.goal == 0);
+    /* Duplicate: rejected with its code. */
+    submit(c, "alice.rig1", "00000000000000c1", 1);
+    assert_int_equal(H.share.code, ST_ERR_DUP);
+    /* No authorized worker: answered, not reported. */
+    H.n = 0;
+    assert_string_equal(submit(c, "bob", "00000000000000c1", 3),
+                        "{\"id\":9,\"result\":null,\"error\":[24,\"Unauthorized worker\",null]}\n");
+    assert_string_equal(H.log, "yo");
+    assert_int_equal(st_stat_get(&b->srv.own_stats.accepted), 1);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_JOB - ST_ERR_OTHER]), 1);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_DUP - ST_ERR_OTHER]), 1);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_UNAUTH - ST_ERR_OTHER]), 1);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.jobs), 1);
+}
+
+static void test_workers_and_close(void **state)
+{
+    gt_bare *b = *state;
+    st_conn *c1 = authorized(b, "alice.rig1"), *c2;
+
+    assert_string_equal(H.worker, "alice.rig1");
+    assert_true(H.first_seen);
+    c2 = authorized(b, "alice.rig1");
+    assert_false(H.first_seen);   /* seen before on this server */
+    gt_line(c2, "{\"id\":4,\"method\":\"mining.authorize\",\"params\":[\"alice.rig2\"]}");
+    assert_true(H.first_seen);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.workers), 3);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.connections), 2);
+    st_conn_close(c2, "bye");
+    assert_int_equal(gt_closed, 1);
+    assert_string_equal(gt_close_reason, "bye");
+    H.n = 0;
+    st_conn_free(c2);
+    assert_string_equal(H.log, "c");
+    assert_int_equal(H.closed_names, 2);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.workers), 1);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.connections), 1);
+    (void)c1;
+}
+
+static void test_strike_out(void **state)
+{
+    gt_bare *b = *state;
+    st_conn *c = authorized(b, "alice.rig1");
+
+    b->cfg.strikes.junk_lines = 2;
+    H.keep_open = true;
+    gt_line(c, "junk");
+    H.n = 0;
+    gt_line(c, "junk");
+    assert_string_equal(H.log, "xyo");   /* asked, kept open, answered */
+    assert_false(c->closing);
+    H.keep_open = false;
+    gt_line(c, "junk");
+    assert_true(c->closing);
+    assert_string_equal(gt_close_reason, "banned");
+    assert_int_equal(st_stat_get(&b->srv.own_stats.parse_errors), 3);
+}
+
+static void test_strike_out_default(void **state)
+{
+    gt_bare *b = *state;
+    st_conn *c;
+
+    b->srv.sink.strike_out = NULL;
+    b->cfg.strikes.invalid_shares = 1;
+    c = authorized(b, "alice.rig1");
+    submit(c, "alice.rig1", "00000000000000c1", 1);
+    assert_false(c->closing);
+    submit(c, "alice.rig1", "00000000000000c1", 1);   /* duplicate: a strike */
+    assert_true(c->closing);
+    assert_string_equal(gt_close_reason, "banned");
+}
+
+static void test_server_full(void **state)
+{
+    gt_bare *b = *state;
+    st_conn *c = st_conn_new(&b->srv, NULL, NULL);
+
+    b->exhausted = 1;
+    assert_string_equal(gt_line(c, "{\"id\":1,\"method\":\"mining.subscribe\",\"params\":[]}"),
+                        "{\"id\":1,\"result\":null,\"error\":[20,\"Server full\",null]}\n");
+    assert_true(c->closing);
+    assert_string_equal(gt_close_reason, "extranonce1 space exhausted");
+    assert_false(c->has_en1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_shares, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_workers_and_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strike_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_strike_out_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_server_full, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
