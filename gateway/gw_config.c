@@ -1,16 +1,16 @@
 /* gw_config: reading the gateway's JSON configuration once into a typed
  * struct (keys documented in gw_config.h). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "gateway/gw_config.h"
 #include "network/nw_addr.h"
-#include "stratum/st_share.h"
+#include "stratum/st_config_read.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
-#include "utils/ut_diff.h"
 
 void gw_config_defaults(gw_config *cfg)
 {
@@ -41,6 +41,18 @@ void gw_config_free(gw_config *cfg)
     free(cfg->meta_source);
     free(cfg->log_path);
     free(cfg->ban.exempt);
+    free(cfg->agents_bind);
+    free(cfg->agents_cert);
+    free(cfg->agents_key);
+    free(cfg->agents_ca);
+    free(cfg->agents_relay);
+    for (size_t i = 0; i < cfg->nagents; i++) {
+        free(cfg->agents[i].id);
+        if (cfg->agents[i].secret)
+            memset(cfg->agents[i].secret, 0, strlen(cfg->agents[i].secret));
+        free(cfg->agents[i].secret);
+    }
+    free(cfg->agents);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -74,7 +86,7 @@ static int gw_cfg_top(ut_cfg *c, gw_config *cfg)
     int64_t v = 0;
     char hn[256];
 
-    if (ut_cfg_int(c, c->root, "gateway_id", &v, 0, 255, true) != 0)
+    if (ut_cfg_int(c, c->root, "gateway_id", &v, 0, GW_AGENT_ID_BYTE - 1, true) != 0)
         return -1;
     cfg->gateway_id = (int)v;
     v = cfg->workers;
@@ -92,39 +104,26 @@ static int gw_cfg_top(ut_cfg *c, gw_config *cfg)
     return cfg->host ? 0 : -1;
 }
 
+/* The gateway's own keys of "stratum"; the shared ones: st_config_read. */
 static int gw_cfg_stratum(ut_cfg *c, gw_config *cfg)
 {
     json_t *o = ut_cfg_object(c, c->root, "stratum", true);
     st_config *st = &cfg->stratum;
-    const char *mask = NULL;
-    uint32_t m;
 
     if (o == NULL)
         return -1;
     if (gw_cfg_addr(c, o, "bind", "stratum.bind", &cfg->stratum_bind, true) != 0 ||
-        gw_cfg_size(c, o, "max_line", &st->max_line, 256, 65536) != 0 ||
-        ut_cfg_double(c, o, "idle_timeout", &st->idle_timeout, 0, 1e7, false) != 0 ||
-        ut_cfg_double(c, o, "subscribe_timeout", &st->subscribe_timeout, 1, 1e6, false) != 0 ||
         gw_cfg_size(c, o, "max_connections", &cfg->max_connections, 0, 100000000) != 0 ||
-        gw_cfg_size(c, o, "max_workers", &st->max_workers, 1, 1024) != 0 ||
         gw_cfg_size(c, o, "extranonce2_size", &st->en2_size, 4, 8) != 0 ||
-        ut_cfg_double(c, o, "shutdown_grace", &cfg->shutdown_grace, 0, 60, false) != 0 ||
-        ut_cfg_str(c, o, "version_mask", &mask, false) != 0)
+        ut_cfg_double(c, o, "shutdown_grace", &cfg->shutdown_grace, 0, 60, false) != 0)
         return -1;
     st->en1_size = GW_EXTRANONCE_TOTAL - st->en2_size;
-    if (mask != NULL) {
-        if (st_hex_u32(mask, strlen(mask), &m) != 0)
-            return ut_cfg_fail(c, "stratum.version_mask", "expected 1..8 hex digits, got '%s'",
-                               mask);
-        st->version_mask = m;
-    }
-    return 0;
+    return st_config_read(c, st);
 }
 
-static int gw_cfg_jobs(ut_cfg *c, gw_config *cfg)
+static int gw_cfg_jobmaster(ut_cfg *c, gw_config *cfg)
 {
     json_t *jm = ut_cfg_object(c, c->root, "jobmaster", true);
-    json_t *jobs = ut_cfg_object(c, c->root, "jobs", false);
 
     if (jm == NULL)
         return -1;
@@ -132,33 +131,6 @@ static int gw_cfg_jobs(ut_cfg *c, gw_config *cfg)
         ut_cfg_double(c, jm, "heartbeat", &cfg->jm_heartbeat, 0.1, 600, false) != 0 ||
         ut_cfg_double(c, jm, "request_timeout", &cfg->jm_timeout, 0.1, 600, false) != 0)
         return -1;
-    if (jobs == NULL)
-        return c->err[0] ? -1 : 0;
-    if (gw_cfg_size(c, jobs, "keep", &cfg->stratum.jobs_keep, 1, 256) != 0 ||
-        ut_cfg_double(c, jobs, "max_age", &cfg->stratum.jobs_max_age, 1, 86400, false) != 0 ||
-        gw_cfg_size(c, jobs, "max_shares", &cfg->stratum.jobs_max_shares, 1024, 1 << 26) != 0)
-        return -1;
-    return 0;
-}
-
-static int gw_cfg_vardiff(ut_cfg *c, gw_config *cfg)
-{
-    json_t *o = ut_cfg_object(c, c->root, "vardiff", false);
-    st_vardiff_cfg *v = &cfg->stratum.vardiff;
-
-    if (o == NULL)
-        return c->err[0] ? -1 : 0;
-    /* The same bounds every difficulty is held to (utils/ut_diff.h). */
-    if (ut_cfg_double(c, o, "start", &v->start, UT_DIFF_MIN, UT_DIFF_MAX, false) != 0 ||
-        ut_cfg_double(c, o, "min", &v->min, UT_DIFF_MIN, UT_DIFF_MAX, false) != 0 ||
-        ut_cfg_double(c, o, "max", &v->max, UT_DIFF_MIN, UT_DIFF_MAX, false) != 0 ||
-        ut_cfg_double(c, o, "target", &v->target, 0.01, 3600, false) != 0 ||
-        ut_cfg_double(c, o, "retarget", &v->retarget, 0.1, 86400, false) != 0)
-        return -1;
-    if (v->min > v->max)
-        return ut_cfg_fail(c, "vardiff.min", "expected min <= max");
-    if (v->start < v->min || v->start > v->max)
-        return ut_cfg_fail(c, "vardiff.start", "expected a value within [min, max]");
     return 0;
 }
 
@@ -188,15 +160,10 @@ static int gw_cfg_ban(ut_cfg *c, gw_config *cfg)
     json_t *o = ut_cfg_object(c, c->root, "ban", false);
     json_t *ex;
     gw_ban_cfg *b = &cfg->ban;
-    st_strike_cfg *k = &cfg->stratum.strikes;
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
-    if (ut_cfg_bool(c, o, "enabled", &k->enabled, false) != 0 ||
-        ut_cfg_double(c, o, "window", &k->window, 1, 86400, false) != 0 ||
-        ut_cfg_uint32(c, o, "invalid_shares", &k->invalid_shares, false) != 0 ||
-        ut_cfg_uint32(c, o, "junk_lines", &k->junk_lines, false) != 0 ||
-        ut_cfg_double(c, o, "seconds", &b->seconds, 1, 1e8, false) != 0)
+    if (ut_cfg_double(c, o, "seconds", &b->seconds, 1, 1e8, false) != 0)
         return -1;
     ex = ut_cfg_array(c, o, "exempt", false);
     if (ex == NULL && c->err[0])
@@ -233,12 +200,92 @@ static int gw_cfg_http_meta(ut_cfg *c, gw_config *cfg)
     return cfg->meta_coin && cfg->meta_source ? 0 : -1;
 }
 
+/* An agent id is also part of its accounting source id ("ag-<id>"). */
+static bool gw_agent_id_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 60)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return false;
+    return true;
+}
+
+static int gw_cfg_agent(ut_cfg *c, json_t *o, size_t i, gw_agent_cfg *a)
+{
+    int64_t num = 0;
+
+    if (!json_is_object(o))
+        return ut_cfg_fail(c, "agents.list", "item %zu is not an object", i);
+    if (ut_cfg_str_dup(c, o, "id", &a->id, true) != 0 ||
+        ut_cfg_int(c, o, "num", &num, 1, GW_AGENT_NUM_MAX, true) != 0 ||
+        ut_cfg_str_dup(c, o, "secret", &a->secret, true) != 0)
+        return -1;
+    a->num = (uint32_t)num;
+    if (!gw_agent_id_ok(a->id))
+        return ut_cfg_fail(c, "agents.list", "item %zu: id '%s': expected 1..60 of "
+                           "[A-Za-z0-9_-]", i, a->id);
+    if (strlen(a->secret) < 16)
+        return ut_cfg_fail(c, "agents.list", "item %zu (%s): secret shorter than 16 "
+                           "characters", i, a->id);
+    return 0;
+}
+
+static int gw_cfg_agent_list(ut_cfg *c, json_t *arr, gw_config *cfg)
+{
+    size_t n = json_array_size(arr);
+
+    cfg->agents = calloc(n ? n : 1, sizeof(*cfg->agents));
+    if (cfg->agents == NULL)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        cfg->nagents = i + 1;
+        if (gw_cfg_agent(c, json_array_get(arr, i), i, &cfg->agents[i]) != 0)
+            return -1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(cfg->agents[j].id, cfg->agents[i].id) == 0 ||
+                cfg->agents[j].num == cfg->agents[i].num)
+                return ut_cfg_fail(c, "agents.list", "items %zu and %zu share an id or a num",
+                                   j, i);
+    }
+    return 0;
+}
+
+static int gw_cfg_agents(ut_cfg *c, gw_config *cfg)
+{
+    json_t *o = ut_cfg_object(c, c->root, "agents", false);
+    json_t *tls, *list;
+
+    if (o == NULL)
+        return c->err[0] ? -1 : 0;
+    if (gw_cfg_addr(c, o, "bind", "agents.bind", &cfg->agents_bind, true) != 0 ||
+        gw_cfg_addr(c, o, "relay", "agents.relay", &cfg->agents_relay, false) != 0 ||
+        (tls = ut_cfg_object(c, o, "tls", true)) == NULL ||
+        ut_cfg_str_dup(c, tls, "cert_file", &cfg->agents_cert, true) != 0 ||
+        ut_cfg_str_dup(c, tls, "key_file", &cfg->agents_key, true) != 0 ||
+        ut_cfg_str_dup(c, tls, "ca_file", &cfg->agents_ca, false) != 0 ||
+        ut_cfg_bool(c, tls, "require_client_cert", &cfg->agents_require_cert, false) != 0 ||
+        (list = ut_cfg_array(c, o, "list", true)) == NULL)
+        return -1;
+    if (cfg->agents_require_cert && cfg->agents_ca == NULL)
+        return ut_cfg_fail(c, "agents.tls.require_client_cert", "needs agents.tls.ca_file");
+    if (gw_cfg_agent_list(c, list, cfg) != 0)
+        return -1;
+    if (cfg->agents_relay == NULL && cfg->meta_upstream != NULL &&
+        (cfg->agents_relay = strdup(cfg->meta_upstream)) == NULL)
+        return -1;
+    return 0;
+}
+
 static int gw_cfg_parse(ut_cfg *c, void *arg)
 {
     gw_config *cfg = arg;
 
-    if (gw_cfg_top(c, cfg) != 0 || gw_cfg_stratum(c, cfg) != 0 || gw_cfg_jobs(c, cfg) != 0 ||
-        gw_cfg_vardiff(c, cfg) != 0 || gw_cfg_ban(c, cfg) != 0 || gw_cfg_http_meta(c, cfg) != 0)
+    if (gw_cfg_top(c, cfg) != 0 || gw_cfg_stratum(c, cfg) != 0 ||
+        gw_cfg_jobmaster(c, cfg) != 0 || gw_cfg_ban(c, cfg) != 0 ||
+        gw_cfg_http_meta(c, cfg) != 0 || gw_cfg_agents(c, cfg) != 0)
         return -1;
     return ut_cfg_log(c, &cfg->log, &cfg->log_path);
 }

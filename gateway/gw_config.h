@@ -2,8 +2,9 @@
  * given with --config (or -c) into gw_config; the Stratum server's settings
  * land in its st_config (stratum/st_config.h). Keys (defaults in brackets):
  *
- *   gateway_id          0..255, unique per gateway host (required). Byte 0
- *                       of every extranonce1 this gateway hands out.
+ *   gateway_id          0..254, unique per gateway host (required). Byte 0
+ *                       of every extranonce1 this gateway hands out (255
+ *                       is the agents', see agents.list).
  *   host                name in logs, HELLO and accounting [gethostname()]
  *   workers             worker processes 1..16 [1]. The supervisor forks
  *                       them; each runs its own event loop and listens on
@@ -40,6 +41,17 @@
  *   ban.junk_lines      unparsable lines / unknown methods per window [20]
  *   ban.seconds         ban length [600]
  *   ban.exempt          array of IP addresses never banned [[]]
+ *   agents              the mineragent port (optional; absent = none). Only
+ *                       worker 0 listens on it. TLS is required.
+ *     agents.bind       "tcp@0.0.0.0:3334" (required)
+ *     agents.tls.cert_file, agents.tls.key_file   PEM files (required)
+ *     agents.tls.ca_file   CA of agents' client certificates (optional)
+ *     agents.tls.require_client_cert   refuse agents without one [false]
+ *     agents.relay      where agents' CMD_MW_BATCH go [meta.upstream]
+ *     agents.list       [{"id":"farm1","num":1,"secret":"..."}]: who may
+ *                       connect; num 1..16777215 gives the agent the
+ *                       extranonce1 ff<num> on every gateway, so an agent
+ *                       keeps its work space when it fails over
  *   http.bind           "tcp@127.0.0.1:8300": status server of worker 0;
  *                       worker i listens on port + i (optional; absent =
  *                       no HTTP). Every worker's /status shows its own
@@ -68,6 +80,15 @@
 #include "utils/ut_log.h"
 
 #define GW_EXTRANONCE_TOTAL 12   /* extranonce bytes in every job (en1 + en2) */
+#define GW_AGENT_ID_BYTE 0xff    /* byte 0 of every agent's extranonce1; no gateway_id */
+#define GW_AGENT_NUM_MAX 0xffffff
+
+/* One mineragent this gateway accepts on its agent port. */
+typedef struct gw_agent_cfg {
+    char *id;                  /* 1..60 of [A-Za-z0-9_-] */
+    uint32_t num;              /* 1..2^24-1: its extranonce1 is ff <num, 3 bytes> */
+    char *secret;              /* at least 16 characters */
+} gw_agent_cfg;
 
 typedef struct gw_config {
     int gateway_id;
@@ -90,6 +111,13 @@ typedef struct gw_config {
     gw_ban_cfg ban;            /* ban.seconds, ban.exempt */
 
     char *http_bind;           /* NULL: no HTTP */
+
+    char *agents_bind;         /* NULL: no agent port */
+    char *agents_cert, *agents_key, *agents_ca;   /* TLS of the agent port */
+    bool agents_require_cert;
+    char *agents_relay;        /* where agents' batches go [meta.upstream] */
+    gw_agent_cfg *agents;
+    size_t nagents;
 
     bool meta_enabled;
     char *meta_upstream;

@@ -9,8 +9,7 @@
  * so two sessions of different gateways or worker processes can never get
  * the same extranonce1, and within a process a counter value is never handed
  * out while a live session still holds it (values in use are skipped after
- * the counter wraps). A bitmap of the 2^20 counter values records which are
- * live. */
+ * the counter wraps: the live values are an st_ids set). */
 #ifndef GW_EN1_H
 #define GW_EN1_H
 
@@ -18,16 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_EN1_COUNTER_BITS 20
-#define GW_EN1_COUNTER_SPACE (1u << GW_EN1_COUNTER_BITS)
+#include "stratum/st_ids.h"
+
+#define GW_EN1_COUNTER_BITS ST_IDS_BITS
+#define GW_EN1_COUNTER_SPACE ST_IDS_SPACE
 #define GW_EN1_MAX_SIZE 8
 
 typedef struct gw_en1 {
     uint8_t gateway_id;
     uint8_t worker;         /* 0..15 */
-    uint32_t next;          /* next counter value to try */
-    uint32_t live;          /* values currently handed out */
-    uint64_t *bits;         /* GW_EN1_COUNTER_SPACE bits */
+    st_ids ids;             /* live counter values */
 } gw_en1;
 
 /* start: the first counter value tried (callers pass a random one so a

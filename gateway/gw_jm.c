@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "gateway/gw_agent.h"
 #include "gateway/gw_jm.h"
+#include "stratum/st_block.h"
 #include "utils/ut_cmd.h"
 #include "utils/ut_hex.h"
 #include "utils/ut_log.h"
@@ -11,7 +13,6 @@
 #include "utils/ut_rpc_link.h"
 
 #define GW_JM_MAX_PENDING 64
-#define GW_BLOCK_BODY_MAX 2048
 
 /* One found block: its request body and what the reply is logged with. */
 typedef struct gw_block {
@@ -23,7 +24,7 @@ typedef struct gw_block {
     char peer[64];
     int64_t height;
     uint8_t prev[32];
-    char body[GW_BLOCK_BODY_MAX];
+    char body[ST_BLOCK_BODY_MAX];
     size_t len;
 } gw_block;
 
@@ -32,53 +33,12 @@ struct gw_jm {
     ut_rpc_clt *clt;
     gw_block *pending[GW_JM_MAX_PENDING];
     size_t npending;
-    gw_block_guard guard;
+    st_guard guard;
 };
-
-bool gw_block_guard_admit(gw_block_guard *g, const uint8_t prev[32])
-{
-    if (!g->valid || memcmp(g->prev, prev, 32) != 0) {
-        memcpy(g->prev, prev, 32);
-        g->valid = true;
-        g->won = false;
-        g->inflight = 0;
-    }
-    if (g->won || g->inflight >= GW_JM_MAX_INFLIGHT)
-        return false;
-    g->inflight++;
-    return true;
-}
-
-void gw_block_guard_done(gw_block_guard *g, const uint8_t prev[32], bool accepted)
-{
-    if (!g->valid || memcmp(g->prev, prev, 32) != 0)
-        return;   /* the answer for an older parent */
-    if (g->inflight > 0)
-        g->inflight--;
-    if (accepted)
-        g->won = true;
-}
 
 size_t gw_block_body(const gw_server *srv, const st_block_ev *ev, char *buf, size_t cap)
 {
-    const st_share_res *r = ev->res;
-    const st_wname *w = ev->worker;
-    const st_job *job = ev->job;
-    char en2[2 * ST_EN2_MAX + 1], hash[65];
-    int n;
-
-    ut_hex_encode(ev->en2, ev->en2_size, en2);
-    ut_hash_to_hex(r->hash, hash);
-    n = snprintf(buf, cap,
-                 "{\"v\":1,\"job_id\":\"%s\",\"extranonce1\":\"%s\",\"extranonce2\":\"%s\","
-                 "\"ntime\":\"%08x\",\"nonce\":\"%08x\",\"version\":\"%08x\",\"hash\":\"%s\","
-                 "\"user\":\"%s\",\"worker\":\"%s\",\"gateway_id\":%d,\"peer\":\"%s\","
-                 "\"height\":%" PRId64 "}",
-                 job->id, ev->en1_hex, en2, r->ntime, r->nonce, r->version, hash, w->user,
-                 w->worker, srv->cfg->gateway_id, ev->conn->peer, job->height);
-    if (n <= 0 || (size_t)n >= cap)
-        return 0;
-    return (size_t)n;
+    return st_block_body(ev, ev->en1_size, srv->cfg->gateway_id, ev->conn->peer, buf, cap);
 }
 
 static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void *arg)
@@ -92,13 +52,13 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
     if (msg == NULL) {
         log_error("block result unknown: worker=%s.%s job=%s hash=%s height=%" PRId64 ": %s",
                   b->user, b->worker, b->job, b->hash, b->height, error ? error : "no reply");
-        gw_block_guard_done(&b->jm->guard, b->prev, false);
+        st_guard_done(&b->jm->guard, b->prev, false);
         free(b);
         return;
     }
     body = json_loadb(msg->body, msg->body_len, 0, NULL);
     accepted = msg->status == 0 && json_is_true(json_object_get(body, "accepted"));
-    gw_block_guard_done(&b->jm->guard, b->prev, accepted);
+    st_guard_done(&b->jm->guard, b->prev, accepted);
     if (json_is_string(json_object_get(body, "reason")))
         reason = json_string_value(json_object_get(body, "reason"));
     if (accepted && json_is_false(json_object_get(body, "is_tip"))) {
@@ -163,7 +123,7 @@ static void gw_jm_dispatch(gw_jm *jm, gw_block *b)
     log_fatal("block lost: %s: job=%s hash=%s",
               b->len ? "jobmaster link down and the queue is full" : "body too long", b->job,
               b->hash);
-    gw_block_guard_done(&jm->guard, b->prev, false);
+    st_guard_done(&jm->guard, b->prev, false);
     free(b);
 }
 
@@ -176,7 +136,7 @@ void gw_jm_block_found(gw_server *srv, const st_block_ev *ev)
     gw_block *b;
 
     st_stat_add(&srv->stats->blocks_found, 1);
-    if (jm != NULL && !gw_block_guard_admit(&jm->guard, job->prev_block)) {
+    if (jm != NULL && !st_guard_admit(&jm->guard, job->prev_block)) {
         st_stat_add(&srv->stats->blocks_skipped, 1);
         log_info("block candidate not sent: peer=%s worker=%s job=%s (%s)", c->peer, w->full,
                  job->id, jm->guard.won ? "a block on this parent was accepted already"
@@ -188,7 +148,7 @@ void gw_jm_block_found(gw_server *srv, const st_block_ev *ev)
         log_fatal("block found but out of memory: peer=%s worker=%s job=%s", c->peer, w->full,
                   job->id);
         if (jm != NULL)
-            gw_block_guard_done(&jm->guard, job->prev_block, false);
+            st_guard_done(&jm->guard, job->prev_block, false);
         return;
     }
     log_notice("block found: peer=%s conn=%llu worker=%s job=%s height=%" PRId64 " hash=%s",
@@ -288,6 +248,8 @@ static void gw_jm_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
             log_error("job push from %s is not JSON: %s", ut_rpc_link_peer(link), err.text);
         else
             gw_server_on_job(jm->srv, body);
+        if (body != NULL && jm->srv->agents != NULL)
+            gw_agent_job(jm->srv->agents, msg->body, msg->body_len);
         json_decref(body);
     } else if (msg->command == CMD_JM_BLOCK_RESULT) {
         gw_jm_block_result(msg);
@@ -324,6 +286,11 @@ gw_jm *gw_jm_create(gw_server *srv)
 int gw_jm_start(gw_jm *jm)
 {
     return ut_rpc_clt_start(jm->clt);
+}
+
+ut_rpc_link *gw_jm_link(const gw_jm *jm)
+{
+    return jm != NULL ? ut_rpc_clt_link(jm->clt) : NULL;
 }
 
 bool gw_jm_up(const gw_jm *jm)

@@ -12,37 +12,23 @@
  * took but that did not become the tip (a sibling on an already extended
  * parent) is logged and counted as rejected.
  *
- * On regtest nearly every share is a block, so block candidates are
- * rationed per parent block: at most GW_JM_MAX_INFLIGHT unanswered ones,
- * and none at all once one on that parent was accepted (a second block on
- * the same parent can only be a sibling). Skipped candidates are still
- * accepted as shares and counted as blocks_skipped. */
+ * Block candidates are rationed per parent block (stratum/st_guard.h);
+ * skipped candidates are still accepted as shares and counted as
+ * blocks_skipped. */
 #ifndef GW_JM_H
 #define GW_JM_H
 
 #include <stdbool.h>
 #include "gateway/gw_server.h"
+#include "stratum/st_guard.h"
 #include "stratum/st_sink.h"
-
-#define GW_JM_MAX_INFLIGHT 1
-
-/* Rationing of block candidates on one parent (see above). */
-typedef struct gw_block_guard {
-    uint8_t prev[32];
-    bool valid;
-    bool won;          /* a block on prev was accepted */
-    int inflight;      /* sent or queued, not answered */
-} gw_block_guard;
-
-/* May a candidate on prev be sent? Counts it in flight when it may. */
-bool gw_block_guard_admit(gw_block_guard *g, const uint8_t prev[32]);
-/* The answer for a candidate on prev came back. */
-void gw_block_guard_done(gw_block_guard *g, const uint8_t prev[32], bool accepted);
 
 gw_jm *gw_jm_create(gw_server *srv);
 int gw_jm_start(gw_jm *jm);
 void gw_jm_free(gw_jm *jm);
 bool gw_jm_up(const gw_jm *jm);
+/* The link while it is up, else NULL (the agent port relays blocks on it). */
+struct ut_rpc_link *gw_jm_link(const gw_jm *jm);
 
 /* Builds the CMD_JM_BLOCK_FOUND body of a block candidate into buf
  * (NUL-terminated). Returns its length, or 0 when it does not fit. */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "gateway/gw_http.h"
+#include "gateway/gw_agent.h"
 #include "gateway/gw_jm.h"
 #include "gateway/gw_server.h"
 #include "gateway/gw_sink.h"
@@ -162,8 +163,10 @@ static void gw_teardown(gw_server *srv)
         nw_timer_stop(&srv->grace);
     ut_proc_sig_stop(&srv->sig);
     st_listen_free(&srv->st);   /* closes every connection */
-    gw_jm_free(srv->jm);
+    gw_jm_free(srv->jm);        /* before the agent port: relayed blocks answer */
     srv->jm = NULL;
+    gw_agent_free(srv->agents);
+    srv->agents = NULL;
     ut_status_free(srv->http);
     srv->http = NULL;
     if (srv->meta != NULL)
@@ -189,6 +192,11 @@ int gw_server_run(const gw_config *cfg, gw_shm *shm, int worker)
     srv->jm = gw_jm_create(srv);
     if (srv->jm == NULL || gw_jm_start(srv->jm) != 0) {
         log_fatal("jobmaster link cannot start (%s)", cfg->jm_addr);
+        goto out;
+    }
+    if (cfg->agents_bind != NULL && worker == 0 &&
+        ((srv->agents = gw_agent_create(srv)) == NULL || gw_agent_start(srv->agents) != 0)) {
+        log_fatal("agent port cannot start (%s)", cfg->agents_bind);
         goto out;
     }
     gw_start_http(srv);

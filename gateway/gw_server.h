@@ -19,6 +19,7 @@
 #include "utils/ut_proc.h"
 
 typedef struct gw_jm gw_jm;
+typedef struct gw_agent gw_agent;
 typedef struct ut_meta ut_meta;
 typedef struct ut_status ut_status;
 
@@ -36,6 +37,7 @@ struct gw_server {
     void (*block_hook)(gw_server *srv, const char *body, size_t len);
 
     gw_jm *jm;
+    gw_agent *agents;           /* the agent port (worker 0 only), or NULL */
     ut_status *http;
     ut_meta *meta;              /* NULL: accounting disabled */
     nw_timer sweep;

@@ -31,6 +31,8 @@ struct nw_clt {
     ev_timer retry_timer;
     ev_timer connect_timer;
     double delay;              /* wait before the next attempt */
+    double up_delay;           /* the delay before the last connect (nw_clt_backoff) */
+    bool penalize;             /* the live connection counts as a failed attempt */
     bool started;
     char last_error[NW_SES_REASON_SIZE];   /* "" while connected or before an attempt */
 };
@@ -40,6 +42,8 @@ static void nw_clt_set_error(nw_clt *clt, const char *reason)
     snprintf(clt->last_error, sizeof(clt->last_error), "%s", reason ? reason : "");
 }
 
+static void nw_clt_tls_ready(nw_ses *ses);
+
 static void nw_clt_schedule(nw_clt *clt, double delay)
 {
     ev_timer_stop(clt->loop, &clt->retry_timer);
@@ -47,11 +51,17 @@ static void nw_clt_schedule(nw_clt *clt, double delay)
     ev_timer_start(clt->loop, &clt->retry_timer);
 }
 
-/* The session is going away: report a failed attempt, plan the next one. */
+/* The session is going away: report a failed attempt, plan the next one.
+ * A connection that was up but counts as failed (nw_clt_backoff, an early
+ * TLS error) waits the delay it would have waited had it never connected. */
 static void nw_clt_release(nw_owner *own, nw_ses *ses, const char *reason)
 {
     nw_clt *clt = (nw_clt *)own;
     bool was_up = ses->connected;
+    bool failed = !was_up || clt->penalize || nw_tls_failed_early(ses);
+    if (was_up && failed)
+        clt->delay = clt->up_delay;
+    clt->penalize = false;
     if (clt->ses == ses) {
         clt->ses = NULL;
         ev_timer_stop(clt->loop, &clt->connect_timer);
@@ -62,7 +72,7 @@ static void nw_clt_release(nw_owner *own, nw_ses *ses, const char *reason)
     if (!clt->started || clt->ses)
         return;
     nw_clt_schedule(clt, clt->delay);
-    if (!was_up) {
+    if (failed) {
         clt->delay *= 2;
         if (clt->delay > clt->cfg.reconnect_max)
             clt->delay = clt->cfg.reconnect_max;
@@ -77,11 +87,15 @@ nw_clt *nw_clt_create(struct ev_loop *loop, const nw_clt_cfg *cfg,
     nw_clt *clt = calloc(1, sizeof(*clt));
     if (!clt)
         return NULL;
-    if (nw_addr_parse(&clt->addr, cfg->addr) < 0 || !(clt->addr_str = strdup(cfg->addr))) {
+    if (nw_addr_parse(&clt->addr, cfg->addr) < 0 || !(clt->addr_str = strdup(cfg->addr)) ||
+        (cfg->tls && (clt->addr.proto == NW_UDP || nw_tls_ctx_server(cfg->tls)))) {
+        free(clt->addr_str);
         free(clt);
         return NULL;
     }
     nw_owner_init(&clt->own, NW_OWNER_CLT, h, loop, nw_clt_release);
+    clt->own.tls = cfg->tls;
+    clt->own.tls_ready = nw_clt_tls_ready;
     clt->loop = loop;
     clt->cfg = *cfg;
     clt->cfg.addr = clt->addr_str;
@@ -107,21 +121,44 @@ nw_clt *nw_clt_create(struct ev_loop *loop, const nw_clt_cfg *cfg,
 
 /* ---- connecting ---- */
 
+/* Connected (after the TLS handshake when there is one). */
 static void nw_clt_on_connected(nw_clt *clt, nw_ses *ses)
 {
     ev_timer_stop(clt->loop, &clt->connect_timer);
     ev_set_cb(&ses->io, nw_ses_io_cb);
-    if (clt->addr.proto == NW_TCP) {
-        int one = 1;
-        setsockopt(ses->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    }
     ses->connected = true;
     ses->last_read = ev_now(clt->loop);
+    clt->up_delay = clt->delay;
     clt->delay = clt->cfg.reconnect_min;
+    clt->penalize = false;
     nw_clt_set_error(clt, NULL);
     nw_ses_watch(ses, EV_READ);
     if (clt->own.h.on_connect)
         clt->own.h.on_connect(ses, true);
+}
+
+static void nw_clt_tls_ready(nw_ses *ses)
+{
+    nw_clt_on_connected(ses->owner, ses);
+}
+
+/* The socket is connected: connected for the user, or a TLS handshake
+ * first (the connect timer keeps running through it). */
+static void nw_clt_on_socket_up(nw_clt *clt, nw_ses *ses)
+{
+    char host[128];
+
+    if (clt->addr.proto == NW_TCP) {
+        int one = 1;
+        setsockopt(ses->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    if (!clt->own.tls) {
+        nw_clt_on_connected(clt, ses);
+        return;
+    }
+    nw_addr_host(&clt->addr, host, sizeof(host));
+    if (nw_tls_start(ses, clt->own.tls, clt->addr.proto == NW_TCP ? host : NULL) < 0)
+        nw_ses_close(ses, "out of memory");
 }
 
 /* EV_WRITE while connecting: the outcome of the non-blocking connect. */
@@ -137,7 +174,7 @@ static void nw_clt_connecting_cb(struct ev_loop *loop, ev_io *w, int revents)
     if (err)
         nw_ses_close(ses, strerror(err));
     else
-        nw_clt_on_connected(clt, ses);
+        nw_clt_on_socket_up(clt, ses);
     nw_leave();
 }
 
@@ -170,7 +207,7 @@ static void nw_clt_connect(nw_clt *clt)
         return;
     }
     if (connect(fd, &clt->addr.u.sa, clt->addr.len) == 0) {
-        nw_clt_on_connected(clt, ses);
+        nw_clt_on_socket_up(clt, ses);
         return;
     }
     if (errno != EINPROGRESS) {
@@ -254,6 +291,11 @@ int nw_clt_send(nw_clt *clt, const void *data, size_t len)
     if (!nw_clt_connected(clt))
         return -1;
     return nw_ses_send(clt->ses, data, len);
+}
+
+void nw_clt_backoff(nw_clt *clt)
+{
+    clt->penalize = true;
 }
 
 nw_clt *nw_ses_clt(const nw_ses *ses)

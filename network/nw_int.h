@@ -12,7 +12,9 @@
 #ifndef NW_INT_H
 #define NW_INT_H
 
+#include <sys/types.h>
 #include "network/nw_ses.h"
+#include "network/nw_tls.h"
 
 typedef enum { NW_OWNER_SVR = 1, NW_OWNER_CLT = 2 } nw_owner_kind;
 
@@ -36,6 +38,8 @@ struct nw_owner {
     double drain_timeout;   /* after the peer's EOF */
     nw_ses *drain_head, *drain_tail;   /* sessions draining after EOF, oldest first */
     ev_timer drain_timer;   /* closes the drain queue's head when it runs out of time */
+    nw_tls_ctx *tls;        /* NULL: plaintext sessions */
+    void (*tls_ready)(nw_ses *ses);   /* a session's handshake is done: connect it */
 };
 
 /* Sets up own (zero-filled by the caller): kind, handlers, loop, release
@@ -60,5 +64,32 @@ nw_ses *nw_ses_new(nw_owner *own, int fd, nw_proto proto);
 void nw_ses_watch(nw_ses *ses, int events);
 /* The io callback of connected sessions. */
 void nw_ses_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+
+/* ---- TLS (nw_tls.c), used only for sessions with ses->tls set ---- */
+
+/* Gives ses (fd open, not connected) an SSL of ctx and starts the
+ * handshake (its own io callback and timeout). host: what a client checks
+ * when ctx has no host of its own. When it completes, own->tls_ready(ses)
+ * runs; when it fails, on_tls_error, then nw_ses_close("tls handshake
+ * failed"). Returns -1 (nothing started) when out of memory. */
+int nw_tls_start(nw_ses *ses, nw_tls_ctx *ctx, const char *host);
+/* recv/send replacements: n > 0, 0 for EOF (recv), or -1 with errno
+ * (EAGAIN: wait for the events nw_tls_events asks for). */
+ssize_t nw_tls_recv(nw_ses *ses, void *buf, size_t len);
+ssize_t nw_tls_send(nw_ses *ses, const void *buf, size_t len);
+/* Whether OpenSSL still holds input after a successful read. */
+bool nw_tls_more(const nw_ses *ses);
+/* The io events to watch for the wanted events, and the events a wakeup
+ * stands for (a read waiting for writability, a write for readability). */
+int nw_tls_events(const nw_ses *ses, int events);
+int nw_tls_revents(const nw_ses *ses, int revents);
+/* Close reason for a failed recv/send ("tls error" or strerror(err)). */
+const char *nw_tls_strerror(const nw_ses *ses, int err);
+/* The session failed on a TLS error before reading any application byte
+ * (a client counts it as a failed attempt). */
+bool nw_tls_failed_early(const nw_ses *ses);
+/* close_notify when clean (before close(fd)), then the SSL's release. */
+void nw_tls_shutdown(nw_ses *ses);
+void nw_tls_free(nw_ses *ses);
 
 #endif

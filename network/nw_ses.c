@@ -182,6 +182,8 @@ static void nw_ses_finish(nw_ses *ses)
     nw_owner *own = ses->owner;
     if (ses->connected && own->h.on_close)
         own->h.on_close(ses, ses->close_reason);
+    if (ses->tls)
+        nw_tls_shutdown(ses);
     if (ses->fd >= 0)
         close(ses->fd);
     ses->fd = -1;
@@ -190,6 +192,7 @@ static void nw_ses_finish(nw_ses *ses)
         own->release(own, ses, ses->close_reason);
     nw_buf_free(&ses->rbuf);
     nw_buf_free(&ses->wbuf);
+    nw_tls_free(ses);
     free(ses);
 }
 
@@ -278,6 +281,8 @@ void nw_ses_watch(nw_ses *ses, int events)
 {
     if (ses->closing || ses->fd < 0)
         return;
+    if (ses->tls && ses->connected)
+        events = nw_tls_events(ses, events);
     bool active = ev_is_active(&ses->io);
     int cur = active ? (ses->io.events & (EV_READ | EV_WRITE)) : 0;
     if (cur == events)
@@ -292,6 +297,34 @@ void nw_ses_watch(nw_ses *ses, int events)
 static bool nw_again(int err)
 {
     return err == EAGAIN || err == EWOULDBLOCK;
+}
+
+/* recv/send of a stream session: plain socket calls, or TLS. */
+static ssize_t nw_ses_recv(nw_ses *ses, void *buf, size_t len)
+{
+    if (ses->tls)
+        return nw_tls_recv(ses, buf, len);
+    return recv(ses->fd, buf, len, 0);
+}
+
+static ssize_t nw_ses_write(nw_ses *ses, const void *buf, size_t len)
+{
+    if (ses->tls)
+        return nw_tls_send(ses, buf, len);
+    return send(ses->fd, buf, len, MSG_NOSIGNAL);
+}
+
+static const char *nw_ses_strerror(const nw_ses *ses, int err)
+{
+    return ses->tls ? nw_tls_strerror(ses, err) : strerror(err);
+}
+
+/* The events a connected stream session waits for in its current state. */
+static int nw_ses_events(const nw_ses *ses)
+{
+    if (ses->peer_eof)
+        return EV_WRITE;
+    return EV_READ | (nw_buf_len(&ses->wbuf) ? EV_WRITE : 0);
 }
 
 /* Whether input still goes to on_message: not after a close, a flushed
@@ -367,12 +400,12 @@ static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err, bool *eof)
         base = rb->data + rb->rpos;
         room = rb->cap - rb->wpos;
     }
-    ssize_t n = recv(ses->fd, base + keep, room, 0);
+    ssize_t n = nw_ses_recv(ses, base + keep, room);
     if (n < 0) {
         if (errno == EINTR)
             return 1;
         if (!nw_again(errno))
-            *err = strerror(errno);
+            *err = nw_ses_strerror(ses, errno);
         return 0;
     }
     if (n == 0) {
@@ -392,7 +425,9 @@ static int nw_ses_read_once(nw_ses *ses, int *nmsg, const char **err, bool *eof)
         size_t used = nw_ses_deliver(ses, rb->data + rb->rpos, total, nmsg);
         nw_buf_consume(rb, used);
     }
-    return (size_t)n == room && !*err;
+    if (*err)
+        return 0;
+    return ses->tls ? nw_tls_more(ses) : (size_t)n == room;
 }
 
 /* The peer will send nothing more: stop reading, keep writing what is
@@ -426,9 +461,12 @@ static void nw_ses_read_stream(nw_ses *ses)
     int nmsg = 0;
     const char *err = NULL;
     bool eof = false;
-    for (int i = 0; i < NW_READ_ROUNDS && nw_ses_reading(ses); i++)
-        if (!nw_ses_read_once(ses, &nmsg, &err, &eof))
-            break;
+    int more = 1;
+    for (int i = 0; i < NW_READ_ROUNDS && more && nw_ses_reading(ses); i++)
+        more = nw_ses_read_once(ses, &nmsg, &err, &eof);
+    /* TLS input already inside OpenSSL never wakes the socket up again. */
+    if (more && ses->tls && nw_ses_reading(ses))
+        ev_feed_event(ses->loop, &ses->io, EV_READ);
     if (nw_buf_len(&ses->rbuf) == 0)
         nw_buf_free(&ses->rbuf);
     if (nmsg > 0 && nw_h(ses)->on_batch_end)
@@ -472,7 +510,7 @@ static void nw_ses_read_dgram(nw_ses *ses)
 static void nw_ses_drop_input(nw_ses *ses)
 {
     for (int i = 0; i < NW_READ_ROUNDS; i++) {
-        ssize_t n = recv(ses->fd, nw_scratch_buf, NW_SCRATCH_SIZE, 0);
+        ssize_t n = nw_ses_recv(ses, nw_scratch_buf, NW_SCRATCH_SIZE);
         if (n > 0 || (n < 0 && errno == EINTR))
             continue;
         if (n == 0)
@@ -488,13 +526,13 @@ static void nw_ses_write_pending(nw_ses *ses)
 {
     nw_buf *wb = &ses->wbuf;
     while (nw_buf_len(wb) > 0) {
-        ssize_t n = send(ses->fd, wb->data + wb->rpos, nw_buf_len(wb), MSG_NOSIGNAL);
+        ssize_t n = nw_ses_write(ses, wb->data + wb->rpos, nw_buf_len(wb));
         if (n < 0) {
             if (errno == EINTR)
                 continue;
             if (nw_again(errno))
-                return;
-            nw_ses_close(ses, strerror(errno));
+                return;                  /* TLS: io_cb re-watches for what it needs */
+            nw_ses_close(ses, nw_ses_strerror(ses, errno));
             return;
         }
         nw_buf_consume(wb, (size_t)n);
@@ -516,6 +554,8 @@ void nw_ses_io_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     nw_ses *ses = w->data;
     nw_enter();
+    if (ses->tls)
+        revents = nw_tls_revents(ses, revents);
     if ((revents & EV_WRITE) && !ses->closing)
         nw_ses_write_pending(ses);
     if ((revents & EV_READ) && !ses->closing && !ses->peer_eof) {
@@ -526,6 +566,8 @@ void nw_ses_io_cb(struct ev_loop *loop, ev_io *w, int revents)
         else
             nw_ses_read_stream(ses);
     }
+    if (ses->tls)                     /* a TLS read may now wait for writability */
+        nw_ses_watch(ses, nw_ses_events(ses));
     nw_leave();
 }
 
@@ -554,7 +596,7 @@ static int nw_ses_queue(nw_ses *ses, const char *data, size_t len)
         nw_ses_close(ses, "out of memory");
         return -1;
     }
-    nw_ses_watch(ses, ses->peer_eof ? EV_WRITE : EV_READ | EV_WRITE);
+    nw_ses_watch(ses, nw_ses_events(ses));
     return 0;
 }
 
@@ -571,13 +613,13 @@ int nw_ses_send(nw_ses *ses, const void *data, size_t len)
     size_t done = 0;
     if (nw_buf_len(&ses->wbuf) == 0) {
         while (done < len) {
-            ssize_t n = send(ses->fd, (const char *)data + done, len - done, MSG_NOSIGNAL);
+            ssize_t n = nw_ses_write(ses, (const char *)data + done, len - done);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
                 if (nw_again(errno))
                     break;
-                nw_ses_close(ses, strerror(errno));
+                nw_ses_close(ses, nw_ses_strerror(ses, errno));
                 return -1;
             }
             done += (size_t)n;

@@ -9,7 +9,10 @@
  * with "peer closed" once the queue is empty, so a peer that sends its
  * last request and shuts down writing still gets every reply. The drain
  * is bounded by the owner's drain_timeout (reason "peer closed, output
- * not delivered"). With nothing queued at EOF the session closes at once. */
+ * not delivered"). With nothing queued at EOF the session closes at once.
+ *
+ * TLS (nw_tls.h) changes none of this: the same calls go through OpenSSL,
+ * whose own buffering adds at most one record (16 KiB) per direction. */
 #ifndef NW_SES_H
 #define NW_SES_H
 
@@ -20,6 +23,7 @@
 #include "network/nw_buf.h"
 
 typedef struct nw_ses nw_ses;
+typedef struct nw_tls_conn nw_tls_conn;
 
 /* Callbacks shared by servers and clients. Only on_message is required. */
 typedef struct nw_handlers {
@@ -30,9 +34,11 @@ typedef struct nw_handlers {
     int (*decode)(nw_ses *ses, const void *data, size_t len);
     /* One whole message. The pointer is only valid during the call. */
     void (*on_message)(nw_ses *ses, const void *msg, size_t len);
-    /* Server: a new connection was accepted (ses->privdata may be set). */
+    /* Server: a new connection was accepted (ses->privdata may be set);
+     * with TLS, once its handshake is done. */
     void (*on_accept)(nw_ses *ses);
-    /* Client: connected (ok=true) or a connect attempt failed (ok=false). */
+    /* Client: connected (ok=true; with TLS, once the server is verified) or
+     * a connect attempt failed (ok=false). */
     void (*on_connect)(nw_ses *ses, bool ok);
     /* The session is about to be freed. reason: "peer closed", "peer closed,
      * output not delivered", "decode error", "write buffer limit", "idle
@@ -44,6 +50,11 @@ typedef struct nw_handlers {
      * read event that delivered at least one message, even when the session
      * is closing (sends then fail), so per-batch state can always be reset. */
     void (*on_batch_end)(nw_ses *ses);
+    /* TLS only (nw_tls.h): a handshake failed; why is the whole reason
+     * ("certificate verify failed (self-signed certificate)"). The session
+     * was never connected: no on_accept / on_close; a client's
+     * on_connect(ses, false) follows. Optional. */
+    void (*on_tls_error)(nw_ses *ses, const char *why);
 } nw_handlers;
 
 /* Close reasons are copied into the session, cut to this size with the NUL. */
@@ -68,6 +79,7 @@ struct nw_ses {
     bool close_flushed;    /* nw_ses_close_flushed: close once wbuf is written */
     bool peer_eof;         /* the peer sent EOF; draining wbuf before closing */
     char close_reason[NW_SES_REASON_SIZE];   /* set when closing, handed to on_close */
+    nw_tls_conn *tls;          /* NULL for plaintext; see nw_tls.h */
 };
 
 /* Queues len bytes for the peer; writes at once when nothing is queued.

@@ -34,6 +34,8 @@ struct nw_svr {
     nw_ses *udp;               /* the UDP socket's session */
 };
 
+static void nw_svr_connected(nw_ses *ses);
+
 static void nw_svr_release(nw_owner *own, nw_ses *ses, const char *reason)
 {
     nw_svr *svr = (nw_svr *)own;
@@ -51,11 +53,15 @@ nw_svr *nw_svr_create(struct ev_loop *loop, const nw_svr_cfg *cfg,
     nw_svr *svr = calloc(1, sizeof(*svr));
     if (!svr)
         return NULL;
-    if (nw_addr_parse(&svr->addr, cfg->bind) < 0 || !(svr->bind = strdup(cfg->bind))) {
+    if (nw_addr_parse(&svr->addr, cfg->bind) < 0 || !(svr->bind = strdup(cfg->bind)) ||
+        (cfg->tls && (svr->addr.proto == NW_UDP || !nw_tls_ctx_server(cfg->tls)))) {
+        free(svr->bind);
         free(svr);
         return NULL;
     }
     nw_owner_init(&svr->own, NW_OWNER_SVR, h, loop, nw_svr_release);
+    svr->own.tls = cfg->tls;
+    svr->own.tls_ready = nw_svr_connected;
     svr->loop = loop;
     svr->cfg = *cfg;
     svr->cfg.bind = svr->bind;
@@ -76,6 +82,16 @@ nw_svr *nw_svr_create(struct ev_loop *loop, const nw_svr_cfg *cfg,
 
 /* ---- accepting ---- */
 
+/* The session is ready for the user: at once, or after its TLS handshake. */
+static void nw_svr_connected(nw_ses *ses)
+{
+    nw_owner *own = ses->owner;
+    ses->connected = true;
+    nw_ses_watch(ses, EV_READ);
+    if (own->h.on_accept)
+        own->h.on_accept(ses);
+}
+
 static void nw_svr_add_session(nw_svr *svr, int fd, const nw_addr *peer)
 {
     nw_ses *ses = nw_ses_new(&svr->own, fd, svr->addr.proto);
@@ -88,10 +104,10 @@ static void nw_svr_add_session(nw_svr *svr, int fd, const nw_addr *peer)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
     ses->peer = *peer;
-    ses->connected = true;
-    nw_ses_watch(ses, EV_READ);
-    if (svr->own.h.on_accept)
-        svr->own.h.on_accept(ses);
+    if (!svr->own.tls)
+        nw_svr_connected(ses);
+    else if (nw_tls_start(ses, svr->own.tls, NULL) < 0)
+        nw_ses_close(ses, "out of memory");
 }
 
 static void nw_svr_pause(nw_svr *svr)
@@ -290,7 +306,7 @@ void nw_svr_foreach(nw_svr *svr, void (*fn)(nw_ses *ses, void *arg), void *arg)
     /* Closes made by fn are deferred, so the list cannot change under us. */
     nw_enter();
     for (nw_ses *ses = svr->own.head; ses; ses = ses->next)
-        if (!ses->closing)
+        if (!ses->closing && ses->connected)
             fn(ses, arg);
     nw_leave();
 }

@@ -5,6 +5,7 @@
 #define NW_SVR_H
 
 #include "network/nw_ses.h"
+#include "network/nw_tls.h"
 
 typedef struct nw_svr_cfg {
     const char *bind;      /* "tcp@0.0.0.0:3333", "unix@/path", "udp@127.0.0.1:4444" */
@@ -16,6 +17,9 @@ typedef struct nw_svr_cfg {
     size_t max_sessions;   /* accept no more than this; 0 = unlimited */
     double drain_timeout;  /* after a peer's EOF, seconds to write out its queued
                               output before closing anyway; default 5 */
+    nw_tls_ctx *tls;       /* a server context (nw_tls.h): every session runs TLS and
+                              on_accept waits for the handshake; NULL = plaintext.
+                              Borrowed: free it after the server. TCP/Unix only */
 } nw_svr_cfg;
 
 typedef struct nw_svr nw_svr;
@@ -27,7 +31,8 @@ int nw_svr_start(nw_svr *svr);            /* bind + listen; 0 or -1 with errno s
 void nw_svr_stop(nw_svr *svr);            /* stop accepting; sessions stay */
 void nw_svr_free(nw_svr *svr);            /* closes every session (on_close runs) */
 void *nw_svr_udata(const nw_svr *svr);
-size_t nw_svr_count(const nw_svr *svr);   /* live sessions */
+size_t nw_svr_count(const nw_svr *svr);   /* live sessions (with TLS: also handshaking) */
+/* Every connected session (not those still in their TLS handshake). */
 void nw_svr_foreach(nw_svr *svr, void (*fn)(nw_ses *ses, void *arg), void *arg);
 int nw_svr_fd(const nw_svr *svr);         /* the listening fd (-1 before start) */
 /* The server a session belongs to, or NULL when it belongs to a client. */

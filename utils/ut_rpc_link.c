@@ -9,7 +9,12 @@
  *  - its pending requests, in a FIFO ordered by deadline (one timer armed
  *    for the head) and in a hash by request id (to match replies). Every
  *    request's callback runs exactly once: reply, "timeout" or "link down";
- *  - per-direction sequence numbers (a gap is logged as a warning).
+ *  - per-direction sequence numbers (a gap is logged as a warning);
+ *  - with agent authentication, whether it is up yet: a server sends the
+ *    challenge when the link opens and checks the answer; a client answers
+ *    the challenge; until then only the exchange and heartbeats may cross
+ *    (anything else closes the link), and a link that is not up within
+ *    auth_timeout is closed. TLS is below all this, in network/nw_tls.
  *
  * Lifetime: a link is freed when its session closes. User callbacks may
  * close the link or send on it, so every entry point holds the link
@@ -17,6 +22,7 @@
 #include "utils/ut_rpc_link.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +46,11 @@ typedef struct ut_rpc_side {
     size_t max_body;
     size_t wbuf_limit;
     char *addr;
+    nw_tls_ctx *tls;           /* NULL: plaintext */
+    ut_auth_table *agents;     /* server with agent authentication */
+    char *agent_id;            /* client with agent authentication */
+    char *agent_secret;
+    double auth_timeout;
 } ut_rpc_side;
 
 typedef struct ut_rpc_pending {
@@ -72,8 +83,13 @@ struct ut_rpc_link {
     char reason[128];         /* why we closed it (bad frame, heartbeat, user) */
     void *data;
     int depth;
+    bool up;                  /* on_up ran (with authentication: after it) */
     bool closing;             /* close requested, session not gone yet */
     bool down;                /* session gone, on_down called */
+    bool challenged;          /* client: a challenge came */
+    double born;              /* when the session opened (auth deadline) */
+    uint8_t challenge[UT_AUTH_CHALLENGE_SIZE];   /* server: the one sent */
+    char agent[UT_AUTH_ID_MAX + 1];              /* authenticated id */
 };
 
 struct ut_rpc_clt {
@@ -81,6 +97,7 @@ struct ut_rpc_clt {
     nw_clt *clt;
     ut_rpc_link *link;
     bool connect_warned;
+    char tls_warned[160];     /* the last handshake failure logged */
 };
 
 struct ut_rpc_svr {
@@ -259,13 +276,14 @@ static int ut_rpc_send(ut_rpc_link *l, uint8_t type, uint16_t command, uint64_t 
     return rc;
 }
 
-int ut_rpc_request(ut_rpc_link *link, uint16_t command, const void *body, size_t len,
-                   ut_rpc_reply_cb cb, void *arg)
+/* A request on a link that may not be up yet (the auth exchange). */
+static int ut_rpc_request_any(ut_rpc_link *link, uint16_t command, const void *body,
+                              size_t len, ut_rpc_reply_cb cb, void *arg)
 {
     ut_rpc_pending *p;
     int rc = -1;
 
-    if (!link || link->closing || link->down)
+    if (link->closing || link->down)
         return -1;
     p = calloc(1, sizeof(*p));
     if (!p)
@@ -286,12 +304,20 @@ int ut_rpc_request(ut_rpc_link *link, uint16_t command, const void *body, size_t
     return rc;
 }
 
+int ut_rpc_request(ut_rpc_link *link, uint16_t command, const void *body, size_t len,
+                   ut_rpc_reply_cb cb, void *arg)
+{
+    if (!link || !link->up)
+        return -1;
+    return ut_rpc_request_any(link, command, body, len, cb, arg);
+}
+
 int ut_rpc_reply(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t status,
                  const void *body, size_t len)
 {
     int rc;
 
-    if (!link)
+    if (!link || !link->up)
         return -1;
     ut_rpc_link_hold(link);
     rc = ut_rpc_send(link, UT_RPC_REPLY, req->command, req->request_id, status, body, len);
@@ -303,7 +329,7 @@ int ut_rpc_push(ut_rpc_link *link, uint16_t command, const void *body, size_t le
 {
     int rc;
 
-    if (!link)
+    if (!link || !link->up)
         return -1;
     ut_rpc_link_hold(link);
     rc = ut_rpc_send(link, UT_RPC_PUSH, command, 0, 0, body, len);
@@ -316,6 +342,16 @@ int ut_rpc_push(ut_rpc_link *link, uint16_t command, const void *body, size_t le
 const char *ut_rpc_link_peer(const ut_rpc_link *link)
 {
     return link->peer;
+}
+
+const char *ut_rpc_link_agent(const ut_rpc_link *link)
+{
+    return link->agent[0] ? link->agent : NULL;
+}
+
+const char *ut_rpc_link_tls(const ut_rpc_link *link)
+{
+    return link->ses ? nw_ses_tls_version(link->ses) : NULL;
 }
 
 void ut_rpc_link_set_data(ut_rpc_link *link, void *data)
@@ -342,6 +378,191 @@ void ut_rpc_link_close(ut_rpc_link *link, const char *reason)
     ut_rpc_link_release(link);
 }
 
+/* Closes once the queued output (a refusal) is written; l->reason is set. */
+static void ut_rpc_link_close_flushed(ut_rpc_link *l)
+{
+    if (l->closing || l->down)
+        return;
+    l->closing = true;
+    nw_ses_close_flushed(l->ses, "closed");
+}
+
+/* ---- agent authentication (ut_auth.h) ---- */
+
+static bool ut_rpc_auth_on(const ut_rpc_side *side)
+{
+    return side->agents || side->agent_id;
+}
+
+static void ut_rpc_link_up(ut_rpc_link *l);
+static void ut_rpc_on_reply(ut_rpc_link *l, const ut_rpc_msg *msg);
+
+static const char *ut_rpc_type_name(uint8_t type)
+{
+    switch (type) {
+    case UT_RPC_REQUEST:
+        return "request";
+    case UT_RPC_REPLY:
+        return "reply";
+    default:
+        return "push";
+    }
+}
+
+/* Server: answers req (when it is a request) with status and {"error":
+ * why}, then closes once that is written. */
+static void ut_rpc_auth_refuse(ut_rpc_link *l, const ut_rpc_msg *req, uint32_t status,
+                               const char *why)
+{
+    char body[UT_AUTH_BODY_MAX];
+    size_t n = ut_auth_error_body(why, body);
+
+    if (req->type == UT_RPC_REQUEST)
+        ut_rpc_send(l, UT_RPC_REPLY, req->command, req->request_id, status, body, n);
+    snprintf(l->reason, sizeof(l->reason), "agent auth refused: %.100s", why);
+    ut_rpc_link_close_flushed(l);
+}
+
+/* Server: a new link gets its challenge. */
+static void ut_rpc_auth_challenge(ut_rpc_link *l)
+{
+    char body[UT_AUTH_BODY_MAX];
+    size_t n = 0;
+
+    if (ut_auth_challenge_new(l->challenge) == 0)
+        n = ut_auth_challenge_body(l->challenge, body);
+    if (!n || ut_rpc_send(l, UT_RPC_PUSH, CMD_LINK_AUTH_CHALLENGE, 0, 0, body, n) != 0) {
+        log_error("rpc link %s: cannot send the agent auth challenge, closing", l->peer);
+        ut_rpc_link_close(l, "auth challenge failed");
+    }
+}
+
+/* Server: the answer to the challenge. */
+static void ut_rpc_auth_check(ut_rpc_link *l, const ut_rpc_msg *m)
+{
+    char agent[UT_AUTH_ID_MAX + 1], why[128], body[UT_AUTH_BODY_MAX];
+    uint32_t st = ut_auth_verify(l->side->agents, l->challenge, m->body, m->body_len, agent,
+                                 why, sizeof(why));
+
+    if (st != UT_AUTH_OK) {
+        log_warn("rpc link %s: agent auth refused: %s", l->peer, why);
+        ut_rpc_auth_refuse(l, m, st, why);
+        return;
+    }
+    snprintf(l->agent, sizeof(l->agent), "%s", agent);
+    ut_rpc_send(l, UT_RPC_REPLY, m->command, m->request_id, UT_AUTH_OK, body,
+                ut_auth_ok_body(agent, body));
+    ut_rpc_link_up(l);
+}
+
+/* Server, before authentication: only the answer may come. */
+static void ut_rpc_auth_server_msg(ut_rpc_link *l, const ut_rpc_msg *m)
+{
+    if (m->type == UT_RPC_REQUEST && m->command == CMD_LINK_AUTH) {
+        ut_rpc_auth_check(l, m);
+        return;
+    }
+    log_warn("rpc link %s: %s (command 0x%04x) before agent authentication, closing", l->peer,
+             ut_rpc_type_name(m->type), m->command);
+    ut_rpc_auth_refuse(l, m, UT_AUTH_ERR_REQUIRED, ut_auth_strstatus(UT_AUTH_ERR_REQUIRED));
+}
+
+/* Client: the server's verdict on our answer. */
+static void ut_rpc_auth_reply(const ut_rpc_msg *msg, const char *error, void *arg)
+{
+    ut_rpc_link *l = arg;
+    char why[128];
+
+    if (!msg) {
+        if (!l->down)
+            log_error("agent auth with %s: no answer (%s), closing", l->peer, error);
+        ut_rpc_link_close(l, "agent auth timeout");
+        return;
+    }
+    if (msg->status != UT_AUTH_OK) {
+        ut_auth_error_parse(msg->body, msg->body_len, msg->status, why, sizeof(why));
+        log_error("agent auth refused by %s: %s", l->peer, why);
+        snprintf(l->reason, sizeof(l->reason), "agent auth refused: %.100s", why);
+        ut_rpc_link_close(l, NULL);
+        return;
+    }
+    snprintf(l->agent, sizeof(l->agent), "%s", l->side->agent_id);
+    ut_rpc_link_up(l);
+}
+
+/* Client: answers the challenge with HMAC(secret, challenge || id). */
+static void ut_rpc_auth_answer(ut_rpc_link *l, const ut_rpc_msg *m)
+{
+    const ut_rpc_side *side = l->side;
+    uint8_t ch[UT_AUTH_CHALLENGE_SIZE], mac[UT_AUTH_MAC_SIZE];
+    char body[UT_AUTH_BODY_MAX];
+    size_t n = 0;
+
+    l->challenged = true;
+    if (ut_auth_challenge_parse(m->body, m->body_len, ch) != 0) {
+        log_error("rpc link %s: malformed agent auth challenge, closing", l->peer);
+        ut_rpc_link_close(l, "malformed auth challenge");
+        return;
+    }
+    if (ut_auth_mac(side->agent_secret, ch, side->agent_id, mac) == 0)
+        n = ut_auth_request_body(side->agent_id, mac, body);
+    OPENSSL_cleanse(mac, sizeof(mac));
+    if (!n || ut_rpc_request_any(l, CMD_LINK_AUTH, body, n, ut_rpc_auth_reply, l) != 0)
+        ut_rpc_link_close(l, "agent auth request failed");
+}
+
+/* Client, before authentication: the challenge, then the verdict. */
+static void ut_rpc_auth_client_msg(ut_rpc_link *l, const ut_rpc_msg *m)
+{
+    if (m->type == UT_RPC_REPLY) {
+        ut_rpc_on_reply(l, m);
+        return;
+    }
+    if (m->type == UT_RPC_PUSH && m->command == CMD_LINK_AUTH_CHALLENGE && !l->challenged) {
+        ut_rpc_auth_answer(l, m);
+        return;
+    }
+    log_warn("rpc link %s: %s (command 0x%04x) before agent authentication, closing", l->peer,
+             ut_rpc_type_name(m->type), m->command);
+    ut_rpc_link_close(l, "frame before authentication");
+}
+
+/* Link-level frames on a link that is up; true when handled here. */
+static bool ut_rpc_auth_link_level(ut_rpc_link *l, const ut_rpc_msg *m)
+{
+    char body[UT_AUTH_BODY_MAX];
+
+    if (l->clt && m->type == UT_RPC_PUSH && m->command == CMD_LINK_AUTH_CHALLENGE) {
+        log_error("rpc link %s: the server asks for agent authentication%s, closing", l->peer,
+                  l->agent[0] ? " again" : " but no agent_id/agent_secret is configured");
+        nw_clt_backoff(l->clt->clt);
+        ut_rpc_link_close(l, "agent authentication required");
+        return true;
+    }
+    if (l->svr && l->side->agents && m->type == UT_RPC_REQUEST && m->command == CMD_LINK_AUTH) {
+        ut_rpc_send(l, UT_RPC_REPLY, m->command, m->request_id, UT_AUTH_ERR_MALFORMED, body,
+                    ut_auth_error_body("already authenticated", body));
+        return true;
+    }
+    return false;
+}
+
+/* Heartbeat tick of a link that is not up yet: past auth_timeout it goes. */
+static void ut_rpc_auth_deadline(ut_rpc_link *l)
+{
+    double age = ev_now(l->side->loop) - l->born;
+
+    if (age < l->side->auth_timeout - 0.001)
+        return;
+    if (l->svr)
+        log_warn("rpc link %s: agent auth timeout (no valid answer within %.3g s), closing",
+                 l->peer, l->side->auth_timeout);
+    else
+        log_error("rpc link %s: no agent auth challenge from the server within %.3g s (is "
+                  "agent authentication on there?), closing", l->peer, l->side->auth_timeout);
+    ut_rpc_link_close(l, "agent auth timeout");
+}
+
 /* ---- heartbeats ---- */
 
 static void ut_rpc_on_hb_timer(nw_timer *t, void *privdata)
@@ -349,8 +570,12 @@ static void ut_rpc_on_hb_timer(nw_timer *t, void *privdata)
     ut_rpc_link *l = privdata;
     double silent = ev_now(l->side->loop) - l->last_recv;
 
-    if (l->down || l->closing)
+    if (l->down)
         return;
+    if (l->closing) {              /* a refusal still flushing: one tick is enough */
+        nw_ses_close(l->ses, "closed");
+        return;
+    }
     ut_rpc_link_hold(l);
     if (silent >= UT_RPC_SILENT_INTERVALS * l->side->heartbeat - 0.001) {
         log_warn("rpc link %s: heartbeat timeout (nothing received for %.3g s), closing",
@@ -358,6 +583,8 @@ static void ut_rpc_on_hb_timer(nw_timer *t, void *privdata)
         ut_rpc_link_close(l, "heartbeat timeout");
     } else {
         ut_rpc_send(l, UT_RPC_HEARTBEAT, 0, 0, 0, NULL, 0);
+        if (!l->up)
+            ut_rpc_auth_deadline(l);
     }
     ut_rpc_link_release(l);
 }
@@ -374,6 +601,7 @@ static ut_rpc_link *ut_rpc_link_new(ut_rpc_side *side, nw_ses *ses)
     l->ses = ses;
     l->next_id = 1;
     l->last_recv = ev_now(side->loop);
+    l->born = l->last_recv;
     snprintf(l->peer, sizeof(l->peer), "%s", nw_ses_peer_str(ses));
     /* nw_timer_set also starts the timer: the request timer waits for a request. */
     nw_timer_set(&l->req_timer, side->loop, side->request_timeout, false,
@@ -387,13 +615,32 @@ static ut_rpc_link *ut_rpc_link_new(ut_rpc_side *side, nw_ses *ses)
 static void ut_rpc_link_up(ut_rpc_link *l)
 {
     ut_rpc_side *side = l->side;
+    const char *tls = ut_rpc_link_tls(l);
 
-    log_info("rpc link %s: up", l->peer);
+    l->up = true;
+    if (l->svr)
+        l->svr->count++;
+    if (tls || l->agent[0])
+        log_info("rpc link %s: up (%s%s%s%s)", l->peer, tls ? tls : "plaintext",
+                 l->agent[0] ? ", agent '" : "", l->agent, l->agent[0] ? "'" : "");
+    else
+        log_info("rpc link %s: up", l->peer);
     if (!side->h.on_up)
         return;
     ut_rpc_link_hold(l);
     side->h.on_up(l, side->udata);
     ut_rpc_link_release(l);
+}
+
+/* A new session's link: up at once, or after the agent auth exchange. */
+static void ut_rpc_link_start(ut_rpc_link *l)
+{
+    if (!ut_rpc_auth_on(l->side)) {
+        ut_rpc_link_up(l);
+        return;
+    }
+    if (l->svr)
+        ut_rpc_auth_challenge(l);
 }
 
 /* The session is going away: fail pending requests, tell the user, and
@@ -414,15 +661,17 @@ static void ut_rpc_link_down(ut_rpc_link *l, const char *reason)
     l->ses = NULL;
     if (l->clt && l->clt->link == l)
         l->clt->link = NULL;
-    if (l->svr)
+    if (l->svr && l->up)
         l->svr->count--;
+    if (l->clt && !l->up && ut_rpc_auth_on(side))
+        nw_clt_backoff(l->clt->clt);       /* refused or never answered: back off */
     log_info("rpc link %s: down: %s", l->peer, reason);
     while (l->head) {
         ut_rpc_pending *p = l->head;
         ut_rpc_pending_unlink(l, p);
         ut_rpc_pending_finish(p, NULL, "link down");
     }
-    if (side->h.on_down)
+    if (side->h.on_down && l->up)
         side->h.on_down(l, reason, side->udata);
     ut_rpc_link_release(l);
 }
@@ -480,9 +729,15 @@ static void ut_rpc_nw_message(nw_ses *ses, const void *data, size_t len)
     ut_rpc_link_hold(l);
     l->last_recv = ev_now(l->side->loop);
     ut_rpc_check_sequence(l, msg.sequence);
-    if (msg.type == UT_RPC_REPLY)
+    if (msg.type == UT_RPC_HEARTBEAT)
+        ;
+    else if (!l->up && l->svr)
+        ut_rpc_auth_server_msg(l, &msg);
+    else if (!l->up)
+        ut_rpc_auth_client_msg(l, &msg);
+    else if (msg.type == UT_RPC_REPLY)
         ut_rpc_on_reply(l, &msg);
-    else if (msg.type != UT_RPC_HEARTBEAT && l->side->h.on_msg)
+    else if (!ut_rpc_auth_link_level(l, &msg) && l->side->h.on_msg)
         l->side->h.on_msg(l, &msg, l->side->udata);
     ut_rpc_link_release(l);
 }
@@ -490,14 +745,58 @@ static void ut_rpc_nw_message(nw_ses *ses, const void *data, size_t len)
 static void ut_rpc_nw_close(nw_ses *ses, const char *reason)
 {
     ut_rpc_link *l = ses->privdata;
+    const char *tls = nw_ses_tls_error(ses);
 
-    if (l)
-        ut_rpc_link_down(l, reason);
+    if (!l)
+        return;
+    if (tls && !l->reason[0])
+        snprintf(l->reason, sizeof(l->reason), "tls: %s", tls);
+    ut_rpc_link_down(l, reason);
 }
 
-/* Fills side from cfg with defaults. Returns 0 or -1. */
+/* The TLS context and the agent authentication of a side. 0 or -1 (logged
+ * as "rpc <kind> <addr>: ..."). Secrets are copied, never logged. */
+static int ut_rpc_side_secure(ut_rpc_side *side, const ut_rpc_cfg *cfg, bool server)
+{
+    const char *kind = server ? "server" : "client";
+    char err[256];
+
+    if (cfg->tls && !(side->tls = nw_tls_ctx_new(cfg->tls, server, err, sizeof(err)))) {
+        log_error("rpc %s %s: tls: %s", kind, side->addr, err);
+        return -1;
+    }
+    if (server && cfg->agents && !(side->agents = ut_auth_table_new(cfg->agents, err,
+                                                                    sizeof(err)))) {
+        log_error("rpc server %s: agents: %s", side->addr, err);
+        return -1;
+    }
+    if (server || (!cfg->agent_id && !cfg->agent_secret))
+        return 0;
+    const char *problem = !ut_auth_id_valid(cfg->agent_id) ? "bad or missing agent_id"
+                                                           : ut_auth_secret_problem(cfg->agent_secret);
+    if (problem) {
+        log_error("rpc client %s: agent auth: %s", side->addr, problem);
+        return -1;
+    }
+    side->agent_id = strdup(cfg->agent_id);
+    side->agent_secret = strdup(cfg->agent_secret);
+    return side->agent_id && side->agent_secret ? 0 : -1;
+}
+
+static void ut_rpc_side_free(ut_rpc_side *side)
+{
+    if (side->agent_secret)
+        OPENSSL_cleanse(side->agent_secret, strlen(side->agent_secret));
+    free(side->agent_secret);
+    free(side->agent_id);
+    ut_auth_table_free(side->agents);
+    nw_tls_ctx_free(side->tls);
+    free(side->addr);
+}
+
+/* Fills side from cfg with defaults. Returns 0 or -1 (side_free cleans up). */
 static int ut_rpc_side_init(ut_rpc_side *side, struct ev_loop *loop, const ut_rpc_cfg *cfg,
-                            const ut_rpc_handlers *h, void *udata)
+                            const ut_rpc_handlers *h, void *udata, bool server)
 {
     side->loop = loop;
     if (h)
@@ -508,8 +807,29 @@ static int ut_rpc_side_init(ut_rpc_side *side, struct ev_loop *loop, const ut_rp
                                                      : UT_RPC_DEFAULT_TIMEOUT;
     side->max_body = cfg->max_body ? cfg->max_body : UT_RPC_DEFAULT_MAX_BODY;
     side->wbuf_limit = cfg->wbuf_limit ? cfg->wbuf_limit : UT_RPC_DEFAULT_WBUF;
+    side->auth_timeout = cfg->auth_timeout > 0 ? cfg->auth_timeout : side->request_timeout;
     side->addr = strdup(cfg->addr ? cfg->addr : "");
-    return side->addr ? 0 : -1;
+    return side->addr ? ut_rpc_side_secure(side, cfg, server) : -1;
+}
+
+/* nw's on_tls_error, both sides: the handshake failed. */
+static void ut_rpc_nw_tls_error(nw_ses *ses, const char *why)
+{
+    nw_svr *svr = nw_ses_svr(ses);
+    ut_rpc_clt *c;
+
+    if (svr) {
+        ut_rpc_svr *s = nw_svr_udata(svr);
+        log_warn("rpc server %s: tls handshake with %s failed: %s", s->side.addr,
+                 nw_ses_peer_str(ses), why);
+        return;
+    }
+    c = nw_clt_udata(nw_ses_clt(ses));
+    if (strcmp(c->tls_warned, why) == 0)
+        return;                   /* the same as the last attempt: said already */
+    snprintf(c->tls_warned, sizeof(c->tls_warned), "%s", why);
+    log_warn("rpc client %s: tls handshake with %s failed: %s", c->side.addr,
+             nw_ses_peer_str(ses), why);
 }
 
 /* ---- client ---- */
@@ -520,12 +840,13 @@ static void ut_rpc_clt_on_connect(nw_ses *ses, bool ok)
     ut_rpc_link *l;
 
     if (!ok) {
-        if (!c->connect_warned)
+        if (!c->connect_warned && !nw_ses_tls_error(ses))
             log_warn("rpc client %s: connect failed, retrying", c->side.addr);
         c->connect_warned = true;
         return;
     }
     c->connect_warned = false;
+    c->tls_warned[0] = '\0';
     l = ut_rpc_link_new(&c->side, ses);
     if (!l) {
         nw_ses_close(ses, "out of memory");
@@ -533,7 +854,7 @@ static void ut_rpc_clt_on_connect(nw_ses *ses, bool ok)
     }
     l->clt = c;
     c->link = l;
-    ut_rpc_link_up(l);
+    ut_rpc_link_start(l);
 }
 
 static const nw_handlers ut_rpc_clt_nw = {
@@ -541,6 +862,7 @@ static const nw_handlers ut_rpc_clt_nw = {
     .on_message = ut_rpc_nw_message,
     .on_connect = ut_rpc_clt_on_connect,
     .on_close = ut_rpc_nw_close,
+    .on_tls_error = ut_rpc_nw_tls_error,
 };
 
 ut_rpc_clt *ut_rpc_clt_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
@@ -550,7 +872,8 @@ ut_rpc_clt *ut_rpc_clt_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
 
     if (!c)
         return NULL;
-    if (ut_rpc_side_init(&c->side, loop, cfg, h, udata) != 0) {
+    if (ut_rpc_side_init(&c->side, loop, cfg, h, udata, false) != 0) {
+        ut_rpc_side_free(&c->side);
         free(c);
         return NULL;
     }
@@ -558,11 +881,12 @@ ut_rpc_clt *ut_rpc_clt_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
         .addr = c->side.addr,
         .max_msg = UT_RPC_HEADER_SIZE + c->side.max_body,
         .wbuf_limit = c->side.wbuf_limit,
+        .tls = c->side.tls,
     };
     c->clt = nw_clt_create(loop, &ncfg, &ut_rpc_clt_nw, c);
     if (!c->clt) {
         log_error("rpc client: bad address '%s'", c->side.addr);
-        free(c->side.addr);
+        ut_rpc_side_free(&c->side);
         free(c);
         return NULL;
     }
@@ -579,20 +903,19 @@ void ut_rpc_clt_free(ut_rpc_clt *clt)
     if (!clt)
         return;
     nw_clt_free(clt->clt);    /* closes the session: the link goes down */
-    free(clt->side.addr);
+    ut_rpc_side_free(&clt->side);
     free(clt);
 }
 
 ut_rpc_link *ut_rpc_clt_link(ut_rpc_clt *clt)
 {
-    ut_rpc_link *l = clt->link;
-    return l && !l->closing && !l->down ? l : NULL;
+    return ut_rpc_clt_up(clt) ? clt->link : NULL;
 }
 
 bool ut_rpc_clt_up(const ut_rpc_clt *clt)
 {
     const ut_rpc_link *l = clt->link;
-    return l && !l->closing && !l->down;
+    return l && l->up && !l->closing && !l->down;
 }
 
 /* ---- server ---- */
@@ -627,8 +950,7 @@ static void ut_rpc_svr_on_accept(nw_ses *ses)
         return;
     }
     l->svr = s;
-    s->count++;
-    ut_rpc_link_up(l);
+    ut_rpc_link_start(l);
 }
 
 static const nw_handlers ut_rpc_svr_nw = {
@@ -636,6 +958,7 @@ static const nw_handlers ut_rpc_svr_nw = {
     .on_message = ut_rpc_nw_message,
     .on_accept = ut_rpc_svr_on_accept,
     .on_close = ut_rpc_nw_close,
+    .on_tls_error = ut_rpc_nw_tls_error,
 };
 
 static void ut_rpc_allow_free(char **allow)
@@ -677,9 +1000,9 @@ ut_rpc_svr *ut_rpc_svr_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
 
     if (!s)
         return NULL;
-    if (ut_rpc_side_init(&s->side, loop, cfg, h, udata) != 0 ||
+    if (ut_rpc_side_init(&s->side, loop, cfg, h, udata, true) != 0 ||
         ut_rpc_allow_copy(&s->allow, cfg->allow) != 0) {
-        free(s->side.addr);
+        ut_rpc_side_free(&s->side);
         free(s);
         return NULL;
     }
@@ -687,12 +1010,13 @@ ut_rpc_svr *ut_rpc_svr_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
         .bind = s->side.addr,
         .max_msg = UT_RPC_HEADER_SIZE + s->side.max_body,
         .wbuf_limit = s->side.wbuf_limit,
+        .tls = s->side.tls,
     };
     s->svr = nw_svr_create(loop, &ncfg, &ut_rpc_svr_nw, s);
     if (!s->svr) {
         log_error("rpc server: bad bind address '%s'", s->side.addr);
         ut_rpc_allow_free(s->allow);
-        free(s->side.addr);
+        ut_rpc_side_free(&s->side);
         free(s);
         return NULL;
     }
@@ -714,7 +1038,7 @@ void ut_rpc_svr_free(ut_rpc_svr *svr)
         return;
     nw_svr_free(svr->svr);    /* closes every session: links go down */
     ut_rpc_allow_free(svr->allow);
-    free(svr->side.addr);
+    ut_rpc_side_free(&svr->side);
     free(svr);
 }
 
@@ -746,7 +1070,7 @@ static void ut_rpc_svr_foreach_ses(nw_ses *ses, void *arg)
     ut_rpc_foreach_ctx *ctx = arg;
     ut_rpc_link *l = ses->privdata;
 
-    if (!l || l->closing || l->down)
+    if (!l || !l->up || l->closing || l->down)
         return;
     ut_rpc_link_hold(l);
     ctx->fn(l, ctx->arg);

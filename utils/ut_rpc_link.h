@@ -1,7 +1,17 @@
 /* ut_rpc_link: request/reply/push over ut_rpc frames on top of network/,
  * with heartbeats (a link silent for 3 intervals is closed and, on the
  * client side, reconnected) and per-request timeouts. Bodies are opaque
- * bytes to this layer; modules send JSON bodies carrying a "v" version. */
+ * bytes to this layer; modules send JSON bodies carrying a "v" version.
+ *
+ * Optional, per server or client (docs/protocol.md, "TLS and agent
+ * authentication"): TLS (cfg.tls, see network/nw_tls.h) and agent
+ * authentication (cfg.agents on a server, cfg.agent_id + agent_secret on
+ * a client, see utils/ut_auth.h). With authentication a link is only "up"
+ * (on_up, ut_rpc_clt_link, ut_rpc_svr_foreach, ut_rpc_svr_count) once the
+ * exchange succeeded; before that only the exchange and heartbeats may
+ * cross it, anything else closes it. A refused client backs off before
+ * it tries again. Both are off by default: plaintext links behave as
+ * before. */
 #ifndef UT_RPC_LINK_H
 #define UT_RPC_LINK_H
 
@@ -9,6 +19,8 @@
 #include <stdint.h>
 #include "network/nw_clt.h"
 #include "network/nw_svr.h"
+#include "network/nw_tls.h"
+#include "utils/ut_auth.h"
 #include "utils/ut_rpc.h"
 
 typedef struct ut_rpc_link ut_rpc_link;   /* one connection, either side */
@@ -18,7 +30,9 @@ typedef struct ut_rpc_svr ut_rpc_svr;
 typedef struct ut_rpc_handlers {
     /* A request or push arrived; answer requests with ut_rpc_reply. */
     void (*on_msg)(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata);
-    /* Link up (client connected / server accepted) and down. */
+    /* Link up (client connected / server accepted; with agent
+     * authentication: once the agent is authenticated, see
+     * ut_rpc_link_agent) and down (only for links that were up). */
     void (*on_up)(ut_rpc_link *link, void *udata);
     void (*on_down)(ut_rpc_link *link, const char *reason, void *udata);
 } ut_rpc_handlers;
@@ -34,6 +48,18 @@ typedef struct ut_rpc_cfg {
     size_t max_body;           /* default UT_RPC_DEFAULT_MAX_BODY */
     size_t wbuf_limit;         /* default 64 MiB */
     const char **allow;        /* server: NULL or a NULL-terminated list of peer hosts */
+    /* TLS: NULL = plaintext. Server: cert_file + key_file (+ ca_file and
+     * require_client_cert for client certificates). Client: ca_file (+ host,
+     * + cert_file/key_file). Files are loaded by *_create (errors logged). */
+    const nw_tls_cfg *tls;
+    /* Agent authentication. Server: the agents it accepts, ended by {NULL}
+     * (copied); non-NULL turns it on. Client: its id and secret (both, or
+     * neither). Secrets are never logged. */
+    const ut_auth_agent *agents;
+    const char *agent_id;
+    const char *agent_secret;
+    double auth_timeout;       /* seconds for the exchange; default request_timeout.
+                                  Checked on heartbeat ticks */
 } ut_rpc_cfg;
 
 ut_rpc_clt *ut_rpc_clt_create(struct ev_loop *loop, const ut_rpc_cfg *cfg,
@@ -62,6 +88,11 @@ int ut_rpc_reply(ut_rpc_link *link, const ut_rpc_msg *req, uint32_t status,
 int ut_rpc_push(ut_rpc_link *link, uint16_t command, const void *body, size_t len);
 
 const char *ut_rpc_link_peer(const ut_rpc_link *link);  /* "host:port" */
+/* The authenticated agent id: on a server the peer's, on a client its own;
+ * NULL on links without agent authentication. */
+const char *ut_rpc_link_agent(const ut_rpc_link *link);
+/* "TLSv1.3" on a TLS link, NULL on a plaintext one. */
+const char *ut_rpc_link_tls(const ut_rpc_link *link);
 void ut_rpc_link_set_data(ut_rpc_link *link, void *data);
 void *ut_rpc_link_data(const ut_rpc_link *link);
 /* Closes the link: pending requests fail with "link down", on_down runs

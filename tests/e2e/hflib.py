@@ -636,3 +636,46 @@ def metarelay(workdir, upstream_port, name="metarelay", level="info", start=True
         "upstream": _addr(upstream_port),
         "spool_dir": os.path.join(workdir, "spool-" + name),
     }, keys, lambda s: s.listens(s.port), start, {"port": port, "http_port": http_port})
+
+
+def make_certs(workdir, names=("gateway", "agent")):
+    """A throwaway CA and, for each name, a certificate for 127.0.0.1 signed by
+    it (made with the openssl command). Returns {"ca": path, name: (cert, key)}."""
+    d = os.path.join(workdir, "certs")
+    os.makedirs(d, exist_ok=True)
+    key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    run("req", "-x509", *key, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=headframe test CA")
+    out = {"ca": os.path.join(d, "ca.pem")}
+    ext = os.path.join(d, "ext.cnf")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for n in names:
+        run("req", *key, "-keyout", n + ".key", "-out", n + ".csr", "-subj", "/CN=" + n)
+        run("x509", "-req", "-in", n + ".csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+            "-CAcreateserial", "-out", n + ".pem", "-days", "2", "-extfile", ext)
+        out[n] = (os.path.join(d, n + ".pem"), os.path.join(d, n + ".key"))
+    return out
+
+
+def mineragent(workdir, gateways, agent_id, secret, ca_file, name="mineragent", level="info",
+               start=True, preexec_fn=None, **keys):
+    """A mineragent for the gateways' agent ports (a list of ports), with its
+    spool in workdir/spool-NAME; keys are merged into the config. Ports:
+    .st_port (farm Stratum), .http_port. Ready once /status answers (the farm
+    port opens only once a gateway said HELLO)."""
+    st_port, http_port = free_port(), free_port()
+    return _service("mineragent", workdir, name, level, {
+        "agent": {"id": agent_id, "secret": secret},
+        "upstream": {"gateways": [_addr(p) for p in gateways], "tls": {"ca_file": ca_file},
+                     "failover_after": 3, "heartbeat": 0.5},
+        "stratum": {"bind": _addr(st_port)},
+        "ban": {"enabled": False},
+        "meta": {"spool_dir": os.path.join(workdir, "spool-" + name), "flush_interval": 0.5},
+        "http": {"bind": _addr(http_port)},
+    }, keys, lambda s: http_ok(s.http_port), start,
+        {"st_port": st_port, "http_port": http_port}, preexec_fn)

@@ -70,7 +70,7 @@ static void test_sequential_and_release(void **state)
     assert_int_equal(gw_en1_alloc(&a, &c3), 0);
     assert_int_equal(c3, 12);
     gw_en1_release(&a, c1);   /* twice: ignored */
-    assert_int_equal(a.live, 2);
+    assert_int_equal(a.ids.live, 2);
     gw_en1_free(&a);
 }
 
@@ -86,7 +86,7 @@ static void test_wrap_skips_live(void **state)
         assert_int_equal(gw_en1_alloc(&a, &held[i]), 0);
         assert_int_equal(held[i], (uint32_t)i);
     }
-    a.next = GW_EN1_COUNTER_SPACE - 2;
+    a.ids.next = GW_EN1_COUNTER_SPACE - 2;
     assert_int_equal(gw_en1_alloc(&a, &c), 0);
     assert_int_equal(c, GW_EN1_COUNTER_SPACE - 2);
     assert_int_equal(gw_en1_alloc(&a, &c), 0);
@@ -94,7 +94,7 @@ static void test_wrap_skips_live(void **state)
     assert_int_equal(gw_en1_alloc(&a, &c), 0);
     assert_int_equal(c, 3);   /* 0, 1, 2 still live */
     gw_en1_release(&a, held[1]);
-    a.next = 0;
+    a.ids.next = 0;
     assert_int_equal(gw_en1_alloc(&a, &c), 0);
     assert_int_equal(c, 1);   /* the freed hole */
     gw_en1_free(&a);

@@ -21,21 +21,21 @@
 
 static void test_guard(void **state)
 {
-    gw_block_guard g;
+    st_guard g;
     uint8_t a[32] = { 1 }, b[32] = { 2 };
 
     (void)state;
     memset(&g, 0, sizeof(g));
-    for (int i = 0; i < GW_JM_MAX_INFLIGHT; i++)
-        assert_true(gw_block_guard_admit(&g, a));
-    assert_false(gw_block_guard_admit(&g, a));     /* too many unanswered */
-    gw_block_guard_done(&g, a, false);
-    assert_true(gw_block_guard_admit(&g, a));      /* one came back rejected */
-    gw_block_guard_done(&g, a, true);
-    assert_false(gw_block_guard_admit(&g, a));     /* parent already extended */
-    gw_block_guard_done(&g, b, true);              /* unrelated answer: ignored */
-    assert_true(gw_block_guard_admit(&g, b));      /* a new parent starts over */
-    gw_block_guard_done(&g, a, true);              /* late answer for the old parent */
+    for (int i = 0; i < ST_GUARD_MAX_INFLIGHT; i++)
+        assert_true(st_guard_admit(&g, a));
+    assert_false(st_guard_admit(&g, a));     /* too many unanswered */
+    st_guard_done(&g, a, false);
+    assert_true(st_guard_admit(&g, a));      /* one came back rejected */
+    st_guard_done(&g, a, true);
+    assert_false(st_guard_admit(&g, a));     /* parent already extended */
+    st_guard_done(&g, b, true);              /* unrelated answer: ignored */
+    assert_true(st_guard_admit(&g, b));      /* a new parent starts over */
+    st_guard_done(&g, a, true);              /* late answer for the old parent */
     assert_int_equal(g.inflight, 1);
     assert_false(g.won);
 }

@@ -443,8 +443,8 @@ static void test_lent_link(void **state)
     assert_int_equal(u.nreq, 2);
     assert_int_equal(ut_meta_acked(m), 2);
 
+    ut_rpc_clt_free(clt);       /* the lender's on_down still talks to m */
     ut_meta_free(m);
-    ut_rpc_clt_free(clt);
     ut_rpc_svr_free(u.svr);
     ev_loop_destroy(loop);
     remove_dir(dir);
