@@ -3,7 +3,9 @@
 #
 #   deploy/run-local.sh start    regtest node, segwit, payout key, jobmaster, gateway,
 #                                accounting (metarelay, metawriter, redis-server) when
-#                                built, and a demo hfminer; then ~20 s of found blocks
+#                                built, a mineragent in front of the gateway (TLS, with a
+#                                throwaway CA in run/certs), and a demo hfminer split
+#                                between the gateway and the agent; then ~20 s of blocks
 #   deploy/run-local.sh stop     stops everything start started, by pid
 #   deploy/run-local.sh status   what runs, the chain height, the gateway's counts
 #
@@ -57,7 +59,8 @@ load_ports() {
 choose_ports() {
     used=" "
     for spec in NODE_RPC:48332 NODE_P2P:48444 JM:7001 JM_HTTP:7003 STRATUM:3333 \
-                GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380; do
+                GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380 \
+                AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500; do
         name=${spec%%:*} def=${spec#*:}
         p=$(pick_port "$def")
         # Two names must not get the same kernel-chosen port.
@@ -66,7 +69,8 @@ choose_ports() {
         eval "${name}_PORT=$p"
     done
     {
-        for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS; do
+        for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS \
+                    AGENT AG_STRATUM AG_HTTP; do
             eval "echo ${name}_PORT=\$${name}_PORT"
         done
     } >"$run/ports.env"
@@ -147,9 +151,34 @@ json_field() { # FILE FIELD
     python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
+# ---- the agent's TLS certificates and secret ---------------------------------------
+# A throwaway CA and a certificate for 127.0.0.1 for the gateway's agent port,
+# made once with the openssl command; the agent's secret, made once.
+make_agent_creds() {
+    d="$run/certs"
+    mkdir -p "$d"
+    if [ ! -f "$d/gateway.pem" ]; then
+        key="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        # shellcheck disable=SC2086
+        (cd "$d" &&
+            openssl req -x509 $key -keyout ca.key -out ca.pem -days 3650 \
+                -subj "/CN=headframe local CA" &&
+            openssl req $key -keyout gateway.key -out gateway.csr -subj "/CN=local gateway" &&
+            echo "subjectAltName=IP:127.0.0.1,DNS:localhost" >ext.cnf &&
+            openssl x509 -req -in gateway.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+                -out gateway.pem -days 3650 -extfile ext.cnf) >"$run/log/certs.out" 2>&1 ||
+            die "openssl could not make the agent port's certificates (see $run/log/certs.out)"
+        chmod 600 "$d/ca.key" "$d/gateway.key"
+    fi
+    [ -f "$run/agent.secret" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$run/agent.secret"
+    chmod 600 "$run/agent.secret"
+    AGENT_SECRET=$(cat "$run/agent.secret")
+}
+
 # ---- configs ----------------------------------------------------------------------
 write_configs() {
-    mkdir -p "$run/conf" "$run/spool/gateway" "$run/spool/metarelay" "$run/redis"
+    mkdir -p "$run/conf" "$run/spool/gateway" "$run/spool/metarelay" "$run/spool/mineragent" \
+        "$run/redis"
     cat >"$run/conf/jobmaster.json" <<EOF
 {
   "network": "bcoin-regtest",
@@ -200,9 +229,26 @@ EOF
   "ban": {"enabled": true, "exempt": ["127.0.0.1"]},
   "http": {"bind": "tcp@127.0.0.1:$GW_HTTP_PORT"},
   $meta
+  "agents": {"bind": "tcp@127.0.0.1:$AGENT_PORT",
+             "tls": {"cert_file": "$run/certs/gateway.pem", "key_file": "$run/certs/gateway.key"},
+             "list": [{"id": "farm1", "num": 1, "secret": "$AGENT_SECRET"}]},
   "log": {"path": "$run/log/gateway.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
+    cat >"$run/conf/mineragent.json" <<EOF
+{
+  "agent": {"id": "farm1", "secret": "$AGENT_SECRET"},
+  "host": "farm1",
+  "upstream": {"gateways": ["tcp@127.0.0.1:$AGENT_PORT"],
+               "tls": {"ca_file": "$run/certs/ca.pem"}},
+  "stratum": {"bind": "tcp@127.0.0.1:$AG_STRATUM_PORT", "version_mask": "1fffe000"},
+  "vardiff": {"start": 0.0001, "min": 0.000001, "max": 1000000, "target": 2, "retarget": 10},
+  "meta": {"coin": "btc", "spool_dir": "$run/spool/mineragent", "flush_interval": 5},
+  "http": {"bind": "tcp@127.0.0.1:$AG_HTTP_PORT"},
+  "log": {"path": "$run/log/mineragent.log", "level": "info", "max_size": 104857600, "max_files": 3}
+}
+EOF
+    chmod 600 "$run/conf/gateway.json" "$run/conf/mineragent.json"
 }
 
 # ---- start ------------------------------------------------------------------------
@@ -261,6 +307,7 @@ start() {
     rpc getblocktemplate '[{"rules":["segwit"]}]' | grep -q 'segwit' ||
         die "segwit is not active on the node"
 
+    make_agent_creds
     write_configs
     if [ "$ACCOUNTING" = 1 ]; then
         say "starting redis-server (127.0.0.1:$REDIS_PORT), metawriter, metarelay"
@@ -279,6 +326,13 @@ start() {
     wait_port "$JM_PORT" 20 jobmaster jobmaster
     spawn gateway "$bin/gateway" --config "$run/conf/gateway.json"
     wait_port "$STRATUM_PORT" 20 gateway gateway
+    AGENT=0
+    if [ -x "$bin/mineragent" ]; then
+        say "starting mineragent farm1 (TLS to the gateway's agent port $AGENT_PORT)"
+        spawn mineragent "$bin/mineragent" --config "$run/conf/mineragent.json"
+        wait_port "$AG_STRATUM_PORT" 30 mineragent mineragent
+        AGENT=1
+    fi
 
     threads=${HF_DEMO_THREADS:-1}
     if [ "$threads" -gt 0 ] && [ -x "$bin/hfminer" ]; then
@@ -286,6 +340,12 @@ start() {
         spawn hfminer "$bin/hfminer" --url "stratum+tcp://127.0.0.1:$STRATUM_PORT" \
             --user demo.cpu0 --password "d=${HF_DEMO_DIFF:-0.002}" --threads "$threads" \
             --version-rolling --progress 30
+        if [ "$AGENT" = 1 ]; then
+            say "starting the demo miner behind the agent: hfminer, $threads thread(s), user farm.cpu0"
+            spawn hfminer-agent "$bin/hfminer" --url "stratum+tcp://127.0.0.1:$AG_STRATUM_PORT" \
+                --user farm.cpu0 --password "d=${HF_DEMO_DIFF:-0.002}" --threads "$threads" \
+                --version-rolling --progress 30
+        fi
     fi
     info
     watch "${HF_WATCH:-20}"
@@ -303,6 +363,12 @@ Headframe is running on this machine (bcoin regtest):
   gateway status:   http://127.0.0.1:$GW_HTTP_PORT/status   http://127.0.0.1:$GW_HTTP_PORT/metrics
   jobmaster status: http://127.0.0.1:$JM_HTTP_PORT/status   http://127.0.0.1:$JM_HTTP_PORT/metrics
 EOF
+    if [ "${AGENT:-0}" = 1 ]; then
+        cat <<EOF
+  agent Stratum: stratum+tcp://127.0.0.1:$AG_STRATUM_PORT   (mineragent farm1, TLS to gateway port $AGENT_PORT)
+  agent status:     http://127.0.0.1:$AG_HTTP_PORT/status   http://127.0.0.1:$AG_HTTP_PORT/metrics
+EOF
+    fi
     if [ "$ACCOUNTING" = 1 ]; then
         cat <<EOF
   metarelay:        http://127.0.0.1:$MR_HTTP_PORT/status    metawriter: http://127.0.0.1:$MW_HTTP_PORT/status
@@ -345,6 +411,8 @@ watch() { # SECONDS: prints height and best hash whenever they change
 stop() {
     [ -d "$run" ] || { say "nothing to stop"; return 0; }
     stop_pid hfminer hfminer
+    stop_pid hfminer-agent hfminer
+    stop_pid mineragent mineragent
     stop_pid gateway gateway
     stop_pid jobmaster jobmaster
     stop_pid metarelay metarelay
@@ -365,7 +433,8 @@ status() {
     NODE_KEY=$(cat "$run/node.key" 2>/dev/null || true)
     any=0
     for spec in node:bcoin redis:redis-server metawriter:metawriter metarelay:metarelay \
-                jobmaster:jobmaster gateway:gateway hfminer:hfminer; do
+                jobmaster:jobmaster gateway:gateway mineragent:mineragent hfminer:hfminer \
+                hfminer-agent:hfminer; do
         name=${spec%%:*} pat=${spec#*:}
         [ -f "$run/$name.pid" ] || continue
         any=1
@@ -386,6 +455,15 @@ s = json.load(sys.stdin)["total"]
 print("  gateway     connections %d  shares accepted %d  rejected %s  blocks found %d accepted %d"
       % (s["connections"], s["shares"]["accepted"], s["shares"]["rejected"],
          s["blocks"]["found"], s["blocks"]["accepted"]))' 2>/dev/null || true
+    fi
+    if is_ours mineragent mineragent; then
+        curl -s --max-time 5 "http://127.0.0.1:$AG_HTTP_PORT/status" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+u, f = s["upstream"], s["farm"] or {"connections": 0, "shares": {"accepted": 0}}
+print("  mineragent  upstream %s (%s)  miners %d  shares accepted %d  blocks accepted %d"
+      % ("up" if u["up"] else "DOWN", u["gateway"], f["connections"], f["shares"]["accepted"],
+         u["blocks"]["accepted"]))' 2>/dev/null || true
     fi
     echo "  stratum     stratum+tcp://127.0.0.1:$STRATUM_PORT   logs in $run/log/"
 }
