@@ -3,13 +3,14 @@
 #
 #   deploy/install.sh [--bin DIR] [--owner USER[:GROUP]] PREFIX MODULE...
 #
-# MODULE is jobmaster, gateway, metarelay or metawriter (a module with an
-# example config in deploy/conf/), or "all". For each one, PREFIX/<module>/:
+# MODULE is jobmaster, gateway, metarelay, metawriter or mineragent (a module
+# with an example config in deploy/conf/), or "all". For each one, PREFIX/<module>/:
 #   bin/<module>        the binary from --bin DIR, else $HF_BIN, else build/bin
 #                       (relative to this checkout); replaced when it changed,
 #                       by rename, so a running process keeps its old file
 #   conf/<module>.json  deploy/conf/<module>.json, copied once and never
-#                       overwritten: edit it there
+#                       overwritten: edit it there. Mode 0600 (owned by
+#                       --owner): gateway and mineragent configs hold secrets
 #   log/                the module's log (log.path "log/..."), its pid file,
 #                       its stdout/stderr (<module>.out), watchdog.log
 #   spool/              accounting spools (spool_dir "spool/...")
@@ -120,7 +121,8 @@ for m in $modules; do
         fi
     else
         cp "$src/conf/$m.json" "$base/conf/$m.json"
-        chmod 644 "$base/conf/$m.json"
+        chmod 600 "$base/conf/$m.json"
+        [ -z "$owner" ] || chown "$owner" "$base/conf/$m.json"
         say "$m: conf/$m.json installed from the example: edit it before starting"
     fi
 

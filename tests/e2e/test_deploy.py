@@ -144,6 +144,40 @@ class DeployTest(unittest.TestCase):
         self.assertEqual(out.returncode, rc, "stdout: %s\nstderr: %s" % (out.stdout, out.stderr))
         return out
 
+    def test_mineragent(self):
+        """install.sh lays out a mineragent with its config 0600 (it holds the
+        agent's secret); start.sh runs it, check_alive.sh sees its /status
+        while no gateway answers (its farm port stays closed), stop.sh stops it."""
+        if not os.path.exists(os.path.join(bin_dir(), "mineragent")):
+            self.fail("mineragent not built: run make first")
+        work = hflib.tmpdir("deploy-ag")
+        certs = hflib.make_certs(work, names=())
+        prefix = os.path.join(work, "opt")
+        a = Installed(self, prefix, "mineragent")
+        out = a.install()
+        self.assertIn("conf/mineragent.json installed", out)
+        self.assertEqual(os.stat(a.conf).st_mode & 0o777, 0o600)
+        http, farm, gw = hflib.free_port(), hflib.free_port(), hflib.free_port()
+
+        def conf(c):
+            c["upstream"]["gateways"] = ["tcp@127.0.0.1:%d" % gw]   # nobody: it retries
+            c["upstream"]["tls"]["ca_file"] = certs["ca"]
+            c["agent"]["secret"] = "a-test-secret-of-some-length"
+            c["stratum"]["bind"] = "tcp@127.0.0.1:%d" % farm
+            c["http"]["bind"] = "tcp@127.0.0.1:%d" % http
+        a.edit_conf(conf)
+        self.ok(a.run("start.sh"))
+        pid = a.pid()
+        self.assertIsNotNone(pid)
+        out = self.ok(a.run("check_alive.sh"))
+        self.assertIn("127.0.0.1:%d" % http, out.stdout)
+        st = json.loads(self.ok(a.run("status.sh")).stdout)
+        self.assertEqual((st["module"], st["agent"]), ("mineragent", "farm1"))
+        self.assertFalse(st["upstream"]["up"])
+        self.assertFalse(hflib.listening(farm), "farm port open without a gateway")
+        self.ok(a.run("stop.sh"))
+        self.assertTrue(gone(pid), "mineragent still there after stop.sh")
+
     def test_metawriter(self):
         if not os.path.exists(os.path.join(bin_dir(), "metawriter")):
             self.fail("metawriter not built: run make first")
