@@ -184,11 +184,11 @@ static void gw_agent_block(gw_agent *ga, ut_rpc_link *link, gw_alink *al,
 static void gw_agent_batch(gw_agent *ga, ut_rpc_link *link, gw_alink *al,
                            const ut_rpc_msg *msg)
 {
-    char err[256], want[80], idtxt[128];
+    char err[256], want[UT_META_SOURCE_MAX + 1], idtxt[128];
     ut_meta_ident id;
     json_t *root = ut_meta_body_load(msg->body, msg->body_len, &id, err, sizeof(err));
 
-    snprintf(want, sizeof(want), "ag-%s", al->a->id);
+    ut_meta_agent_source(al->a->id, want, sizeof(want));
     if (root != NULL && strcmp(id.source, want) != 0)
         snprintf(err, sizeof(err), "source '%s' is not this agent's ('%s')", id.source, want);
     if (root == NULL || strcmp(id.source, want) != 0) {

@@ -1,7 +1,6 @@
 /* gw_config: reading the gateway's JSON configuration once into a typed
  * struct (keys documented in gw_config.h). */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include "stratum/st_config_read.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
+#include "utils/ut_meta.h"
 
 void gw_config_defaults(gw_config *cfg)
 {
@@ -200,22 +200,10 @@ static int gw_cfg_http_meta(ut_cfg *c, gw_config *cfg)
     return cfg->meta_coin && cfg->meta_source ? 0 : -1;
 }
 
-/* An agent id is also part of its accounting source id ("ag-<id>"). */
-static bool gw_agent_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 60)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-            return false;
-    return true;
-}
-
 static int gw_cfg_agent(ut_cfg *c, json_t *o, size_t i, gw_agent_cfg *a)
 {
     int64_t num = 0;
+    char src[UT_META_SOURCE_MAX + 1];
 
     if (!json_is_object(o))
         return ut_cfg_fail(c, "agents.list", "item %zu is not an object", i);
@@ -224,8 +212,8 @@ static int gw_cfg_agent(ut_cfg *c, json_t *o, size_t i, gw_agent_cfg *a)
         ut_cfg_str_dup(c, o, "secret", &a->secret, true) != 0)
         return -1;
     a->num = (uint32_t)num;
-    if (!gw_agent_id_ok(a->id))
-        return ut_cfg_fail(c, "agents.list", "item %zu: id '%s': expected 1..60 of "
+    if (!ut_meta_agent_source(a->id, src, sizeof(src)))
+        return ut_cfg_fail(c, "agents.list", "item %zu: id '%s': expected 1..61 of "
                            "[A-Za-z0-9_-]", i, a->id);
     if (strlen(a->secret) < 16)
         return ut_cfg_fail(c, "agents.list", "item %zu (%s): secret shorter than 16 "

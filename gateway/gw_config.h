@@ -85,7 +85,7 @@
 
 /* One mineragent this gateway accepts on its agent port. */
 typedef struct gw_agent_cfg {
-    char *id;                  /* 1..60 of [A-Za-z0-9_-] */
+    char *id;                  /* 1..61 of [A-Za-z0-9_-] */
     uint32_t num;              /* 1..2^24-1: its extranonce1 is ff <num, 3 bytes> */
     char *secret;              /* at least 16 characters */
 } gw_agent_cfg;

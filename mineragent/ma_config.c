@@ -1,6 +1,5 @@
 /* ma_config: reading the mineragent's JSON configuration once into a typed
  * struct (keys documented in ma_config.h). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,18 +9,7 @@
 #include "stratum/st_config_read.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
-
-static bool ma_id_ok(const char *s)
-{
-    size_t n = strlen(s);
-
-    if (n == 0 || n > 60)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
-            return false;
-    return true;
-}
+#include "utils/ut_meta.h"
 
 static int ma_cfg_addr(ut_cfg *c, json_t *o, const char *key, const char *path, char **out,
                        bool required)
@@ -39,14 +27,14 @@ static int ma_cfg_addr(ut_cfg *c, json_t *o, const char *key, const char *path, 
 static int ma_cfg_agent(ut_cfg *c, ma_config *cfg)
 {
     json_t *o = ut_cfg_object(c, c->root, "agent", true);
-    char hn[256];
+    char hn[256], src[UT_META_SOURCE_MAX + 1];
 
     if (o == NULL || ut_cfg_str_dup(c, o, "id", &cfg->id, true) != 0 ||
         ut_cfg_str_dup(c, o, "secret", &cfg->secret, true) != 0 ||
         ut_cfg_str_dup(c, c->root, "host", &cfg->host, false) != 0)
         return -1;
-    if (!ma_id_ok(cfg->id))
-        return ut_cfg_fail(c, "agent.id", "expected 1..60 of [A-Za-z0-9_-], got '%s'", cfg->id);
+    if (!ut_meta_agent_source(cfg->id, src, sizeof(src)))
+        return ut_cfg_fail(c, "agent.id", "expected 1..61 of [A-Za-z0-9_-], got '%s'", cfg->id);
     if (strlen(cfg->secret) < 16)
         return ut_cfg_fail(c, "agent.secret", "expected at least 16 characters");
     if (cfg->host == NULL) {

@@ -1,7 +1,7 @@
 /* ma_config: the mineragent's configuration, read once from the JSON file
  * given with --config into ma_config. Keys (defaults in brackets):
  *
- *   agent.id            this agent's id at the gateways: 1..60 of
+ *   agent.id            this agent's id at the gateways: 1..61 of
  *                       [A-Za-z0-9_-] (required)
  *   agent.secret        its shared secret, 16+ characters (required; keep
  *                       the file 0600)

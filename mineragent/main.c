@@ -33,13 +33,13 @@ static void ma_on_tick(struct ev_loop *loop, ev_timer *w, int revents)
 
 static int ma_start_meta(ma_agent *ag)
 {
-    char source[80];
+    char source[UT_META_SOURCE_MAX + 1];
     ut_meta_cfg m = { .coin = ag->cfg->meta_coin, .host = ag->cfg->host, .source_id = source,
                       .upstream = NULL, .spool_dir = ag->cfg->meta_spool_dir,
                       .flush_interval = ag->cfg->meta_flush_interval,
                       .max_spool_bytes = ag->cfg->meta_max_spool };
 
-    snprintf(source, sizeof(source), "ag-%s", ag->cfg->id);
+    ut_meta_agent_source(ag->cfg->id, source, sizeof(source));
     ag->meta = ut_meta_create(ag->loop, &m);
     return ag->meta != NULL && ut_meta_start(ag->meta) == 0 ? 0 : -1;
 }

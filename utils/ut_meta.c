@@ -209,6 +209,19 @@ bool ut_meta_source_ok(const char *s)
     return true;
 }
 
+bool ut_meta_agent_source(const char *id, char *out, size_t n)
+{
+    int len = snprintf(out, n, "ag-%s", id ? id : "");
+
+    if (id == NULL || *id == '\0' || strchr(id, ':') != NULL || len < 0 ||
+        (size_t)len >= n || !ut_meta_source_ok(out)) {
+        if (n > 0)
+            out[0] = '\0';
+        return false;
+    }
+    return true;
+}
+
 static bool mt_epoch_ok(const char *e)
 {
     if (!e || strlen(e) != 16)

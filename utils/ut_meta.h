@@ -122,5 +122,9 @@ int ut_meta_ident_parse(const json_t *body, ut_meta_ident *out);
 const char *ut_meta_ident_str(const ut_meta_ident *id, char *buf, size_t n);
 /* True when s is a valid source id: 1..64 of [A-Za-z0-9_:-]. */
 bool ut_meta_source_ok(const char *s);
+/* The source id of mineragent id, "ag-<id>", into out (n bytes). False (out
+ * "") when id cannot be one: it must be 1..61 of [A-Za-z0-9_-]. Gateways and
+ * agents check agent ids with it. */
+bool ut_meta_agent_source(const char *id, char *out, size_t n);
 
 #endif

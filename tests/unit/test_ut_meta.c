@@ -754,6 +754,21 @@ static void test_spool(void **state)
     remove_dir(dir);
 }
 
+/* An agent's source id: "ag-<id>", only for ids a source can carry. */
+static void test_agent_source(void **state)
+{
+    char out[UT_META_SOURCE_MAX + 1];
+    assert_true(ut_meta_agent_source("farm1", out, sizeof(out)));
+    assert_string_equal(out, "ag-farm1");
+    assert_true(ut_meta_agent_source("Farm_2-b", out, sizeof(out)));
+    static const char *bad[] = {"", "farm.1", "farm:1", "farm 1", "f/../x", NULL,
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_false(ut_meta_agent_source(bad[i], out, sizeof(out)));
+        assert_string_equal(out, "");
+    }
+}
+
 static void test_ident(void **state)
 {
     json_t *b = json_pack("{s:s, s:s, s:i}", "source", "gw1-p0", "epoch", "0123456789abcdef",
@@ -1191,6 +1206,7 @@ int main(void)
     ut_log_set_level(UT_LOG_WARN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ident),
+        cmocka_unit_test(test_agent_source),
         cmocka_unit_test(test_spool),
         cmocka_unit_test(test_aggregation_body),
         cmocka_unit_test(test_split_batches),
