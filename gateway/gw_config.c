@@ -6,7 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "gateway/gw_config.h"
-#include "network/nw_addr.h"
 #include "stratum/st_config_read.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
@@ -56,31 +55,6 @@ void gw_config_free(gw_config *cfg)
     memset(cfg, 0, sizeof(*cfg));
 }
 
-static int gw_cfg_size(ut_cfg *c, json_t *o, const char *key, size_t *out, int64_t min,
-                       int64_t max)
-{
-    int64_t v = (int64_t)*out;
-
-    if (ut_cfg_int(c, o, key, &v, min, max, false) != 0)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
-/* An address string that nw_addr_parse accepts. */
-static int gw_cfg_addr(ut_cfg *c, json_t *o, const char *key, const char *path, char **out,
-                       bool required)
-{
-    nw_addr a;
-
-    if (ut_cfg_str_dup(c, o, key, out, required) != 0)
-        return -1;
-    if (*out != NULL && nw_addr_parse(&a, *out) != 0)
-        return ut_cfg_fail(c, path, "expected an address like \"tcp@127.0.0.1:3333\", got '%s'",
-                           *out);
-    return 0;
-}
-
 static int gw_cfg_top(ut_cfg *c, gw_config *cfg)
 {
     int64_t v = 0;
@@ -112,9 +86,9 @@ static int gw_cfg_stratum(ut_cfg *c, gw_config *cfg)
 
     if (o == NULL)
         return -1;
-    if (gw_cfg_addr(c, o, "bind", "stratum.bind", &cfg->stratum_bind, true) != 0 ||
-        gw_cfg_size(c, o, "max_connections", &cfg->max_connections, 0, 100000000) != 0 ||
-        gw_cfg_size(c, o, "extranonce2_size", &st->en2_size, 4, 8) != 0 ||
+    if (ut_cfg_addr(c, o, "bind", &cfg->stratum_bind, true) != 0 ||
+        ut_cfg_size(c, o, "max_connections", &cfg->max_connections, 0, 100000000, false) != 0 ||
+        ut_cfg_size(c, o, "extranonce2_size", &st->en2_size, 4, 8, false) != 0 ||
         ut_cfg_double(c, o, "shutdown_grace", &cfg->shutdown_grace, 0, 60, false) != 0)
         return -1;
     st->en1_size = GW_EXTRANONCE_TOTAL - st->en2_size;
@@ -127,7 +101,7 @@ static int gw_cfg_jobmaster(ut_cfg *c, gw_config *cfg)
 
     if (jm == NULL)
         return -1;
-    if (gw_cfg_addr(c, jm, "addr", "jobmaster.addr", &cfg->jm_addr, true) != 0 ||
+    if (ut_cfg_addr(c, jm, "addr", &cfg->jm_addr, true) != 0 ||
         ut_cfg_double(c, jm, "heartbeat", &cfg->jm_heartbeat, 0.1, 600, false) != 0 ||
         ut_cfg_double(c, jm, "request_timeout", &cfg->jm_timeout, 0.1, 600, false) != 0)
         return -1;
@@ -179,19 +153,19 @@ static int gw_cfg_http_meta(ut_cfg *c, gw_config *cfg)
 
     if (h == NULL && c->err[0])
         return -1;
-    if (h != NULL && gw_cfg_addr(c, h, "bind", "http.bind", &cfg->http_bind, true) != 0)
+    if (h != NULL && ut_cfg_addr(c, h, "bind", &cfg->http_bind, true) != 0)
         return -1;
     m = ut_cfg_object(c, c->root, "meta", false);
     if (m == NULL)
         return c->err[0] ? -1 : 0;
     cfg->meta_enabled = true;
     snprintf(src, sizeof(src), "gw%d", cfg->gateway_id);
-    if (gw_cfg_addr(c, m, "upstream", "meta.upstream", &cfg->meta_upstream, true) != 0 ||
+    if (ut_cfg_addr(c, m, "upstream", &cfg->meta_upstream, true) != 0 ||
         ut_cfg_str_dup(c, m, "spool_dir", &cfg->meta_spool_dir, true) != 0 ||
         ut_cfg_str_dup(c, m, "coin", &cfg->meta_coin, false) != 0 ||
         ut_cfg_str_dup(c, m, "source", &cfg->meta_source, false) != 0 ||
         ut_cfg_double(c, m, "flush_interval", &cfg->meta_flush_interval, 0.05, 3600, false) != 0 ||
-        gw_cfg_size(c, m, "max_spool_bytes", &cfg->meta_max_spool, 1024, INT64_MAX) != 0)
+        ut_cfg_size(c, m, "max_spool_bytes", &cfg->meta_max_spool, 1024, INT64_MAX, false) != 0)
         return -1;
     if (cfg->meta_coin == NULL)
         cfg->meta_coin = strdup("btc");
@@ -248,8 +222,8 @@ static int gw_cfg_agents(ut_cfg *c, gw_config *cfg)
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
-    if (gw_cfg_addr(c, o, "bind", "agents.bind", &cfg->agents_bind, true) != 0 ||
-        gw_cfg_addr(c, o, "relay", "agents.relay", &cfg->agents_relay, false) != 0 ||
+    if (ut_cfg_addr(c, o, "bind", &cfg->agents_bind, true) != 0 ||
+        ut_cfg_addr(c, o, "relay", &cfg->agents_relay, false) != 0 ||
         (tls = ut_cfg_object(c, o, "tls", true)) == NULL ||
         ut_cfg_str_dup(c, tls, "cert_file", &cfg->agents_cert, true) != 0 ||
         ut_cfg_str_dup(c, tls, "key_file", &cfg->agents_key, true) != 0 ||

@@ -11,19 +11,6 @@
 #include "utils/ut_config.h"
 #include "utils/ut_meta.h"
 
-static int ma_cfg_addr(ut_cfg *c, json_t *o, const char *key, const char *path, char **out,
-                       bool required)
-{
-    nw_addr a;
-
-    if (ut_cfg_str_dup(c, o, key, out, required) != 0)
-        return -1;
-    if (*out != NULL && nw_addr_parse(&a, *out) != 0)
-        return ut_cfg_fail(c, path, "expected an address like \"tcp@127.0.0.1:3333\", got '%s'",
-                           *out);
-    return 0;
-}
-
 static int ma_cfg_agent(ut_cfg *c, ma_config *cfg)
 {
     json_t *o = ut_cfg_object(c, c->root, "agent", true);
@@ -88,7 +75,7 @@ static int ma_cfg_stratum(ut_cfg *c, ma_config *cfg)
     json_t *o = ut_cfg_object(c, c->root, "stratum", true);
     int64_t maxc = 0;
 
-    if (o == NULL || ma_cfg_addr(c, o, "bind", "stratum.bind", &cfg->stratum_bind, true) != 0 ||
+    if (o == NULL || ut_cfg_addr(c, o, "bind", &cfg->stratum_bind, true) != 0 ||
         ut_cfg_int(c, o, "max_connections", &maxc, 0, 100000000, false) != 0)
         return -1;
     cfg->max_connections = (size_t)maxc;
@@ -112,7 +99,7 @@ static int ma_cfg_meta_http(ut_cfg *c, ma_config *cfg)
         return -1;
     if (h == NULL)
         return c->err[0] ? -1 : 0;
-    return ma_cfg_addr(c, h, "bind", "http.bind", &cfg->http_bind, true);
+    return ut_cfg_addr(c, h, "bind", &cfg->http_bind, true);
 }
 
 static int ma_cfg_parse(ut_cfg *c, void *arg)

@@ -5,17 +5,6 @@
 #include "stratum/st_share.h"
 #include "utils/ut_diff.h"
 
-static int st_cfg_size(ut_cfg *c, json_t *o, const char *key, size_t *out, int64_t min,
-                       int64_t max)
-{
-    int64_t v = (int64_t)*out;
-
-    if (ut_cfg_int(c, o, key, &v, min, max, false) != 0)
-        return -1;
-    *out = (size_t)v;
-    return 0;
-}
-
 static int st_cfg_stratum(ut_cfg *c, st_config *st)
 {
     json_t *o = ut_cfg_object(c, c->root, "stratum", false);
@@ -24,10 +13,10 @@ static int st_cfg_stratum(ut_cfg *c, st_config *st)
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
-    if (st_cfg_size(c, o, "max_line", &st->max_line, 256, 65536) != 0 ||
+    if (ut_cfg_size(c, o, "max_line", &st->max_line, 256, 65536, false) != 0 ||
         ut_cfg_double(c, o, "idle_timeout", &st->idle_timeout, 0, 1e7, false) != 0 ||
         ut_cfg_double(c, o, "subscribe_timeout", &st->subscribe_timeout, 1, 1e6, false) != 0 ||
-        st_cfg_size(c, o, "max_workers", &st->max_workers, 1, 1024) != 0 ||
+        ut_cfg_size(c, o, "max_workers", &st->max_workers, 1, 1024, false) != 0 ||
         ut_cfg_str(c, o, "version_mask", &mask, false) != 0)
         return -1;
     if (mask != NULL) {
@@ -45,9 +34,9 @@ static int st_cfg_jobs(ut_cfg *c, st_config *st)
 
     if (jobs == NULL)
         return c->err[0] ? -1 : 0;
-    if (st_cfg_size(c, jobs, "keep", &st->jobs_keep, 1, 256) != 0 ||
+    if (ut_cfg_size(c, jobs, "keep", &st->jobs_keep, 1, 256, false) != 0 ||
         ut_cfg_double(c, jobs, "max_age", &st->jobs_max_age, 1, 86400, false) != 0 ||
-        st_cfg_size(c, jobs, "max_shares", &st->jobs_max_shares, 1024, 1 << 26) != 0)
+        ut_cfg_size(c, jobs, "max_shares", &st->jobs_max_shares, 1024, 1 << 26, false) != 0)
         return -1;
     return 0;
 }

@@ -3,6 +3,7 @@
  * by locating the sub-object inside the tree, e.g. "nodes[1].url") and
  * what was expected, so an operator can fix the file from the message
  * alone. Only the first error is kept in cfg->err. */
+#include "network/nw_addr.h"
 #include "utils/ut_config.h"
 
 #include <errno.h>
@@ -350,5 +351,28 @@ int ut_cfg_host_list(ut_cfg *cfg, json_t *obj, const char *key, char ***out, boo
         }
     }
     *out = list;
+    return 0;
+}
+
+int ut_cfg_addr(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool required)
+{
+    nw_addr a;
+
+    if (ut_cfg_str_dup(cfg, obj, key, out, required) != 0)
+        return -1;
+    if (*out != NULL && nw_addr_parse(&a, *out) != 0)
+        return ut_cfg_fail_at(cfg, obj, key, "expected an address like \"tcp@127.0.0.1:3333\", "
+                              "got '%s'", *out);
+    return 0;
+}
+
+int ut_cfg_size(ut_cfg *cfg, json_t *obj, const char *key, size_t *out, int64_t min,
+                int64_t max, bool required)
+{
+    int64_t v = (int64_t)*out;
+
+    if (ut_cfg_int(cfg, obj, key, &v, min, max, required) != 0)
+        return -1;
+    *out = (size_t)v;
     return 0;
 }

@@ -38,6 +38,12 @@ int ut_cfg_uint32(ut_cfg *cfg, json_t *obj, const char *key, uint32_t *out, bool
 int ut_cfg_double(ut_cfg *cfg, json_t *obj, const char *key, double *out, double min,
                   double max, bool required);
 int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool required);
+/* An int64 getter for size_t values (counts, lengths, bytes). */
+int ut_cfg_size(ut_cfg *cfg, json_t *obj, const char *key, size_t *out, int64_t min,
+                int64_t max, bool required);
+/* A copy of an address string that network/nw_addr parses
+ * ("tcp@127.0.0.1:3333", "unix@/path"), else the error names the key. */
+int ut_cfg_addr(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool required);
 /* An object or array member; NULL (and err set when required) if absent. */
 json_t *ut_cfg_object(ut_cfg *cfg, json_t *obj, const char *key, bool required);
 json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required);

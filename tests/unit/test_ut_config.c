@@ -184,6 +184,28 @@ static void test_custom_fail(void **state)
     ut_cfg_free(&cfg);
 }
 
+/* Addresses are parsed as network/nw_addr reads them; a bad one is named. */
+static void test_addr(void **state)
+{
+    ut_cfg cfg;
+    char *a = NULL;
+
+    write_file("{\"up\": {\"ok\": \"tcp@127.0.0.1:3334\", \"bad\": \"127.0.0.1:3334\"}}");
+    assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
+    json_t *up = ut_cfg_object(&cfg, cfg.root, "up", true);
+    assert_int_equal(ut_cfg_addr(&cfg, up, "ok", &a, true), 0);
+    assert_string_equal(a, "tcp@127.0.0.1:3334");
+    free(a);
+    a = NULL;
+    assert_int_equal(ut_cfg_addr(&cfg, up, "none", &a, false), 0);
+    assert_null(a);
+    assert_int_equal(ut_cfg_addr(&cfg, up, "bad", &a, true), -1);
+    assert_err(&cfg, "key 'up.bad': expected an address like \"tcp@127.0.0.1:3333\", got "
+                     "'127.0.0.1:3334'");
+    free(a);
+    ut_cfg_free(&cfg);
+}
+
 static void test_parse_error(void **state)
 {
     ut_cfg cfg;
@@ -334,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_range_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_array_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_custom_fail, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_addr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parse_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_list, setup, teardown),
