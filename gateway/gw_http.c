@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "gateway/gw_agent.h"
 #include "gateway/gw_ban.h"
 #include "gateway/gw_http.h"
 #include "gateway/gw_jm.h"
@@ -80,7 +81,7 @@ json_t *gw_http_status(gw_server *srv)
     if (srv->meta != NULL)
         meta = json_pack("{s:I,s:I}", "pending_batches", (json_int_t)ut_meta_pending(srv->meta),
                          "spooled_bytes", (json_int_t)ut_meta_spooled_bytes(srv->meta));
-    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:b,s:b,s:o,s:o,s:o,s:I,s:o}",
+    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:b,s:b,s:o,s:o,s:o,s:I,s:o,s:I}",
                      "module", "gateway", "gateway_id", srv->cfg->gateway_id,
                      "process", srv->worker, "processes", srv->cfg->workers,
                      "pid", (json_int_t)atomic_load(&srv->stats->pid),
@@ -90,7 +91,8 @@ json_t *gw_http_status(gw_server *srv)
                      "this", gw_stats_json(srv->stats),
                      "total", gw_stats_json(&total),
                      "bans_active", (json_int_t)gw_ban_count(srv->shm, (int64_t)time(NULL)),
-                     "meta", meta);
+                     "meta", meta,
+                     "agents_connected", (json_int_t)gw_agent_count(srv->agents));
 }
 
 /* One sample labelled with this gateway and process, plus extra labels. */
@@ -137,6 +139,8 @@ char *gw_http_metrics(gw_server *srv)
     gw_metric(&t, srv, "hf_gateway_parse_errors_total", "counter", "",
               (double)st_stat_get(&s->st.parse_errors));
     gw_metric(&t, srv, "hf_gateway_jobmaster_up", "gauge", "", gw_jm_up(srv->jm) ? 1 : 0);
+    gw_metric(&t, srv, "hf_gateway_agents_connected", "gauge", "",
+              (double)gw_agent_count(srv->agents));
     if (srv->meta != NULL)
         gw_metric(&t, srv, "hf_gateway_meta_pending_batches", "gauge", "",
                   (double)ut_meta_pending(srv->meta));
