@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mineragent/ma_farm.h"
+#include "mineragent/ma_state.h"
 #include "mineragent/ma_upstream.h"
 #include "stratum/st_block.h"
 #include "stratum/st_conn.h"
@@ -236,6 +237,7 @@ static void ma_hello_reply(const ut_rpc_msg *msg, const char *error, void *arg)
     u->up = true;
     u->since = ma_now(u);
     u->st.links_up++;
+    (void)ma_state_save(u->ag->cfg->meta_spool_dir, en1, en1_size, en2_size, NULL, 0);
     log_notice("upstream up: gateway=%s extranonce1=%s extranonce2_size=%zu, %zu blocks queued",
                ma_upstream_gateway(u), u->en1_hex, u->en2_size, u->nqueue);
     ut_meta_link_up(u->ag->meta, u->link);
@@ -290,8 +292,11 @@ static void ma_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
         return;
     }
     u->st.jobs++;
-    if (u->ag->farm != NULL)
+    if (u->ag->farm != NULL) {
         ma_farm_job(u->ag->farm, body);
+        (void)ma_state_save(u->ag->cfg->meta_spool_dir, u->en1, u->en1_size, u->en2_size,
+                            msg->body, msg->body_len);
+    }
     json_decref(body);
 }
 
@@ -331,6 +336,24 @@ void ma_upstream_tick(ma_upstream *u)
     u->cur = (u->cur + 1) % cfg->ngateways;
     u->st.failovers++;
     (void)ma_clt_new(u);
+}
+
+int ma_upstream_restore(ma_upstream *u)
+{
+    ma_state st;
+    int rc = ma_state_load(u->ag->cfg->meta_spool_dir, &st);
+
+    if (rc != 0)
+        return rc > 0 ? 0 : -1;
+    rc = ma_use_layout(u, st.en1, st.en1_size, st.en2_size);
+    if (rc == 0 && st.job != NULL)
+        ma_farm_job(u->ag->farm, st.job);
+    if (rc == 0)
+        log_notice("upstream: layout (extranonce1 %s) and %s restored from the state file: "
+                   "miners can work before a gateway answers", u->en1_hex,
+                   st.job ? "the last job" : "no job");
+    json_decref(st.job);
+    return rc;
 }
 
 ma_upstream *ma_upstream_create(ma_agent *ag)

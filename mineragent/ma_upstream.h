@@ -33,6 +33,9 @@ typedef struct ma_upstream_stats {
 
 ma_upstream *ma_upstream_create(ma_agent *ag);
 int ma_upstream_start(ma_upstream *u);
+/* Before start: the farm from the layout and job of the last run
+ * (ma_state.h), when there is one. 0, or -1 when it cannot be used. */
+int ma_upstream_restore(ma_upstream *u);
 void ma_upstream_free(ma_upstream *u);
 
 /* A block candidate from the farm: sent now, or queued. */

@@ -8,6 +8,9 @@
  *
  *   mineragent --config FILE | -c FILE
  *
+ * The gateway's layout and the last job are kept in meta.spool_dir, so an
+ * agent restarted while no gateway answers lets its miners work at once.
+ *
  * SIGTERM/SIGINT stop cleanly (counts spooled); SIGHUP reopens the log. */
 #include <stdio.h>
 #include <time.h>
@@ -50,7 +53,11 @@ static int ma_start(ma_agent *ag)
         log_fatal("mineragent: accounting cannot start (spool %s)", ag->cfg->meta_spool_dir);
         return -1;
     }
-    if ((ag->up = ma_upstream_create(ag)) == NULL || ma_upstream_start(ag->up) != 0)
+    if ((ag->up = ma_upstream_create(ag)) == NULL)
+        return -1;
+    if (ma_upstream_restore(ag->up) != 0)
+        log_warn("mineragent: the saved layout cannot be used; waiting for a gateway");
+    if (ma_upstream_start(ag->up) != 0)
         return -1;
     if (ag->cfg->http_bind != NULL &&
         (ag->http = ma_http_start(ag, ag->cfg->http_bind)) == NULL) {
