@@ -54,6 +54,7 @@ typedef struct st_conn {
     size_t nnames;
     uint64_t accepted;
     uint64_t rejected;
+    uint64_t rej_window;        /* rejects in the current summary window (st_rejlog) */
     void *udata;                /* the user's; the server never touches it */
     struct st_conn *prev, *next;
 } st_conn;

@@ -35,6 +35,7 @@ int st_server_init(st_server *srv, const st_config *cfg, struct ev_loop *loop,
                           cfg->jobs_max_shares) != 0)
         return -1;
     st_names_init(&srv->seen);
+    srv->rejlog.since = st_now(srv);
     st_stat_set(&srv->stats->connections, 0);
     st_stat_set(&srv->stats->subscribed, 0);
     st_stat_set(&srv->stats->workers, 0);
@@ -121,6 +122,9 @@ void st_server_sweep(st_server *srv)
             st_sweep_unstarted(c, now);
     }
     st_flush(srv);
+    if (st_rejlog_tick(&srv->rejlog, now))
+        for (st_conn *c = srv->conns; c != NULL; c = c->next)
+            st_rejlog_reset_conn(c);
     if (st_job_store_expire(&srv->jobs, now) > 0)
         log_debug("expired old jobs, %zu kept", srv->jobs.count);
 }

@@ -19,6 +19,7 @@
 #include "stratum/st_job_store.h"
 #include "stratum/st_layout.h"
 #include "stratum/st_names.h"
+#include "stratum/st_rejlog.h"
 #include "stratum/st_sink.h"
 #include "stratum/st_stats.h"
 
@@ -42,6 +43,7 @@ struct st_server {
 
     nw_svr *svr;                /* st_listen; NULL without */
     double fake_now;            /* tests: > 0 replaces the loop clock */
+    st_rejlog rejlog;           /* rejected shares, summarised every 10 s */
     st_stats own_stats;
 };
 

@@ -42,12 +42,13 @@ static void st_submit_reject(st_conn *c, const st_wname *w, const st_job *job,
     c->rejected++;
     st_stat_add(&c->srv->stats->rejected[code - ST_ERR_OTHER], 1);
     st_submit_report(c, w, job, code, job ? st_sess_job_diff(c, job->seq) : c->diff);
-    if (job != NULL)
+    if (job != NULL && ut_log_on(UT_LOG_DEBUG))
         snprintf(jobtxt, sizeof(jobtxt), "%s", job->id);
-    else if (jid != NULL && jid->type == ST_JV_STRING)
+    else if (jid != NULL && jid->type == ST_JV_STRING && ut_log_on(UT_LOG_DEBUG))
         st_submit_job_text(jid, jobtxt, sizeof(jobtxt));
-    log_info("share rejected: peer=%s conn=%llu worker=%s job=%s code=%d reason=\"%s\"",
-             c->peer, (unsigned long long)c->id, w ? w->full : "-", jobtxt, code, msg);
+    st_rejlog_add(&c->srv->rejlog, c, w ? w->full : NULL, code);
+    log_debug("share rejected: peer=%s conn=%llu worker=%s job=%s code=%d reason=\"%s\"",
+              c->peer, (unsigned long long)c->id, w ? w->full : "-", jobtxt, code, msg);
     st_reply_error(c, id, idlen, code, msg);
     if (code != ST_ERR_JOB)
         st_conn_strike(c, false);

@@ -40,7 +40,7 @@ typedef struct ut_log_state {
 static ut_log_state ut_log_g = {
     .lock = PTHREAD_MUTEX_INITIALIZER, .path = "", .fd = -1,
 };
-static _Atomic int ut_log_min = UT_LOG_INFO;
+_Atomic int ut_log_min = UT_LOG_INFO;
 static _Thread_local bool ut_log_in_hook;
 
 static const char *ut_log_names[] = {"DEBUG", "INFO", "NOTICE", "WARN", "ERROR", "FATAL"};

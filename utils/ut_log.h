@@ -4,6 +4,8 @@
 #ifndef UT_LOG_H
 #define UT_LOG_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum {
@@ -31,11 +33,26 @@ void ut_log_reopen(void);
 void ut_log_write(ut_log_level level, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-#define log_debug(...)  ut_log_write(UT_LOG_DEBUG, __FILE__, __LINE__, __VA_ARGS__)
-#define log_info(...)   ut_log_write(UT_LOG_INFO, __FILE__, __LINE__, __VA_ARGS__)
-#define log_notice(...) ut_log_write(UT_LOG_NOTICE, __FILE__, __LINE__, __VA_ARGS__)
-#define log_warn(...)   ut_log_write(UT_LOG_WARN, __FILE__, __LINE__, __VA_ARGS__)
-#define log_error(...)  ut_log_write(UT_LOG_ERROR, __FILE__, __LINE__, __VA_ARGS__)
-#define log_fatal(...)  ut_log_write(UT_LOG_FATAL, __FILE__, __LINE__, __VA_ARGS__)
+/* The lowest level written; read by the macros below. */
+extern _Atomic int ut_log_min;
+
+static inline bool ut_log_on(ut_log_level level)
+{
+    return (int)level >= atomic_load_explicit(&ut_log_min, memory_order_relaxed);
+}
+
+/* A record below the level costs one relaxed load: its arguments are not
+ * evaluated (so a log_debug on the share path is free when debug is off). */
+#define UT_LOG_AT(level, ...) \
+    do { \
+        if (ut_log_on(level)) \
+            ut_log_write(level, __FILE__, __LINE__, __VA_ARGS__); \
+    } while (0)
+#define log_debug(...)  UT_LOG_AT(UT_LOG_DEBUG, __VA_ARGS__)
+#define log_info(...)   UT_LOG_AT(UT_LOG_INFO, __VA_ARGS__)
+#define log_notice(...) UT_LOG_AT(UT_LOG_NOTICE, __VA_ARGS__)
+#define log_warn(...)   UT_LOG_AT(UT_LOG_WARN, __VA_ARGS__)
+#define log_error(...)  UT_LOG_AT(UT_LOG_ERROR, __VA_ARGS__)
+#define log_fatal(...)  UT_LOG_AT(UT_LOG_FATAL, __VA_ARGS__)
 
 #endif
