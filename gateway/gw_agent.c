@@ -130,11 +130,18 @@ static void gw_agent_hello(gw_agent *ga, ut_rpc_link *link, gw_alink *al,
     char hex[2 * ST_EN1_MAX + 1], body[256];
     int n;
 
+    json_t *hello = json_loadb(msg->body, msg->body_len, 0, NULL);
+    json_t *hb = json_object_get(hello, "heartbeat");
+
+    /* The agent's heartbeat may be slower than ours: wait for 3 of its. */
+    if (json_is_number(hb))
+        ut_rpc_link_set_peer_heartbeat(link, json_number_value(hb));
+    json_decref(hello);
     gw_agent_en1(al->a->num, en1, st->en1_size);
     ut_hex_encode(en1, st->en1_size, hex);
     n = snprintf(body, sizeof(body), "{\"v\":1,\"extranonce1\":\"%s\",\"extranonce2_size\":%zu,"
-                 "\"gateway_id\":%d,\"host\":\"%s\"}", hex, st->en2_size,
-                 ga->srv->cfg->gateway_id, ga->srv->cfg->host);
+                 "\"gateway_id\":%d,\"host\":\"%s\",\"heartbeat\":%g}", hex, st->en2_size,
+                 ga->srv->cfg->gateway_id, ga->srv->cfg->host, ut_rpc_link_heartbeat(link));
     ut_rpc_reply(link, msg, 0, body, (size_t)n);
     al->hello = true;
     log_info("agent hello: agent=%s peer=%s extranonce1=%s", al->a->id, ut_rpc_link_peer(link),

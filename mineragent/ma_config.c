@@ -119,7 +119,7 @@ static void ma_config_defaults(ma_config *cfg)
     cfg->heartbeat = 2;
     cfg->request_timeout = 30;
     st_config_defaults(&cfg->stratum);
-    cfg->meta_flush_interval = 10;
+    cfg->meta_flush_interval = 60;
     cfg->meta_max_spool = 1ull << 30;
     cfg->log = ut_cfg_log_defaults;
 }

@@ -27,7 +27,9 @@
  *                       st_config_read.h); miners over the limits are closed
  *   meta.coin           accounting key prefix ["btc"]
  *   meta.spool_dir      journal and unacknowledged batches (required)
- *   meta.flush_interval seconds between batches [10]
+ *   meta.flush_interval seconds between batches, aligned to the clock: with
+ *                       60 a batch leaves just after each minute, one record
+ *                       per worker and minute (the least upstream traffic) [60]
  *   meta.max_spool_bytes   [1 GiB]
  *   http.bind           status server, e.g. "tcp@127.0.0.1:8500" (optional)
  *   log.*               as every module (utils/ut_cfg_log.h)

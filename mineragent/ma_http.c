@@ -12,7 +12,9 @@
 static json_t *ma_upstream_json(ma_agent *ag)
 {
     const ma_upstream_stats *s = ma_upstream_stats_get(ag->up);
+    uint64_t in, out;
 
+    ma_upstream_bytes(ag->up, &in, &out);
     return json_pack("{s:s,s:b,s:s,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:I,s:I}",
                      "gateway", ma_upstream_gateway(ag->up), "up", ma_upstream_up(ag->up),
                      "extranonce1", ma_upstream_en1_hex(ag->up),
@@ -23,7 +25,7 @@ static json_t *ma_upstream_json(ma_agent *ag)
                      "rejected", (json_int_t)s->blocks_rejected,
                      "skipped", (json_int_t)s->blocks_skipped, "lost", (json_int_t)s->blocks_lost,
                      "queued", (json_int_t)ma_upstream_queued(ag->up),
-                     "bytes_out", (json_int_t)s->bytes_out, "bytes_in", (json_int_t)s->bytes_in);
+                     "bytes_out", (json_int_t)out, "bytes_in", (json_int_t)in);
 }
 
 json_t *ma_http_status(ma_agent *ag)
@@ -44,17 +46,18 @@ char *ma_http_metrics(ma_agent *ag)
 {
     const ma_upstream_stats *s = ma_upstream_stats_get(ag->up);
     ut_metrics m = { .prefix = "hf_agent_" };
+    uint64_t in, out;
 
+    ma_upstream_bytes(ag->up, &in, &out);
     ut_metrics_add(&m, "upstream_up", "gauge", "1 when a gateway link is up and said HELLO.",
                    NULL, ma_upstream_up(ag->up) ? 1 : 0);
     ut_metrics_add(&m, "upstream_failovers_total", "counter", "Switches to the next gateway.",
                    NULL, (double)s->failovers);
     ut_metrics_add(&m, "upstream_bytes_out_total", "counter",
-                   "Bytes sent upstream (frames, heartbeats excepted).", NULL,
-                   (double)s->bytes_out);
+                   "Bytes of frames sent upstream, heartbeats included.", NULL, (double)out);
     ut_metrics_add(&m, "upstream_bytes_in_total", "counter",
-                   "Bytes received from upstream (frames, heartbeats excepted).", NULL,
-                   (double)s->bytes_in);
+                   "Bytes of frames received from upstream, heartbeats included.", NULL,
+                   (double)in);
     ut_metrics_add(&m, "blocks_found_total", "counter", "Block candidates found by miners.",
                    NULL, (double)s->blocks_found);
     ut_metrics_add(&m, "blocks_accepted_total", "counter", "Blocks the node accepted.", NULL,

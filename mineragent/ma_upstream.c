@@ -83,6 +83,8 @@ static void ma_block_verdict(ma_upstream *u, ma_block *b, const ut_rpc_msg *msg)
 
     if (reason == NULL)
         reason = json_string_value(json_object_get(body, "error"));
+    if (msg->status == 0 && json_is_true(json_object_get(body, "accepted")) && !accepted)
+        reason = "accepted by the node but not the tip (side chain)";
     st_guard_done(&u->guard, b->prev, accepted);
     if (accepted) {
         u->st.blocks_accepted++;
@@ -103,8 +105,6 @@ static void ma_block_reply(const ut_rpc_msg *msg, const char *error, void *arg)
     ma_block *b = arg;
     ma_upstream *u = b->u;
 
-    if (msg != NULL)
-        u->st.bytes_in += UT_RPC_HEADER_SIZE + msg->body_len;
     if (msg == NULL || msg->status == 1)   /* no answer, or "retry": the gateway could not */
         ma_block_queue(u, b, msg ? "the gateway could not relay it" : error ? error : "?");
     else
@@ -119,7 +119,6 @@ static int ma_block_send(ma_upstream *u, ma_block *b)
         return -1;
     b->tries++;
     u->st.blocks_sent++;
-    u->st.bytes_out += UT_RPC_HEADER_SIZE + b->len;
     return 0;
 }
 
@@ -187,6 +186,10 @@ static int ma_hello_parse(ma_upstream *u, const ut_rpc_msg *msg, uint8_t *en1, s
         *en1_size = strlen(hex) / 2;
         *en2_size = (size_t)json_integer_value(n2);
         rc = 0;
+        /* The gateway's heartbeat may be slower than ours: wait for 3 of its. */
+        if (json_is_number(json_object_get(b, "heartbeat")) && u->link != NULL)
+            ut_rpc_link_set_peer_heartbeat(u->link,
+                                           json_number_value(json_object_get(b, "heartbeat")));
     }
     json_decref(b);
     return rc;
@@ -224,7 +227,6 @@ static void ma_hello_reply(const ut_rpc_msg *msg, const char *error, void *arg)
         log_warn("gateway %s: HELLO got no answer: %s", ma_upstream_gateway(u), error);
         return;
     }
-    u->st.bytes_in += UT_RPC_HEADER_SIZE + msg->body_len;
     if (msg->status != 0 || ma_hello_parse(u, msg, en1, &en1_size, &en2_size) != 0 ||
         ma_use_layout(u, en1, en1_size, en2_size) != 0) {
         log_error("gateway %s refused or garbled HELLO (status %u): %.*s",
@@ -250,22 +252,27 @@ static void ma_on_up(ut_rpc_link *link, void *udata)
 {
     ma_upstream *u = udata;
     char body[256];
-    int n = snprintf(body, sizeof(body), "{\"v\":1,\"agent\":\"%s\",\"host\":\"%s\"}",
-                     u->ag->cfg->id, u->ag->cfg->host);
+    int n = snprintf(body, sizeof(body), "{\"v\":1,\"agent\":\"%s\",\"host\":\"%s\","
+                     "\"heartbeat\":%g}", u->ag->cfg->id, u->ag->cfg->host,
+                     ut_rpc_link_heartbeat(link));
 
     u->link = link;
     u->since = ma_now(u);
     log_info("upstream link to %s authenticated (%s)", ut_rpc_link_peer(link),
              ut_rpc_link_tls(link) ? ut_rpc_link_tls(link) : "plaintext");
-    if (ut_rpc_request(link, CMD_AG_HELLO, body, (size_t)n, ma_hello_reply, u) == 0)
-        u->st.bytes_out += UT_RPC_HEADER_SIZE + (size_t)n;
+    if (ut_rpc_request(link, CMD_AG_HELLO, body, (size_t)n, ma_hello_reply, u) != 0)
+        log_error("upstream: HELLO could not be sent to %s", ut_rpc_link_peer(link));
 }
 
 static void ma_on_down(ut_rpc_link *link, const char *reason, void *udata)
 {
     ma_upstream *u = udata;
 
-    (void)link;
+    uint64_t in, out;
+
+    ut_rpc_link_bytes(link, &in, &out);
+    u->st.bytes_in += in;
+    u->st.bytes_out += out;
     if (u->up) {
         ut_meta_link_down(u->ag->meta, reason);
         log_warn("upstream down: gateway=%s (%s); miners keep working, counts are kept",
@@ -282,7 +289,6 @@ static void ma_on_msg(ut_rpc_link *link, const ut_rpc_msg *msg, void *udata)
     json_error_t err;
     json_t *body;
 
-    u->st.bytes_in += UT_RPC_HEADER_SIZE + msg->body_len;
     if (msg->command != CMD_JM_JOB) {
         log_warn("gateway %s sent command 0x%04x, ignored", ut_rpc_link_peer(link), msg->command);
         return;
@@ -407,4 +413,14 @@ size_t ma_upstream_queued(const ma_upstream *u)
 const ma_upstream_stats *ma_upstream_stats_get(const ma_upstream *u)
 {
     return &u->st;
+}
+
+void ma_upstream_bytes(const ma_upstream *u, uint64_t *in, uint64_t *out)
+{
+    uint64_t li = 0, lo = 0;
+
+    if (u->link != NULL)
+        ut_rpc_link_bytes(u->link, &li, &lo);
+    *in = u->st.bytes_in + li;
+    *out = u->st.bytes_out + lo;
 }

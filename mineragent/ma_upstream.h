@@ -28,7 +28,7 @@ typedef struct ma_upstream_stats {
     uint64_t jobs;
     uint64_t blocks_found, blocks_sent, blocks_accepted, blocks_rejected, blocks_skipped;
     uint64_t blocks_lost;
-    uint64_t bytes_out, bytes_in;   /* frame headers and bodies, heartbeats excepted */
+    uint64_t bytes_out, bytes_in;   /* of links that went down: ma_upstream_bytes */
 } ma_upstream_stats;
 
 ma_upstream *ma_upstream_create(ma_agent *ag);
@@ -48,5 +48,9 @@ const char *ma_upstream_gateway(const ma_upstream *u);   /* the one in use */
 const char *ma_upstream_en1_hex(const ma_upstream *u);   /* "" before the first HELLO */
 size_t ma_upstream_queued(const ma_upstream *u);
 const ma_upstream_stats *ma_upstream_stats_get(const ma_upstream *u);
+/* Bytes of whole frames received and sent upstream since the start, over
+ * every link (heartbeats, accounting batches and the TLS-less frame bytes;
+ * TLS records add a few percent on the wire). */
+void ma_upstream_bytes(const ma_upstream *u, uint64_t *in, uint64_t *out);
 
 #endif

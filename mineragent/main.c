@@ -39,7 +39,7 @@ static int ma_start_meta(ma_agent *ag)
     char source[UT_META_SOURCE_MAX + 1];
     ut_meta_cfg m = { .coin = ag->cfg->meta_coin, .host = ag->cfg->host, .source_id = source,
                       .upstream = NULL, .spool_dir = ag->cfg->meta_spool_dir,
-                      .flush_interval = ag->cfg->meta_flush_interval,
+                      .flush_interval = ag->cfg->meta_flush_interval, .align = true,
                       .max_spool_bytes = ag->cfg->meta_max_spool };
 
     ut_meta_agent_source(ag->cfg->id, source, sizeof(source));

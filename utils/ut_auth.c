@@ -255,6 +255,8 @@ uint32_t ut_auth_verify(const ut_auth_table *t, const uint8_t challenge[UT_AUTH_
     OPENSSL_cleanse(want, sizeof(want));
     if (st == UT_AUTH_ERR_UNKNOWN_AGENT)
         snprintf(why, whyn, "unknown agent '%s'", agent);
+    else if (st == UT_AUTH_ERR_BAD_SECRET)
+        snprintf(why, whyn, "bad secret for agent '%s'", agent);
     else if (st != UT_AUTH_OK)
         snprintf(why, whyn, "%s", ut_auth_strstatus(st));
     return st;

@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1139,9 +1140,28 @@ void ut_meta_flush(ut_meta *m)
     mt_pump(m);
 }
 
+/* Seconds until the next flush: flush_interval, or with align the time to
+ * just after the next multiple of it (a short grace for late shares). */
+static double mt_flush_delay(ut_meta *m)
+{
+    double iv = m->cfg.flush_interval, grace = iv / 60 < 1.0 ? iv / 60 : 1.0;
+
+    if (!m->cfg.align)
+        return iv;
+    return iv - fmod(mt_now(m), iv) + grace;
+}
+
 static void mt_on_flush(struct ev_loop *loop, ev_timer *w, int revents)
 {
-    ut_meta_flush(w->data);
+    ut_meta *m = w->data;
+
+    ut_meta_flush(m);
+    ev_timer_stop(loop, w);
+    ev_timer_set(w, mt_flush_delay(m), 0.0);
+    ev_timer_start(loop, w);
+    /* What the closed batch held (event objects, names) goes back to the
+     * system instead of staying in the heap as holes. */
+    malloc_trim(0);
 }
 
 static void mt_on_up(ut_rpc_link *link, void *udata)
@@ -1699,7 +1719,7 @@ ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
 
 int ut_meta_start(ut_meta *m)
 {
-    ev_timer_init(&m->flush_timer, mt_on_flush, m->cfg.flush_interval, m->cfg.flush_interval);
+    ev_timer_init(&m->flush_timer, mt_on_flush, mt_flush_delay(m), 0.0);
     m->flush_timer.data = m;
     ev_timer_start(m->loop, &m->flush_timer);
     ev_timer_init(&m->tick_timer, mt_on_tick, MT_TICK, MT_TICK);

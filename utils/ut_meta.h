@@ -21,6 +21,10 @@ typedef struct ut_meta_cfg {
     const char *upstream;      /* "tcp@127.0.0.1:7601": metarelay or metawriter */
     const char *spool_dir;     /* unacknowledged batches live here */
     double flush_interval;     /* seconds between batches; default 10 */
+    bool align;                /* close batches just after each multiple of
+                                  flush_interval of the wall clock (60: right
+                                  after every minute), so a worker's minute
+                                  travels as one record, not several */
     size_t max_spool_bytes;    /* bytes of unacknowledged batches (each counted once,
                                   at its spooled size); past this, the oldest are kept
                                   and new batches are refused with a FATAL log;

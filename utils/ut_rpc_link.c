@@ -74,6 +74,8 @@ struct ut_rpc_link {
     uint32_t recv_seq;
     bool got_frame;
     double last_recv;
+    double peer_heartbeat;    /* the peer's interval when it said so, else 0 */
+    uint64_t bytes_in, bytes_out;   /* whole frames, heartbeats included */
     nw_timer hb_timer;
     nw_timer req_timer;
     ut_rpc_pending *head, *tail;
@@ -270,6 +272,8 @@ static int ut_rpc_send(ut_rpc_link *l, uint8_t type, uint16_t command, uint64_t 
     ut_rpc_pack(&m, buf);
     ut_rpc_link_hold(l);
     rc = nw_ses_send(l->ses, buf, total);
+    if (rc == 0)
+        l->bytes_out += total;
     ut_rpc_link_release(l);   /* callers hold the link too: never freed here */
     if (buf != stack)
         free(buf);
@@ -347,6 +351,23 @@ const char *ut_rpc_link_peer(const ut_rpc_link *link)
 const char *ut_rpc_link_agent(const ut_rpc_link *link)
 {
     return link->agent[0] ? link->agent : NULL;
+}
+
+void ut_rpc_link_set_peer_heartbeat(ut_rpc_link *link, double secs)
+{
+    if (secs > 0 && secs <= 3600)
+        link->peer_heartbeat = secs;
+}
+
+double ut_rpc_link_heartbeat(const ut_rpc_link *link)
+{
+    return link->side->heartbeat;
+}
+
+void ut_rpc_link_bytes(const ut_rpc_link *link, uint64_t *in, uint64_t *out)
+{
+    *in = link->bytes_in;
+    *out = link->bytes_out;
 }
 
 const char *ut_rpc_link_tls(const ut_rpc_link *link)
@@ -577,7 +598,8 @@ static void ut_rpc_on_hb_timer(nw_timer *t, void *privdata)
         return;
     }
     ut_rpc_link_hold(l);
-    if (silent >= UT_RPC_SILENT_INTERVALS * l->side->heartbeat - 0.001) {
+    double beat = l->peer_heartbeat > l->side->heartbeat ? l->peer_heartbeat : l->side->heartbeat;
+    if (silent >= UT_RPC_SILENT_INTERVALS * beat - 0.001) {
         log_warn("rpc link %s: heartbeat timeout (nothing received for %.3g s), closing",
                  l->peer, silent);
         ut_rpc_link_close(l, "heartbeat timeout");
@@ -686,6 +708,8 @@ static int ut_rpc_nw_decode(nw_ses *ses, const void *data, size_t len)
     if (!l)
         return -1;
     rc = ut_rpc_decode(data, len, l->side->max_body);
+    if (rc > 0)
+        l->bytes_in += (uint64_t)rc;
     if (rc < 0) {
         log_error("rpc link %s: bad frame: %s, closing", l->peer, ut_rpc_strerror(rc));
         snprintf(l->reason, sizeof(l->reason), "bad frame: %s", ut_rpc_strerror(rc));

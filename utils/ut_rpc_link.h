@@ -91,6 +91,13 @@ const char *ut_rpc_link_peer(const ut_rpc_link *link);  /* "host:port" */
 /* The authenticated agent id: on a server the peer's, on a client its own;
  * NULL on links without agent authentication. */
 const char *ut_rpc_link_agent(const ut_rpc_link *link);
+/* This side's heartbeat interval. A link is closed after 3 intervals of
+ * silence; when the peer heartbeats less often (it says so in a module's
+ * hello), set_peer_heartbeat makes that 3 of the longer interval. */
+double ut_rpc_link_heartbeat(const ut_rpc_link *link);
+void ut_rpc_link_set_peer_heartbeat(ut_rpc_link *link, double secs);
+/* Bytes of whole frames received and sent on this link, heartbeats included. */
+void ut_rpc_link_bytes(const ut_rpc_link *link, uint64_t *in, uint64_t *out);
 /* "TLSv1.3" on a TLS link, NULL on a plaintext one. */
 const char *ut_rpc_link_tls(const ut_rpc_link *link);
 void ut_rpc_link_set_data(ut_rpc_link *link, void *data);

@@ -21,6 +21,7 @@ import base64
 import copy
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -679,3 +680,79 @@ def mineragent(workdir, gateways, agent_id, secret, ca_file, name="mineragent", 
         "http": {"bind": _addr(http_port)},
     }, keys, lambda s: http_ok(s.http_port), start,
         {"st_port": st_port, "http_port": http_port}, preexec_fn)
+
+
+# ---- hfminer progress, TCP byte counts ----
+
+_PROGRESS = re.compile(r"hfminer: at ([0-9.]+)s ready (\d+)/(\d+) submitted (\d+) accepted (\d+) "
+                       r"rejected (\d+) no_reply (\d+) blocks (\d+)")
+
+
+def hfminer_progress(proc):
+    """hfminer's last progress line (--progress S, on stderr) as a dict: t, ready,
+    conns, submitted, accepted, rejected, no_reply, blocks; None before the first."""
+    found = _PROGRESS.findall(proc.output())
+    if not found:
+        return None
+    keys = ("t", "ready", "conns", "submitted", "accepted", "rejected", "no_reply", "blocks")
+    return {k: (float(v) if k == "t" else int(v)) for k, v in zip(keys, found[-1])}
+
+
+def tcp_bytes(port):
+    """The established loopback TCP connections to port, seen from the client
+    side (ss -tin, dport = port): {(local, peer): (bytes_acked, bytes_received)},
+    i.e. the bytes the client sent (and the server took) and those it got."""
+    out = subprocess.run(["ss", "-tinH", "state", "established", "( dport = :%d )" % port],
+                         capture_output=True, text=True, timeout=10).stdout
+    conns, key = {}, None
+    for line in out.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            f = line.split()
+            key = (f[-2], f[-1])
+            conns[key] = (0, 0)
+        elif key is not None:
+            sent = re.search(r"bytes_acked:(\d+)", line)
+            got = re.search(r"bytes_received:(\d+)", line)
+            conns[key] = (int(sent.group(1)) if sent else 0, int(got.group(1)) if got else 0)
+    return conns
+
+
+class TcpCounter:
+    """Samples tcp_bytes(port) every step seconds in a thread and keeps, per
+    connection, the last numbers seen (also after it closed): sent() and
+    received() are the totals over every connection to port so far (up to
+    one step behind)."""
+
+    def __init__(self, port, step=0.25):
+        self.port, self.step, self.seen = port, step, {}
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.step)
+
+    def sample(self):
+        try:
+            for k, v in tcp_bytes(self.port).items():
+                self.seen[k] = v
+        except (OSError, subprocess.SubprocessError):
+            pass
+
+    def stop(self):
+        self._stop.set()
+        self._t.join(5)
+        return self
+
+    def sent(self):
+        return sum(v[0] for v in list(self.seen.values()))
+
+    def received(self):
+        return sum(v[1] for v in list(self.seen.values()))
+
+    def connections(self):
+        return len(self.seen)

@@ -121,7 +121,7 @@ static void test_verify(void **state)
     uint8_t ch2[UT_AUTH_CHALLENGE_SIZE];
     assert_int_equal(ut_auth_challenge_new(ch2), 0);
     assert_int_equal(verify(t, ch2, body, agent, why), UT_AUTH_ERR_BAD_SECRET);
-    assert_string_equal(why, "bad secret");
+    assert_string_equal(why, "bad secret for agent 'farm.2_b-c'");
 
     /* The right MAC under another known id. */
     n = ut_auth_request_body("farm1", mac, body);
