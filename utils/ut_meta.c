@@ -131,7 +131,11 @@ struct ut_meta {
     size_t nbuckets, nrecs;
     mt_rec *first, *last;                 /* insertion order */
     mt_sys *sys;
-    json_t *events;
+    /* Events as compact JSON texts, each ended by a NUL, in one buffer: no
+     * allocation per event that would outlive the call and leave the heap
+     * full of holes between the connections' memory after a flush. */
+    char *ev;
+    size_t evlen, evcap, nev;
 
     int64_t conn_value, conn_next;
 
@@ -599,10 +603,34 @@ void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff
         jr_share(m, r, diff, goal, accepted);
 }
 
+static int mt_event_put(ut_meta *m, const char *text)
+{
+    size_t n = strlen(text) + 1;
+
+    if (m->evlen + n > m->evcap) {
+        size_t cap = m->evcap ? m->evcap : 4096;
+        char *p;
+        while (cap < m->evlen + n)
+            cap *= 2;
+        if ((p = realloc(m->ev, cap)) == NULL)
+            return -1;
+        m->ev = p;
+        m->evcap = cap;
+    }
+    memcpy(m->ev + m->evlen, text, n);
+    m->evlen += n;
+    m->nev++;
+    return 0;
+}
+
 static void mt_event(ut_meta *m, json_t *ev)
 {
-    if (!ev || json_array_append_new(m->events, ev) != 0)
+    char *text = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+
+    if (!text || mt_event_put(m, text) != 0)
         log_fatal("meta %s: out of memory, an event is lost", m->source);
+    free(text);
+    json_decref(ev);
 }
 
 static const char *mt_str(const char *s)
@@ -883,7 +911,7 @@ static void mt_close_batches(ut_meta *m, double now)
     json_t *body = NULL;
     mt_rec *r = m->first;
     mt_sys *s = m->sys;
-    size_t ev = 0, nev = json_array_size(m->events);
+    size_t ev = 0, nev = m->nev, evpos = 0;
     while (r || s || ev < nev) {
         if (!body) {
             body = mt_body_new(m, m->seq + 1, now);
@@ -898,7 +926,10 @@ static void mt_close_batches(ut_meta *m, double now)
             json_array_append_new(json_object_get(body, "shares"), mt_rec_json(r));
             r = r->order;
         } else {
-            json_array_append(json_object_get(body, "events"), json_array_get(m->events, ev++));
+            json_array_append_new(json_object_get(body, "events"),
+                                  json_loads(m->ev + evpos, 0, NULL));
+            evpos += strlen(m->ev + evpos) + 1;
+            ev++;
         }
         if (++nrec >= max || (!r && !s && ev >= nev)) {
             if (mt_batch_add(m, body, m->seq + 1, now) == 0)
@@ -926,7 +957,12 @@ static void mt_reset_counts(ut_meta *m)
         free(s);
     }
     m->sys = NULL;
-    json_array_clear(m->events);
+    m->evlen = m->nev = 0;
+    if (m->evcap > (1u << 20)) {   /* a burst of events: give the big buffer back */
+        free(m->ev);
+        m->ev = NULL;
+        m->evcap = 0;
+    }
 }
 
 /* ---- sending ---- */
@@ -1689,8 +1725,7 @@ ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
         return NULL;
     m->loop = loop;
     m->jfd = -1;
-    m->events = json_array();
-    if (!m->events || mt_copy_cfg(m, cfg) != 0) {
+    if (mt_copy_cfg(m, cfg) != 0) {
         ut_meta_free(m);
         return NULL;
     }
@@ -1737,7 +1772,7 @@ void ut_meta_free(ut_meta *m)
 {
     if (!m)
         return;
-    if (m->spool && m->events) {
+    if (m->spool) {
         mt_close_now(m, mt_now(m), true);
         mt_retry_held(m, true);     /* what still fails: its journal is replayed */
     }
@@ -1756,7 +1791,7 @@ void ut_meta_free(ut_meta *m)
     if (m->jfd >= 0)
         close(m->jfd);
     free(m->jbuf);
-    json_decref(m->events);
+    free(m->ev);
     free(m->buckets);
     free(m->coin);
     free(m->coin_name);
