@@ -589,24 +589,9 @@ def bench_idle(cl, total, procs):
         assert jid == job_id
         time.sleep(1.5)
         cpu1 = bg.cpu_seconds(ag.pid)
-        res = []
-        for c in clients:
-            line = c.stdout.readline().decode()
-            if not line.startswith("done"):
-                raise RuntimeError("fan-out client failed: %r" % line)
-            res.append(json.loads(line[5:]))
+        res = bg.fanout_collect(clients)
     finally:
-        for c in clients:
-            try:
-                c.stdin.close()
-            except OSError:
-                pass
-        for c in clients:
-            try:
-                c.wait(30)
-            except subprocess.TimeoutExpired:
-                c.kill()
-                c.wait()
+        bg.fanout_stop(clients)
     got = sum(r["n"] for r in res)
     first = min(r["first"] for r in res if r["n"]) - t0 if got else 0
     last = max(r["last"] for r in res if r["n"]) - t0 if got else 0

@@ -118,6 +118,32 @@ class FakeJobmaster:
             link.close()
 
 
+
+def fanout_collect(clients):
+    """The "done {json}" result line of every fan-out client process."""
+    results = []
+    for c in clients:
+        line = c.stdout.readline().decode()
+        if not line.startswith("done"):
+            raise RuntimeError("fan-out client failed: %r" % line)
+        results.append(json.loads(line[5:]))
+    return results
+
+
+def fanout_stop(clients):
+    """Closes the fan-out clients' stdin (they exit) and reaps them."""
+    for c in clients:
+        try:
+            c.stdin.close()
+        except OSError:
+            pass
+    for c in clients:
+        try:
+            c.wait(30)
+        except subprocess.TimeoutExpired:
+            c.kill()
+            c.wait()
+
 def make_job(job_id, height, clean=True):
     """A mainnet-shaped job: BIP34 height, 12 extranonce bytes, a 12-step branch."""
     tag = b"/bench/"
@@ -356,24 +382,9 @@ def bench_connections(gw, jm, total, procs):
         t0 = jm.push(make_job(job_id, 900001, clean=True))
         time.sleep(1.5)
         cpu1 = cpu_seconds(gw.worker_pid)
-        results = []
-        for c in clients:
-            line = c.stdout.readline().decode()
-            if not line.startswith("done"):
-                raise RuntimeError("fan-out client failed: %r" % line)
-            results.append(json.loads(line[5:]))
+        results = fanout_collect(clients)
     finally:
-        for c in clients:
-            try:
-                c.stdin.close()
-            except OSError:
-                pass
-        for c in clients:
-            try:
-                c.wait(30)
-            except subprocess.TimeoutExpired:
-                c.kill()
-                c.wait()
+        fanout_stop(clients)
     got = sum(r["n"] for r in results)
     first = min(r["first"] for r in results if r["n"]) - t0
     last = max(r["last"] for r in results if r["n"]) - t0
