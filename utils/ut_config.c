@@ -50,8 +50,70 @@ void ut_cfg_free(ut_cfg *cfg)
 {
     json_decref(cfg->root);
     free((char *)cfg->file);
+    free(cfg->seen);
     cfg->root = NULL;
     cfg->file = NULL;
+    cfg->seen = NULL;
+    cfg->nseen = cfg->capseen = 0;
+}
+
+/* Remembers that v was read (for the unknown-key check). */
+static void ut_cfg_mark(ut_cfg *cfg, const json_t *v)
+{
+    if (cfg->nseen == cfg->capseen) {
+        size_t cap = cfg->capseen ? cfg->capseen * 2 : 64;
+        const json_t **p = realloc(cfg->seen, cap * sizeof(*p));
+        if (!p) {
+            cfg->seen_lost = true;   /* the check is skipped: never a false error */
+            return;
+        }
+        cfg->seen = p;
+        cfg->capseen = cap;
+    }
+    cfg->seen[cfg->nseen++] = v;
+}
+
+static bool ut_cfg_was_read(const ut_cfg *cfg, const json_t *v)
+{
+    for (size_t i = 0; i < cfg->nseen; i++)
+        if (cfg->seen[i] == v)
+            return true;
+    return false;
+}
+
+static int ut_cfg_check_keys(ut_cfg *cfg, const json_t *obj);
+static int ut_cfg_fail_at(ut_cfg *cfg, const json_t *obj, const char *key, const char *fmt,
+                          ...) __attribute__((format(printf, 4, 5)));
+
+/* The members of an object element of an array that was read. */
+static int ut_cfg_check_array(ut_cfg *cfg, const json_t *arr)
+{
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(arr, i, e)
+        if (json_is_object(e) && ut_cfg_check_keys(cfg, e) != 0)
+            return -1;
+    return 0;
+}
+
+/* Every member of obj was read (or is a '_' comment), and so on below. */
+static int ut_cfg_check_keys(ut_cfg *cfg, const json_t *obj)
+{
+    const char *key;
+    json_t *v;
+
+    json_object_foreach((json_t *)obj, key, v) {
+        if (key[0] == '_')
+            continue;
+        if (!ut_cfg_was_read(cfg, v))
+            return ut_cfg_fail_at(cfg, obj, key, "unknown key (a typo? keys starting with '_' "
+                                  "are comments)");
+        if ((json_is_object(v) && ut_cfg_check_keys(cfg, v) != 0) ||
+            (json_is_array(v) && ut_cfg_check_array(cfg, v) != 0))
+            return -1;
+    }
+    return 0;
 }
 
 int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, size_t errlen)
@@ -60,6 +122,9 @@ int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, siz
     int rc = ut_cfg_load(&cfg, path);
 
     if (rc == 0 && (parse(&cfg, out) != 0 || cfg.err[0]))
+        rc = -1;
+    if (rc == 0 && !cfg.seen_lost && json_is_object(cfg.root) &&
+        ut_cfg_check_keys(&cfg, cfg.root) != 0)
         rc = -1;
     if (rc != 0)   /* a step that fails without a message could not allocate */
         snprintf(err, errlen, "%s", cfg.err[0] ? cfg.err : "out of memory");
@@ -182,6 +247,8 @@ static int ut_cfg_lookup(ut_cfg *cfg, json_t *obj, const char *key, bool require
                          const char *expected, json_t **v)
 {
     *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (*v)
+        ut_cfg_mark(cfg, *v);
     if (*v && !json_is_null(*v))
         return 1;
     if (!required)

@@ -13,6 +13,9 @@ typedef struct ut_cfg {
     const char *file;
     json_t *root;
     char err[512];      /* the first error; empty when none */
+    const json_t **seen;   /* values the getters looked up (strict keys) */
+    size_t nseen, capseen;
+    bool seen_lost;        /* out of memory while marking: no unknown-key check */
 } ut_cfg;
 
 /* Loads and parses path. Returns 0, or -1 with cfg->err set. */
@@ -23,7 +26,12 @@ void ut_cfg_free(ut_cfg *cfg);
 typedef int (*ut_cfg_parser)(ut_cfg *cfg, void *out);
 /* Loads path, runs parse on it and frees the JSON. Returns 0, or -1 with
  * the first problem in err; a problem recorded by a getter fails the read
- * even when parse went on and returned 0. */
+ * even when parse went on and returned 0. Then every key the parser did not
+ * read is an error naming it ("key 'vardif': unknown key"), so a typo
+ * never starts silently; keys starting with '_' are comments. (Limit: a
+ * key whose value is true, false or null is jansson's shared singleton, so
+ * an unknown key with such a value is not noticed once any key with the
+ * same value was read.) */
 int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, size_t errlen);
 
 /* Getters: obj is cfg->root or a sub-object; key is looked up in obj and

@@ -341,6 +341,38 @@ static void test_config_difficulty(void **state)
     }
 }
 
+/* Typos are refused with the key named, also inside arrays of objects. */
+static void test_config_typos(void **state)
+{
+    static const char *bad[] = {
+        "\"vardif\":{\"min\":1}", "\"vardiff\":{\"retarget\":5,\"mn\":1}",
+        "\"agents\":{\"bind\":\"tcp@127.0.0.1:3334\",\"tls\":{\"cert_file\":\"c\","
+        "\"key_file\":\"k\"},\"list\":[{\"id\":\"farm1\",\"num\":1,"
+        "\"secret\":\"0123456789abcdef\",\"secrte\":\"x\"}]}",
+    };
+    static const char *key[] = { "'vardif'", "'vardiff.mn'", "'agents.list[0].secrte'" };
+    char path[] = "/tmp/hf-gw-typo-XXXXXX";
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int fd = mkstemp(path);
+        char err[512] = "", text[768];
+        gw_config cfg;
+        int n = snprintf(text, sizeof(text),
+                         "{\"gateway_id\":1,\"stratum\":{\"bind\":\"tcp@127.0.0.1:3333\"},"
+                         "\"jobmaster\":{\"addr\":\"tcp@127.0.0.1:3334\"},\"_c\":1,%s}", bad[i]);
+        assert_true(fd >= 0);
+        assert_int_equal(write(fd, text, (size_t)n), n);
+        close(fd);
+        assert_int_not_equal(gw_config_load(&cfg, path, err, sizeof(err)), 0);
+        if (!strstr(err, key[i]) || !strstr(err, "unknown key"))
+            fail_msg("%s: error '%s' does not name %s as unknown", bad[i], err, key[i]);
+        gw_config_free(&cfg);
+        unlink(path);
+        strcpy(path, "/tmp/hf-gw-typo-XXXXXX");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stats_not_poisoned, setup, teardown),
         cmocka_unit_test(test_job_body_numbers),
         cmocka_unit_test(test_config_difficulty),
+        cmocka_unit_test(test_config_typos),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

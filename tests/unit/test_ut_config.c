@@ -324,9 +324,19 @@ static void test_read(void **state)
     int64_t port = 0;
     char err[600], want[600], path[160];
 
-    write_file(good);
+    write_file("{\"_comment\": \"x\", \"stratum\": {\"port\": 3333, \"_note\": [1]}}");
     assert_int_equal(ut_cfg_read(cfgpath, parse_port, &port, err, sizeof(err)), 0);
     assert_int_equal(port, 3333);
+
+    /* A key nobody reads is a typo: refused, named. */
+    write_file("{\"stratum\": {\"port\": 3333, \"prot\": 1}}");
+    assert_int_equal(ut_cfg_read(cfgpath, parse_port, &port, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s: key 'stratum.prot': unknown key (a typo? keys starting "
+             "with '_' are comments)", cfgpath);
+    assert_string_equal(err, want);
+    write_file(good);
+    assert_int_equal(ut_cfg_read(cfgpath, parse_port, &port, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "unknown key"));
 
     write_file("{\"stratum\": {\"port\": 0}}");
     assert_int_equal(ut_cfg_read(cfgpath, parse_port, &port, err, sizeof(err)), -1);
