@@ -2,10 +2,12 @@
  * every module's main.c needs (see ut_proc.h). Signals are taken by libev watchers on the
  * loop, so the callbacks may log and reopen the log file safely. */
 #include "utils/ut_proc.h"
+#include "utils/ut_version.h"
 
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "utils/ut_log.h"
 
@@ -14,6 +16,7 @@ int ut_proc_args(int argc, char **argv, const char *usage, const char **config)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -24,6 +27,7 @@ int ut_proc_args(int argc, char **argv, const char *usage, const char **config)
         switch (c) {
         case 'c': *config = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
+        case 'V': printf("%s %s\n", basename(argv[0]), HF_VERSION); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }

@@ -26,7 +26,8 @@
 
 /* Reads the standard command line. Returns UT_PROC_RUN with *config set;
  * otherwise the status main should exit with: 0 after --help or -h (usage
- * printed on stdout), 2 for anything else (usage printed on stderr). */
+ * printed on stdout) or --version ("<program> <HF_VERSION>" on stdout), 2
+ * for anything else (usage printed on stderr). */
 int ut_proc_args(int argc, char **argv, const char *usage, const char **config);
 
 /* What SIGTERM and SIGINT call; NULL in ut_proc_sig_start: ev_break. */

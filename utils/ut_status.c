@@ -7,6 +7,7 @@
 
 #include "utils/ut_http.h"
 #include "utils/ut_log.h"
+#include "utils/ut_version.h"
 
 #define UT_STATUS_MAX_BODY (64 * 1024)   /* GET requests carry no body */
 
@@ -45,6 +46,8 @@ static void ut_status_json(const ut_status *s, ut_http_resp *resp)
                           "{\"error\":\"status unavailable, see the module's log\"}\n");
         return;
     }
+    if (json_is_object(body) && !json_object_get(body, "version"))
+        json_object_set_new(body, "version", json_string(HF_VERSION));
     ut_http_resp_json(resp, 200, body);
 }
 

@@ -1,6 +1,7 @@
 /* ut_status: the read-only HTTP server that every module runs for its
  * operators: GET /status answers the module's JSON, GET /metrics its
- * Prometheus text (ut_metrics builds it). Other paths get 404, other
+ * Prometheus text (ut_metrics builds it). Every /status object gets
+ * "version" (utils/ut_version.h) unless the module set one. Other paths get 404, other
  * methods 405. Runs on the loop thread, like the callbacks. */
 #ifndef UT_STATUS_H
 #define UT_STATUS_H

@@ -17,6 +17,7 @@
 
 #include "utils/ut_log.h"
 #include "utils/ut_proc.h"
+#include "utils/ut_version.h"
 
 #define USAGE "usage: testmod --config FILE\n"
 
@@ -130,6 +131,18 @@ static void test_args_help(void **state)
     assert_string_equal(err, "");
     assert_int_equal(run_args(h, 4, &config, out, err), 0);
     assert_string_equal(out, USAGE);
+}
+
+static void test_args_version(void **state)
+{
+    const char *v[] = {"/opt/headframe/gateway/bin/gateway", "--version"};
+    const char *config = NULL;
+    char out[512], err[512], want[64];
+
+    assert_int_equal(run_args(v, 2, &config, out, err), 0);
+    snprintf(want, sizeof(want), "gateway %s\n", HF_VERSION);
+    assert_string_equal(out, want);
+    assert_string_equal(err, "");
 }
 
 static void test_args_errors(void **state)
@@ -297,6 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_args_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_args_help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_args_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_args_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sig_break, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sig_stop_callback, setup, teardown),

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "utils/ut_status.h"
+#include "utils/ut_version.h"
 
 typedef struct server {
     struct ev_loop *loop;
@@ -156,6 +157,7 @@ static void test_status_page(void **state)
     assert_non_null(j);
     assert_string_equal(json_string_value(json_object_get(j, "module")), "test");
     assert_int_equal(json_integer_value(json_object_get(j, "calls")), 1);
+    assert_string_equal(json_string_value(json_object_get(j, "version")), HF_VERSION);
     json_decref(j);
 }
 
