@@ -8,15 +8,26 @@
 #   tools/<tool>/*.c     -> $(B)/bin/<tool>
 #   tests/unit/test_*.c  -> $(B)/tests/test_*     (cmocka, one binary per file)
 #   bench/bench_*.c      -> $(B)/bench/bench_*
-# BUILD=release (default, build/) or BUILD=asan (build-asan/, ASan+UBSan).
+#   tests/fuzz/fuzz_*.c  -> build-fuzz/fuzz/fuzz_*  (libFuzzer, clang; make fuzz)
+# BUILD=release (default, build/) or BUILD=asan (build-asan/, ASan+UBSan);
+# BUILD=fuzz (build-fuzz/) is the clang libFuzzer+ASan+UBSan build of the
+# libraries and the fuzz targets only.
 
 BUILD   ?= release
 BUILDDIR ?=
 CC      ?= cc
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
 ifeq ($(BUILD),asan)
 B       := $(or $(BUILDDIR),build-asan)
 OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDSAN   := -fsanitize=address,undefined
+else ifeq ($(BUILD),fuzz)
+override CC := $(FUZZ_CC)
+B       := $(or $(BUILDDIR),build-fuzz)
+OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+           -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=fuzzer,address,undefined
 else
 B       := $(or $(BUILDDIR),build)
 OPT     := -O2 -g
@@ -44,8 +55,11 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCH_SRC  := $(wildcard bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 BINS       := $(MODULES:%=$(B)/bin/%) $(TOOLS:%=$(B)/bin/%)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 
-.PHONY: all build depends test test-unit test-e2e test-asan run stop bench clean
+.PHONY: all build depends test test-unit test-e2e test-asan run stop bench clean \
+        fuzz fuzz-build fuzz-smoke fuzz-bins
 all: build
 build: $(BINS) $(UNIT_BINS) $(BENCH_BINS)
 
@@ -94,6 +108,13 @@ $(B)/tests/%: $(B)/obj/tests/unit/%.o $$(call testmod,$$*) $(LIBS)
 $(B)/bench/%: $(B)/obj/bench/%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# Fuzz targets (BUILD=fuzz): $(LIBS), and fuzz_jm_<x> also jobmaster/jm_<x>.c.
+fuzzmod = $(if $(filter fuzz_jm_%,$(1)),$(patsubst fuzz_jm_%,$(B)/obj/jobmaster/jm_%.o,$(1)))
+$(B)/fuzz/%: $(B)/obj/tests/fuzz/%.o $$(call fuzzmod,$$*) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+fuzz-bins: $(FUZZ_BINS)
+.SECONDARY: $(FUZZ_BINS:$(B)/fuzz/%=$(B)/obj/tests/fuzz/%.o)
 
 depends:
 	@./depends/install.sh
@@ -103,6 +124,7 @@ depends:
 test: depends
 	$(MAKE) build BUILD=release
 	$(MAKE) build BUILD=asan
+	$(MAKE) fuzz-build
 	./tests/run.sh
 
 test-unit: build
@@ -123,7 +145,20 @@ bench: depends
 	$(MAKE) build BUILD=release
 	./bench/run.sh
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c) with clang into build-fuzz/.
+# make fuzz: each for FUZZ_SECONDS (60) on a scratch copy of its corpus,
+# with execs/s, total execs and coverage per target; make fuzz-smoke: 5 s
+# each, fails on a crash (tests/run.sh runs the same).
+fuzz-build:
+	$(MAKE) fuzz-bins BUILD=fuzz
+
+fuzz: fuzz-build
+	./tests/fuzz/run.sh -t $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	./tests/fuzz/run.sh -t 5
+
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,20 +1,24 @@
 #!/bin/sh
 # Runs every test: the cmocka unit tests of the release and the ASan/UBSan
-# builds, then the end-to-end tests (tests/e2e/test_*.py, stdlib Python
-# against real bcoin, redis-server, SMTP) with the ASan/UBSan binaries.
+# builds, a 5-second libFuzzer smoke run of every tests/fuzz/fuzz_*.c target
+# (build-fuzz/, built by make test or make fuzz-build; each counted like a
+# unit binary; only when no --build is given, --no-fuzz skips it), then the
+# end-to-end tests (tests/e2e/test_*.py, stdlib Python
+# against real bcoin and redis-server) with the ASan/UBSan binaries.
 # Ends with "N passed, N failed" and exits non-zero when anything failed.
-#   tests/run.sh [--unit-only] [--e2e-only] [--build DIR]... [-k PATTERN]
+#   tests/run.sh [--unit-only] [--e2e-only] [--no-fuzz] [--build DIR]... [-k PATTERN]
 set -u
 cd "$(dirname "$0")/.."
 
-builds="" unit=1 e2e=1 pattern=""
+builds="" unit=1 e2e=1 fuzz=1 pattern=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --unit-only) e2e=0 ;;
         --e2e-only) unit=0 ;;
-        --build) shift; builds="$builds $1" ;;
+        --no-fuzz) fuzz=0 ;;
+        --build) shift; builds="$builds $1"; fuzz=0 ;;
         -k) shift; pattern="$1" ;;
-        *) echo "usage: $0 [--unit-only] [--e2e-only] [--build DIR] [-k PATTERN]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--unit-only] [--e2e-only] [--no-fuzz] [--build DIR] [-k PATTERN]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -51,6 +55,21 @@ if [ $unit -eq 1 ]; then
             [ $rc -eq 0 ] || tail -30 "$log" | sed 's/^/    | /'
             record "$name" $rc
         done
+    done
+fi
+
+# libFuzzer smoke: every target 5 s on its seed corpus; a crash, leak,
+# UB report or timeout fails it (tests/fuzz/run.sh keeps the input).
+if [ $unit -eq 1 ] && [ $fuzz -eq 1 ]; then
+    for f in tests/fuzz/fuzz_*.c; do
+        [ -f "$f" ] || continue
+        name="build-fuzz/$(basename "$f" .c)"
+        case "$name" in *"$pattern"*) ;; *) continue ;; esac
+        log="$logdir/$(echo "$name" | tr / _).log"
+        HF_FUZZ_WORK="$logdir/fuzz" ./tests/fuzz/run.sh -t 5 "$(basename "$f" .c)" >"$log" 2>&1
+        rc=$?
+        sed 's/^/    /' "$log"
+        record "$name" $rc
     done
 fi
 
