@@ -463,8 +463,20 @@ class Redis:
         except OSError:
             return False
 
-    def cmd(self, *args):
-        """One command over a fresh connection; returns the decoded reply."""
+    def cmd(self, *args, loading_wait=60.0):
+        """One command over a fresh connection; returns the decoded reply.
+        A server still loading its append-only file after a restart answers
+        -LOADING: that is waited out (up to loading_wait s), not an error."""
+        deadline = time.time() + loading_wait
+        while True:
+            try:
+                return self._cmd_once(args)
+            except RuntimeError as e:
+                if not str(e).startswith("redis: LOADING") or time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _cmd_once(self, args):
         with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
             out = b"*%d\r\n" % len(args)
             for a in args:
