@@ -1,6 +1,7 @@
 /* gw_config: reading the gateway's JSON configuration once into a typed
  * struct (keys documented in gw_config.h). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,8 +267,11 @@ int gw_addr_add_port(const char *spec, int add, char *out, size_t n)
 
     if (colon == NULL)
         return -1;
+    errno = 0;
     port = strtol(colon + 1, &end, 10);
-    if (end == colon + 1 || *end != '\0' || port < 0 || port + add > 65535)
+    /* Range first: a port of 20 digits must not overflow port + add. */
+    if (end == colon + 1 || *end != '\0' || errno != 0 || port < 0 || port > 65535 ||
+        add < 0 || add > 65535 || port + add > 65535)
         return -1;
     if ((size_t)snprintf(out, n, "%.*s:%ld", (int)(colon - spec), spec, port + add) >= n)
         return -1;

@@ -373,6 +373,24 @@ static void test_config_typos(void **state)
     }
 }
 
+/* The per-worker HTTP port is the configured one plus the worker index:
+ * a huge port is refused, never an overflow. */
+static void test_http_port_add(void **state)
+{
+    char out[64];
+
+    (void)state;
+    assert_int_equal(gw_addr_add_port("tcp@127.0.0.1:8300", 2, out, sizeof(out)), 0);
+    assert_string_equal(out, "tcp@127.0.0.1:8302");
+    assert_int_equal(gw_addr_add_port("tcp@127.0.0.1:65535", 1, out, sizeof(out)), -1);
+    assert_int_equal(gw_addr_add_port("tcp@127.0.0.1:99999999999999999999", 1, out,
+                                      sizeof(out)), -1);
+    assert_int_equal(gw_addr_add_port("tcp@127.0.0.1:9223372036854775807", 1, out,
+                                      sizeof(out)), -1);
+    assert_int_equal(gw_addr_add_port("tcp@127.0.0.1:-1", 1, out, sizeof(out)), -1);
+    assert_int_equal(gw_addr_add_port("tcp@127.0.0.1:80x", 1, out, sizeof(out)), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_job_body_numbers),
         cmocka_unit_test(test_config_difficulty),
         cmocka_unit_test(test_config_typos),
+        cmocka_unit_test(test_http_port_add),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
