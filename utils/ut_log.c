@@ -5,7 +5,12 @@
  * formatted into a fixed stack buffer (records longer than UT_LOG_LINE_MAX
  * are cut and end with a marker), so logging never allocates. The file is
  * rotated by size (path -> path.1 -> ... -> path.N) and can be reopened
- * after an external logrotate. FATAL lines are also handed to a hook,
+ * after an external logrotate. Several processes may write one file (a
+ * gateway's workers): the size is the file's own (re-read every
+ * UT_LOG_STAT_EVERY lines), and the rotation is done under an flock of
+ * path.lock by the process that finds the file at path still too big; the
+ * others find path renamed and reopen it, so no line is lost or written
+ * into a file that was just shifted away. FATAL lines are also handed to a hook,
  * outside the lock, so the hook may log itself without deadlocking. */
 #include "utils/ut_log.h"
 
@@ -19,18 +24,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define UT_LOG_LINE_MAX 8192
 #define UT_LOG_TRUNC_MARK "...[truncated]"
+#define UT_LOG_STAT_EVERY 256   /* lines between two looks at the file's real size */
 
 typedef struct ut_log_state {
     pthread_mutex_t lock;
     char path[PATH_MAX];   /* empty: stderr */
     int fd;                /* -1: stderr */
-    size_t size;           /* bytes in the current file */
+    size_t size;           /* bytes in the current file (as far as we know) */
+    unsigned lines;        /* since the last look at its real size */
     size_t max_size;
     int max_files;
     void (*hook)(const char *line, void *arg);
@@ -148,13 +156,11 @@ void ut_log_reopen(void)
     pthread_mutex_unlock(&st->lock);
 }
 
-/* Shifts path.i to path.i+1, drops path.N, moves path to path.1 and opens a
- * fresh path. Lock held. */
-static void ut_log_rotate(ut_log_state *st)
+/* Shifts path.i to path.i+1, drops path.N and moves path to path.1. */
+static void ut_log_shift(ut_log_state *st)
 {
     char from[PATH_MAX + 16], to[PATH_MAX + 16];
 
-    ut_log_close_file(st);
     if (st->max_files <= 0) {
         unlink(st->path);
     } else {
@@ -168,7 +174,31 @@ static void ut_log_rotate(ut_log_state *st)
         snprintf(to, sizeof(to), "%s.1", st->path);
         rename(st->path, to);
     }
+}
+
+/* The file at path is still the one we write and is too big: shift it.
+ * Either way we then write to whatever is at path now. Under an flock of
+ * path.lock, so of several processes only one shifts. Lock held. */
+static void ut_log_rotate(ut_log_state *st)
+{
+    char lock[PATH_MAX + 16];
+    struct stat at_path, ours;
+    int lfd;
+
+    snprintf(lock, sizeof(lock), "%s.lock", st->path);
+    lfd = open(lock, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (lfd >= 0)
+        flock(lfd, LOCK_EX);
+    if (stat(st->path, &at_path) == 0 && fstat(st->fd, &ours) == 0 &&
+        at_path.st_ino == ours.st_ino && at_path.st_dev == ours.st_dev &&
+        (size_t)at_path.st_size >= st->max_size)
+        ut_log_shift(st);
+    ut_log_close_file(st);
     ut_log_open_file(st);
+    if (lfd >= 0) {
+        flock(lfd, LOCK_UN);
+        close(lfd);
+    }
 }
 
 /* Writes the whole line to the file or stderr. Lock held. */
@@ -188,6 +218,12 @@ static void ut_log_emit(ut_log_state *st, const char *line, size_t len)
     if (st->fd < 0)
         return;
     st->size += off;
+    if (st->max_size > 0 && ++st->lines >= UT_LOG_STAT_EVERY) {
+        struct stat sb;          /* other processes may write it too */
+        st->lines = 0;
+        if (fstat(st->fd, &sb) == 0 && (size_t)sb.st_size > st->size)
+            st->size = (size_t)sb.st_size;
+    }
     if (st->max_size > 0 && st->size >= st->max_size)
         ut_log_rotate(st);
 }

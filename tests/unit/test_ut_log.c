@@ -1,6 +1,6 @@
 /* Tests of ut_log: line format, level filter, size rotation, the FATAL
  * hook, truncation of long records, reopen after an external rename and
- * concurrent writers. */
+ * concurrent writers, threads and processes sharing one file. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "utils/ut_log.h"
@@ -272,6 +273,70 @@ static void test_threads(void **state)
     free(text);
 }
 
+/* Several processes on one file (a gateway's workers), each rotating by
+ * size: every line of every process ends up in exactly one file, whole,
+ * and no file grows far past the limit. */
+#define PROCS 3
+#define LINES_EACH 20000
+static void test_processes_share_a_file(void **state)
+{
+    pid_t kids[PROCS];
+
+    for (int p = 0; p < PROCS; p++) {
+        kids[p] = fork();
+        assert_true(kids[p] >= 0);
+        if (kids[p] == 0) {
+            ut_log_cfg cfg = {.path = logpath, .level = UT_LOG_INFO, .max_size = 64 * 1024,
+                              .max_files = 1000};
+            if (ut_log_init(&cfg) != 0)
+                _exit(2);
+            for (int i = 0; i < LINES_EACH; i++)
+                log_info("proc=%d line=%06d padding-padding-padding-padding-padding", p, i);
+            ut_log_close();
+            _exit(0);
+        }
+    }
+    for (int p = 0; p < PROCS; p++) {
+        int st = 0;
+        assert_int_equal(waitpid(kids[p], &st, 0), kids[p]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    static char seen[PROCS][LINES_EACH];
+    memset(seen, 0, sizeof(seen));
+    int files = 0, total = 0;
+    for (int k = 0; k <= 1000; k++) {
+        char path[400];
+        if (k == 0)
+            snprintf(path, sizeof(path), "%s", logpath);
+        else
+            snprintf(path, sizeof(path), "%s.%d", logpath, k);
+        size_t len = 0;
+        char *text = slurp(path, &len);
+        if (!text)
+            continue;
+        files++;
+        /* Over the limit by at most what the others wrote between two looks
+         * at the real size (256 lines each). */
+        assert_true(len < 64 * 1024 + PROCS * 256 * 128);
+        for (char *l = text; *l;) {
+            char *nl = strchr(l, '\n');
+            int p = -1, i = -1;
+            assert_non_null(nl);
+            const char *at = strstr(l, "proc=");
+            assert_true(at != NULL && at < nl);
+            assert_int_equal(sscanf(at, "proc=%d line=%d", &p, &i), 2);
+            assert_true(p >= 0 && p < PROCS && i >= 0 && i < LINES_EACH);
+            assert_int_equal(seen[p][i], 0);      /* never twice */
+            seen[p][i] = 1;
+            total++;
+            l = nl + 1;
+        }
+        free(text);
+    }
+    assert_int_equal(total, PROCS * LINES_EACH);   /* none lost */
+    assert_true(files > 5);
+}
+
 static void test_bad_path(void **state)
 {
     ut_log_cfg cfg = {.path = "/nonexistent-dir/x.log", .level = UT_LOG_INFO};
@@ -291,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_processes_share_a_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
