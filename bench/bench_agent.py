@@ -558,19 +558,9 @@ def bench_idle(cl, total, procs):
     ag = cl.agent(AGENTS[2], meta={"flush_interval": 1})
     time.sleep(1.0)
     rss0 = bg.rss_bytes(ag.pid)
-    per = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
-    clients, t_open, offset = [], time.time(), 0
-    for n in per:
-        clients.append(subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--fanout-client", str(ag.st_port),
-             str(n), str(offset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            start_new_session=True))
-        offset += n
+    t_open = time.time()
+    clients = bg.fanout_start(__file__, ag.st_port, total, procs)
     try:
-        for c in clients:
-            line = c.stdout.readline().decode()
-            if not line.startswith("ready"):
-                raise RuntimeError("fan-out client failed: %r" % line)
         t_ready = time.time()
         # Let the accounting of the connects (newworker/connected events) go out.
         hflib.wait_for(lambda: status(ag)["meta"]["pending_batches"] == 0, 60, step=0.2,

@@ -119,6 +119,28 @@ class FakeJobmaster:
 
 
 
+def fanout_start(script, port, total, procs):
+    """procs fan-out client processes (script --fanout-client) holding total
+    idle sessions on port between them; returns once all said "ready"."""
+    per = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
+    clients, offset = [], 0
+    for n in per:
+        clients.append(subprocess.Popen(
+            [sys.executable, os.path.abspath(script), "--fanout-client", str(port), str(n),
+             str(offset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            start_new_session=True))
+        offset += n
+    try:
+        for c in clients:
+            line = c.stdout.readline().decode()
+            if not line.startswith("ready"):
+                raise RuntimeError("fan-out client failed: %r" % line)
+    except BaseException:
+        fanout_stop(clients)
+        raise
+    return clients
+
+
 def fanout_collect(clients):
     """The "done {json}" result line of every fan-out client process."""
     results = []
@@ -353,22 +375,10 @@ def fanout_client(port, count, offset):
 
 
 def bench_connections(gw, jm, total, procs):
-    per = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
     rss0 = rss_bytes(gw.worker_pid)
     t_open = time.time()
-    clients = []
-    offset = 0
-    for n in per:
-        clients.append(subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--fanout-client", str(gw.st_port),
-             str(n), str(offset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            start_new_session=True))
-        offset += n
+    clients = fanout_start(__file__, gw.st_port, total, procs)
     try:
-        for c in clients:
-            line = c.stdout.readline().decode()
-            if not line.startswith("ready"):
-                raise RuntimeError("fan-out client failed: %r" % line)
         t_ready = time.time()
         time.sleep(1.0)
         conns = gateway_counts(gw)[2]

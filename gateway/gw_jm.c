@@ -45,9 +45,8 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
 {
     gw_block *b = arg;
     gw_server *srv = b->jm->srv;
-    json_t *body = NULL;
-    bool accepted = false;
-    const char *reason = "";
+    bool accepted, taken;
+    char reason[256];
 
     if (msg == NULL) {
         log_error("block result unknown: worker=%s.%s job=%s hash=%s height=%" PRId64 ": %s",
@@ -56,15 +55,9 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
         free(b);
         return;
     }
-    body = json_loadb(msg->body, msg->body_len, 0, NULL);
-    accepted = msg->status == 0 && json_is_true(json_object_get(body, "accepted"));
-    st_guard_done(&b->jm->guard, b->prev, accepted);
-    if (json_is_string(json_object_get(body, "reason")))
-        reason = json_string_value(json_object_get(body, "reason"));
-    if (accepted && json_is_false(json_object_get(body, "is_tip"))) {
-        accepted = false;
-        reason = "accepted by the node but not the tip (side chain)";
-    }
+    accepted = st_block_verdict(msg->status, msg->body, msg->body_len, &taken, reason,
+                                sizeof(reason));
+    st_guard_done(&b->jm->guard, b->prev, taken);
     if (accepted) {
         st_stat_add(&srv->stats->blocks_accepted, 1);
         if (srv->meta != NULL)
@@ -77,7 +70,6 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
                   " status=%u reason=\"%s\"", b->peer, b->user, b->worker, b->job, b->hash,
                   b->height, msg->status, reason);
     }
-    json_decref(body);
     free(b);
 }
 

@@ -4,16 +4,13 @@
 #include "gateway/gw_ban.h"
 #include "gateway/gw_jm.h"
 #include "gateway/gw_sink.h"
+#include "stratum/st_acct.h"
 #include "utils/ut_log.h"
 #include "utils/ut_meta.h"
 
 static void gw_sink_share(void *arg, const st_share_ev *ev)
 {
-    gw_server *srv = arg;
-
-    if (srv->meta != NULL)
-        ut_meta_share(srv->meta, ev->worker->user, ev->worker->worker, ev->diff, ev->goal,
-                      ev->accepted);
+    st_acct_share(((gw_server *)arg)->meta, ev);
 }
 
 static void gw_sink_block(void *arg, const st_block_ev *ev)
@@ -23,22 +20,12 @@ static void gw_sink_block(void *arg, const st_block_ev *ev)
 
 static void gw_sink_worker(void *arg, const st_conn *c, const st_wname *w, bool first_seen)
 {
-    gw_server *srv = arg;
-
-    if (srv->meta == NULL)
-        return;
-    ut_meta_event(srv->meta, w->user, w->worker, c->host, "connected");
-    if (first_seen)
-        ut_meta_new_worker(srv->meta, w->user, w->worker);
+    st_acct_worker(((gw_server *)arg)->meta, c, w, first_seen);
 }
 
 static void gw_sink_closed(void *arg, const st_conn *c)
 {
-    gw_server *srv = arg;
-
-    for (size_t i = 0; i < c->nnames && srv->meta != NULL; i++)
-        ut_meta_event(srv->meta, c->names[i].user, c->names[i].worker, c->host,
-                      "disconnected");
+    st_acct_closed(((gw_server *)arg)->meta, c);
 }
 
 /* Over the strike limits: the IP is banned unless exempt; closed either way. */

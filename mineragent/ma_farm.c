@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "mineragent/ma_farm.h"
 #include "mineragent/ma_upstream.h"
+#include "stratum/st_acct.h"
 #include "stratum/st_ids.h"
 #include "stratum/st_listen.h"
 #include "stratum/st_sess.h"
@@ -52,10 +53,7 @@ static void ma_en1_release(void *arg, uint64_t handle)
 
 static void ma_sink_share(void *arg, const st_share_ev *ev)
 {
-    ma_farm *f = arg;
-
-    ut_meta_share(f->ag->meta, ev->worker->user, ev->worker->worker, ev->diff, ev->goal,
-                  ev->accepted);
+    st_acct_share(((ma_farm *)arg)->ag->meta, ev);
 }
 
 static void ma_sink_block(void *arg, const st_block_ev *ev)
@@ -67,20 +65,12 @@ static void ma_sink_block(void *arg, const st_block_ev *ev)
 
 static void ma_sink_worker(void *arg, const st_conn *c, const st_wname *w, bool first_seen)
 {
-    ma_farm *f = arg;
-
-    ut_meta_event(f->ag->meta, w->user, w->worker, c->host, "connected");
-    if (first_seen)
-        ut_meta_new_worker(f->ag->meta, w->user, w->worker);
+    st_acct_worker(((ma_farm *)arg)->ag->meta, c, w, first_seen);
 }
 
 static void ma_sink_closed(void *arg, const st_conn *c)
 {
-    ma_farm *f = arg;
-
-    for (size_t i = 0; i < c->nnames; i++)
-        ut_meta_event(f->ag->meta, c->names[i].user, c->names[i].worker, c->host,
-                      "disconnected");
+    st_acct_closed(((ma_farm *)arg)->ag->meta, c);
 }
 
 static void ma_sink_sync(void *arg)

@@ -76,16 +76,13 @@ static void ma_block_queue(ma_upstream *u, ma_block *b, const char *why)
 
 static void ma_block_verdict(ma_upstream *u, ma_block *b, const ut_rpc_msg *msg)
 {
-    json_t *body = json_loadb(msg->body, msg->body_len, 0, NULL);
-    bool accepted = msg->status == 0 && json_is_true(json_object_get(body, "accepted")) &&
-                    !json_is_false(json_object_get(body, "is_tip"));
-    const char *reason = json_string_value(json_object_get(body, "reason"));
+    char reason[256];
+    bool taken;
+    bool accepted = st_block_verdict(msg->status, msg->body, msg->body_len, &taken, reason,
+                                     sizeof(reason));
 
-    if (reason == NULL)
-        reason = json_string_value(json_object_get(body, "error"));
-    if (msg->status == 0 && json_is_true(json_object_get(body, "accepted")) && !accepted)
-        reason = "accepted by the node but not the tip (side chain)";
-    st_guard_done(&u->guard, b->prev, accepted);
+    /* A sibling the node took extends the parent too: no more candidates on it. */
+    st_guard_done(&u->guard, b->prev, taken);
     if (accepted) {
         u->st.blocks_accepted++;
         ut_meta_block(u->ag->meta, b->user, b->worker, b->hash);
@@ -94,9 +91,8 @@ static void ma_block_verdict(ma_upstream *u, ma_block *b, const ut_rpc_msg *msg)
     } else {
         u->st.blocks_rejected++;
         log_error("block rejected: hash=%s job=%s worker=%s.%s status=%u reason=\"%s\"",
-                  b->hash, b->job, b->user, b->worker, msg->status, reason ? reason : "");
+                  b->hash, b->job, b->user, b->worker, msg->status, reason);
     }
-    json_decref(body);
     free(b);
 }
 

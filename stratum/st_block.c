@@ -7,6 +7,7 @@
 #include "stratum/st_job.h"
 #include "stratum/st_share.h"
 #include "utils/ut_hex.h"
+#include <jansson.h>
 
 size_t st_block_body(const st_block_ev *ev, size_t split, int gateway_id, const char *peer,
                      char *buf, size_t cap)
@@ -34,3 +35,22 @@ size_t st_block_body(const st_block_ev *ev, size_t split, int gateway_id, const 
         return 0;
     return (size_t)n;
 }
+
+bool st_block_verdict(uint32_t status, const void *body, size_t len, bool *taken, char *why,
+                      size_t n)
+{
+    json_t *b = json_loadb(body, len, 0, NULL);
+    const char *r = json_string_value(json_object_get(b, "reason"));
+    bool counts;
+
+    *taken = status == 0 && json_is_true(json_object_get(b, "accepted"));
+    counts = *taken && !json_is_false(json_object_get(b, "is_tip"));
+    if (r == NULL)
+        r = json_string_value(json_object_get(b, "error"));
+    if (*taken && !counts)
+        r = "accepted by the node but not the tip (side chain)";
+    snprintf(why, n, "%s", counts || r == NULL ? "" : r);
+    json_decref(b);
+    return counts;
+}
+
