@@ -28,7 +28,7 @@
  *   jobmaster.heartbeat, jobmaster.request_timeout   seconds [2, 30]
  *   jobs.keep           recent jobs kept 1..256 [16]
  *   jobs.max_age        seconds a job is kept after it arrived [600]
- *   jobs.max_shares     duplicate-detection entries per job [4194304]
+ *   jobs.max_shares     shares one connection may have on kept jobs [4096]
  *   vardiff.start       difficulty of a new connection [1024]
  *   vardiff.min, vardiff.max   bounds, fractions allowed, each within
  *                       [2^-32 (2.3283e-10), 2^128] [1, 1e15]

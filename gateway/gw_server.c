@@ -36,6 +36,9 @@ int gw_server_init(gw_server *srv, const gw_config *cfg, struct ev_loop *loop, g
         start = (uint32_t)getpid();
     if (gw_en1_init(&srv->en1, (uint8_t)cfg->gateway_id, (uint8_t)worker, start) != 0)
         return -1;
+    /* An extranonce1 is not handed out again while jobs its last session
+     * could submit to are kept (duplicate sets are per connection). */
+    st_ids_set_quarantine(&srv->en1.ids, (uint32_t)cfg->stratum.jobs_max_age + 60, NULL);
     gw_sink_init(srv, &sink, &en1);
     if (st_server_init(&srv->st, &cfg->stratum, loop, &sink, &en1, &srv->stats->st) != 0) {
         gw_en1_free(&srv->en1);

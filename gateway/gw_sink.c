@@ -53,6 +53,7 @@ static bool gw_sink_strike_out(void *arg, st_conn *c)
 
 static const char *gw_sink_admit(void *arg, const nw_addr *peer)
 {
+    static ut_log_rl rl;
     gw_server *srv = arg;
     uint8_t key[16];
     char text[128];
@@ -64,8 +65,8 @@ static const char *gw_sink_admit(void *arg, const nw_addr *peer)
         (left = gw_ban_check(srv->shm, key, (int64_t)time(NULL))) <= 0)
         return NULL;
     st_stat_add(&srv->stats->refused, 1);
-    log_info("refused: peer=%s is banned (%llds left)", nw_addr_str(peer, text, sizeof(text)),
-             (long long)left);
+    UT_LOG_LIMITED(&rl, ev_now(srv->loop), UT_LOG_INFO, "refused: peer=%s is banned (%llds left)",
+                   nw_addr_str(peer, text, sizeof(text)), (long long)left);
     return "banned";
 }
 

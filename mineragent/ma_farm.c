@@ -111,6 +111,7 @@ static int ma_farm_init(ma_farm *f)
         start = (uint32_t)getpid();
     if (st_ids_init(&f->ids, start) != 0)
         return -1;
+    st_ids_set_quarantine(&f->ids, (uint32_t)f->cfg.jobs_max_age + 60, NULL);
     if (st_server_init(&f->st, &f->cfg, f->ag->loop, &sink, &alloc, NULL) != 0) {
         st_ids_free(&f->ids);
         return -1;

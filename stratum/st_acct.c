@@ -22,5 +22,6 @@ void st_acct_worker(ut_meta *m, const st_conn *c, const st_wname *w, bool first_
 void st_acct_closed(ut_meta *m, const st_conn *c)
 {
     for (size_t i = 0; m != NULL && i < c->nnames; i++)
-        ut_meta_event(m, c->names[i].user, c->names[i].worker, c->host, "disconnected");
+        if (c->names[i].active)
+            ut_meta_event(m, c->names[i].user, c->names[i].worker, c->host, "disconnected");
 }

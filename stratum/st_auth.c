@@ -51,8 +51,8 @@ void st_m_subscribe(st_conn *c, const st_req *req, const char *id, size_t idlen)
                  "[[[\"mining.set_difficulty\",\"%s\"],[\"mining.notify\",\"%s\"]],\"%s\",%zu]",
                  c->en1_hex, c->en1_hex, c->en1_hex, srv->cfg->en2_size);
     st_reply_result(c, id, idlen, result, (size_t)n);
-    log_info("subscribed: peer=%s conn=%llu en1=%s agent=\"%s\"", c->peer,
-             (unsigned long long)c->id, c->en1_hex, c->agent);
+    log_debug("subscribed: peer=%s conn=%llu en1=%s agent=\"%s\"", c->peer,
+              (unsigned long long)c->id, c->en1_hex, c->agent);
     st_sess_start(c);
 }
 
@@ -96,16 +96,20 @@ static void st_password_diff(st_conn *c, const st_jv *pw)
     }
 }
 
-/* Adds w to c's names and tells the sink. 0, or -1 (answered) when it
- * cannot be added. */
+/* Adds w to c's names (the sink hears of it at its first accepted share,
+ * st_submit.c). 0, or -1 (answered, a junk strike) when it cannot be added. */
 static int st_add_name(st_conn *c, const st_wname *w, const char *id, size_t idlen)
 {
+    static ut_log_rl rl;
     st_server *srv = c->srv;
     st_wname *grown;
-    bool first;
 
     if (c->nnames >= srv->cfg->max_workers) {
+        UT_LOG_LIMITED(&rl, st_now(srv), UT_LOG_INFO,
+                       "authorize refused: peer=%s conn=%llu worker=%s: over %zu names",
+                       c->peer, (unsigned long long)c->id, w->full, srv->cfg->max_workers);
         st_reply_error(c, id, idlen, ST_ERR_UNAUTH, "Too many workers");
+        st_conn_strike(c, true);
         return -1;
     }
     grown = realloc(c->names, (c->nnames + 1) * sizeof(*grown));
@@ -116,26 +120,31 @@ static int st_add_name(st_conn *c, const st_wname *w, const char *id, size_t idl
     c->names = grown;
     c->names[c->nnames++] = *w;
     st_stat_add(&srv->stats->workers, 1);
-    first = st_names_add(&srv->seen, w->full) == 1;
-    if (srv->sink.worker != NULL)
-        srv->sink.worker(srv->sink.arg, c, &c->names[c->nnames - 1], first);
-    log_info("authorized: peer=%s conn=%llu worker=%s", c->peer, (unsigned long long)c->id,
-             w->full);
+    log_debug("authorized: peer=%s conn=%llu worker=%s", c->peer, (unsigned long long)c->id,
+              w->full);
+    /* A name that did work on this server before (a reconnect) is active
+     * at once; a new one waits for its first accepted share. */
+    if (st_names_has(&srv->seen, w->full))
+        st_conn_activate(c, &c->names[c->nnames - 1], false);
     return 0;
 }
 
 void st_m_authorize(st_conn *c, const st_req *req, const char *id, size_t idlen)
 {
+    static ut_log_rl rl;
     const st_jv *name = &req->params[0];
     st_wname w;
     char safe[80];
 
     if (!req->params_array || req->nparams < 1 || name->type != ST_JV_STRING ||
         st_parse_name(name->p, name->n, &w) != 0) {
-        log_info("authorize refused: peer=%s conn=%llu worker=\"%s\": invalid name", c->peer,
-                 (unsigned long long)c->id,
-                 name->type == ST_JV_STRING ? st_safe(name->p, name->n, safe, sizeof(safe)) : "");
+        UT_LOG_LIMITED(&rl, st_now(c->srv), UT_LOG_INFO,
+                       "authorize refused: peer=%s conn=%llu worker=\"%s\": invalid name",
+                       c->peer, (unsigned long long)c->id,
+                       name->type == ST_JV_STRING ? st_safe(name->p, name->n, safe, sizeof(safe))
+                                                  : "");
         st_reply_error(c, id, idlen, ST_ERR_UNAUTH, "Invalid worker name");
+        st_conn_strike(c, true);
         return;
     }
     if (st_conn_worker(c, name->p, name->n) == NULL && st_add_name(c, &w, id, idlen) != 0)

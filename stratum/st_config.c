@@ -10,7 +10,7 @@ void st_config_defaults(st_config *cfg)
         .max_line = 4096, .idle_timeout = 600, .subscribe_timeout = 60, .max_workers = 64,
         .en1_size = 4, .en2_size = 8, .version_mask = 0x1fffe000,
         .vardiff = { .start = 1024, .min = 1, .max = 1e15, .target = 10, .retarget = 60 },
-        .jobs_keep = 16, .jobs_max_age = 600, .jobs_max_shares = 4u << 20,
+        .jobs_keep = 16, .jobs_max_age = 600, .jobs_max_shares = 4096,
         .strikes = { .enabled = true, .window = 60, .invalid_shares = 200, .junk_lines = 20 },
     };
 }

@@ -23,7 +23,8 @@ typedef struct st_config {
     st_vardiff_cfg vardiff;
     size_t jobs_keep;           /* recent jobs kept */
     double jobs_max_age;        /* seconds a job is kept after it arrived */
-    size_t jobs_max_shares;     /* duplicate-detection entries per job */
+    size_t jobs_max_shares;     /* shares one connection may have on the kept
+                                   jobs (its duplicate set, st_dupset.h) */
     st_strike_cfg strikes;
 } st_config;
 

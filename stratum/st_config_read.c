@@ -36,7 +36,7 @@ static int st_cfg_jobs(ut_cfg *c, st_config *st)
         return c->err[0] ? -1 : 0;
     if (ut_cfg_size(c, jobs, "keep", &st->jobs_keep, 1, 256, false) != 0 ||
         ut_cfg_double(c, jobs, "max_age", &st->jobs_max_age, 1, 86400, false) != 0 ||
-        ut_cfg_size(c, jobs, "max_shares", &st->jobs_max_shares, 1024, 1 << 26, false) != 0)
+        ut_cfg_size(c, jobs, "max_shares", &st->jobs_max_shares, 64, 1 << 20, false) != 0)
         return -1;
     return 0;
 }

@@ -7,7 +7,7 @@
  *   stratum.subscribe_timeout  seconds unsubscribed or unauthorized [60]
  *   stratum.max_workers        worker names per connection 1..1024 [64]
  *   stratum.version_mask       version-rolling mask, hex ["1fffe000"]
- *   jobs.keep, jobs.max_age, jobs.max_shares    [16, 600, 4194304]
+ *   jobs.keep, jobs.max_age, jobs.max_shares    [16, 600, 4096]
  *   vardiff.start, min, max    each within [2^-32, 2^128] [1024, 1, 1e15]
  *   vardiff.target, retarget   seconds [10, 60]
  *   ban.enabled, ban.window, ban.invalid_shares, ban.junk_lines

@@ -90,7 +90,7 @@ void st_m_configure(st_conn *c, const st_req *req, const char *id, size_t idlen)
         return;
     }
     st_reply_result(c, id, idlen, text, strlen(text));
-    log_info("configured: peer=%s conn=%llu version_mask=%08x floor=%g", c->peer,
+    log_debug("configured: peer=%s conn=%llu version_mask=%08x floor=%g", c->peer,
              (unsigned long long)c->id, c->vmask, c->floor);
     free(text);
 }
@@ -138,7 +138,7 @@ void st_m_suggest(st_conn *c, const st_req *req, const char *id, size_t idlen)
         return;
     }
     st_sess_set_diff(c, d);
-    log_info("suggest_difficulty: peer=%s conn=%llu asked=%g diff=%g", c->peer,
+    log_debug("suggest_difficulty: peer=%s conn=%llu asked=%g diff=%g", c->peer,
              (unsigned long long)c->id, d, c->diff);
     st_reply_true(c, id, idlen);
 }

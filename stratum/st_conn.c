@@ -56,6 +56,7 @@ st_conn *st_conn_new(st_server *srv, nw_ses *ses, const nw_addr *peer)
     c->prev_diff = c->diff;
     c->strikes.window_start = c->connected;
     st_vardiff_reset(&c->vd, c->connected);
+    st_dupset_init(&c->dups, srv->cfg->jobs_max_shares);
     st_conn_link(srv, c);
     return c;
 }
@@ -77,6 +78,7 @@ void st_conn_free(st_conn *c)
         st_stat_sub(&srv->stats->subscribed, 1);
     st_conn_unlink(srv, c);
     free(c->names);
+    st_dupset_free(&c->dups);
     free(c);
 }
 
@@ -134,8 +136,10 @@ void st_conn_message(st_conn *c, const char *msg, size_t len)
     if (c->closing)
         return;
     if (len == 0 || msg[len - 1] != '\n') {
-        log_warn("stratum line too long: peer=%s conn=%llu (over %zu bytes)", c->peer,
-                 (unsigned long long)c->id, c->srv->cfg->max_line);
+        static ut_log_rl rl;
+        UT_LOG_LIMITED(&rl, st_now(c->srv), UT_LOG_WARN,
+                       "stratum line too long: peer=%s conn=%llu (over %zu bytes)", c->peer,
+                       (unsigned long long)c->id, c->srv->cfg->max_line);
         st_reply_error(c, "null", 4, ST_ERR_OTHER, "Line too long");
         if (!st_conn_strike(c, true))
             st_conn_close(c, "line too long");
@@ -147,4 +151,15 @@ void st_conn_message(st_conn *c, const char *msg, size_t len)
     if (len == 0)
         return;   /* empty lines are allowed between requests */
     st_stratum_line(c, msg, len);
+}
+
+void st_conn_activate(st_conn *c, st_wname *w, bool first_seen)
+{
+    st_server *srv = c->srv;
+
+    w->active = true;
+    if (srv->sink.worker != NULL)
+        srv->sink.worker(srv->sink.arg, c, w, first_seen);
+    log_info("worker active: peer=%s conn=%llu worker=%s en1=%s%s", c->peer,
+             (unsigned long long)c->id, w->full, c->en1_hex, first_seen ? " (new)" : "");
 }

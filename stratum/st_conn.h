@@ -11,17 +11,22 @@
 #include <stdint.h>
 #include "network/nw_addr.h"
 #include "network/nw_ses.h"
+#include "stratum/st_dupset.h"
 #include "stratum/st_layout.h"
 #include "stratum/st_strike.h"
 #include "stratum/st_vardiff.h"
 
 #define ST_NAME_MAX 64
 
-/* An authorized worker name on a connection. */
+/* An authorized worker name on a connection. A name costs the server
+ * nothing beyond this entry (bounded by max_workers) until it has an
+ * accepted share, or did on this server before: only then is it active,
+ * the sink hears `worker` and its shares reach the accounting. */
 typedef struct st_wname {
     char full[2 * ST_NAME_MAX + 2];   /* "user.worker" as the miner sent it */
     char user[ST_NAME_MAX + 1];
     char worker[ST_NAME_MAX + 1];     /* "" when the name had no '.' part */
+    bool active;                      /* had an accepted share on this connection */
 } st_wname;
 
 typedef struct st_server st_server;
@@ -49,6 +54,8 @@ typedef struct st_conn {
     uint64_t diff_seq;          /* jobs with seq >= this were sent under diff */
     uint64_t last_job_seq;      /* seq of the last job notified */
     st_vardiff vd;
+    st_dupset dups;             /* its shares on live jobs (duplicates) */
+    double dups_raised;         /* loop time the set last forced a higher difficulty */
     st_strikes strikes;
     st_wname *names;
     size_t nnames;
@@ -78,6 +85,9 @@ void st_conn_message(st_conn *c, const char *msg, size_t len);
  * sink's strike_out decides; by default c is closed. Returns true when c
  * was closed. */
 bool st_conn_strike(st_conn *c, bool is_junk);
+
+/* Marks w (one of c's names) active and tells the sink (st_sink.h). */
+void st_conn_activate(st_conn *c, st_wname *w, bool first_seen);
 
 /* The authorized name equal to the n bytes at s, or NULL. */
 const st_wname *st_conn_worker(const st_conn *c, const char *s, size_t n);

@@ -198,7 +198,6 @@ void st_job_free(st_job *job)
 {
     if (job == NULL)
         return;
-    st_dupset_free(&job->dups);
     free(job->coinbase);
     free(job->branch);
     free(job->notify);

@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
-#include "stratum/st_dupset.h"
 
 #define ST_JOB_ID_MAX 64
 #define ST_JOB_MAX_BRANCH 32
@@ -44,7 +43,6 @@ typedef struct st_job {
     char *notify;                 /* the whole mining.notify line, '\n' included */
     size_t notify_len;
     double received;              /* loop time it arrived */
-    st_dupset dups;
 } st_job;
 
 /* Decodes a CMD_JM_JOB body. Returns the job, or NULL with a reason in err. */

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "stratum/st_job_store.h"
 
-int st_job_store_init(st_job_store *s, size_t keep, double max_age, size_t dup_max)
+int st_job_store_init(st_job_store *s, size_t keep, double max_age)
 {
     memset(s, 0, sizeof(*s));
     if (keep == 0)
@@ -13,8 +13,8 @@ int st_job_store_init(st_job_store *s, size_t keep, double max_age, size_t dup_m
         return -1;
     s->keep = keep;
     s->max_age = max_age;
-    s->dup_max = dup_max;
     s->next_seq = 1;
+    s->live_seq = 1;
     return 0;
 }
 
@@ -32,6 +32,8 @@ static void st_job_store_drop_oldest(st_job_store *s)
     s->jobs[s->head] = NULL;
     s->head = (s->head + 1) % s->keep;
     s->count--;
+    if (s->count > 0 && s->jobs[s->head]->seq > s->live_seq)
+        s->live_seq = s->jobs[s->head]->seq;
 }
 
 int st_job_store_add(st_job_store *s, st_job *job, double now)
@@ -42,10 +44,11 @@ int st_job_store_add(st_job_store *s, st_job *job, double now)
     }
     job->seq = s->next_seq++;
     job->received = now;
-    st_dupset_init(&job->dups, s->dup_max);
-    if (job->clean)
+    if (job->clean) {
         for (size_t i = 0; i < s->count; i++)
             s->jobs[(s->head + i) % s->keep]->stale = true;
+        s->live_seq = job->seq;
+    }
     if (s->count == s->keep)
         st_job_store_drop_oldest(s);
     s->jobs[(s->head + s->count) % s->keep] = job;

@@ -2,8 +2,9 @@
  * `keep` jobs. A job whose clean flag is set makes every older job stale
  * (shares on it are answered 21 "Job not found (stale)"); jobs older than
  * max_age seconds are dropped, except the current one. Lookups compare job
- * id strings, newest first. The store owns its jobs and each job's
- * duplicate set (bounded by dup_max entries). */
+ * id strings, newest first. The store owns its jobs. live_seq tells the
+ * connections' duplicate sets (st_dupset.h) which jobs can still take
+ * shares. */
 #ifndef ST_JOB_STORE_H
 #define ST_JOB_STORE_H
 
@@ -18,10 +19,10 @@ typedef struct st_job_store {
     size_t count;
     uint64_t next_seq;
     double max_age;
-    size_t dup_max;      /* per-job duplicate set bound */
+    uint64_t live_seq;   /* jobs with a smaller seq are stale or dropped */
 } st_job_store;
 
-int st_job_store_init(st_job_store *s, size_t keep, double max_age, size_t dup_max);
+int st_job_store_init(st_job_store *s, size_t keep, double max_age);
 void st_job_store_free(st_job_store *s);
 /* Takes ownership of job: gives it a seq, marks older jobs stale when it is
  * clean, drops the oldest job when the store is full. Returns 0, or 1 when

@@ -66,9 +66,12 @@ static void st_listen_on_close(nw_ses *ses, const char *reason)
     if (c == NULL)
         return;
     ses->privdata = NULL;
-    log_info("disconnected: peer=%s conn=%llu worker=%s reason=%s accepted=%llu rejected=%llu",
-             c->peer, (unsigned long long)c->id, c->nnames ? c->names[0].full : "-", reason,
-             (unsigned long long)c->accepted, (unsigned long long)c->rejected);
+    /* INFO only for a miner that did work: junk connections would write
+     * lines at whatever rate they are opened. */
+    UT_LOG_AT(c->accepted > 0 ? UT_LOG_INFO : UT_LOG_DEBUG,
+              "disconnected: peer=%s conn=%llu worker=%s reason=%s accepted=%llu rejected=%llu",
+              c->peer, (unsigned long long)c->id, c->nnames ? c->names[0].full : "-", reason,
+              (unsigned long long)c->accepted, (unsigned long long)c->rejected);
     st_conn_free(c);
 }
 

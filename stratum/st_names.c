@@ -81,3 +81,15 @@ int st_names_add(st_names *s, const char *name)
     s->count++;
     return 1;
 }
+
+bool st_names_has(const st_names *s, const char *name)
+{
+    uint64_t h = st_names_hash(name);
+
+    if (s->nbuckets == 0)
+        return false;
+    for (const st_name_ent *e = s->buckets[h & (s->nbuckets - 1)]; e != NULL; e = e->next)
+        if (e->hash == h && strcmp(e->name, name) == 0)
+            return true;
+    return false;
+}

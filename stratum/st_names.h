@@ -5,6 +5,7 @@
 #ifndef ST_NAMES_H
 #define ST_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct st_name_ent st_name_ent;
@@ -19,5 +20,7 @@ void st_names_init(st_names *s);
 void st_names_free(st_names *s);
 /* 1 when name was added, 0 when it was there, -1 out of memory. */
 int st_names_add(st_names *s, const char *name);
+/* true when name is in the set. */
+bool st_names_has(const st_names *s, const char *name);
 
 #endif

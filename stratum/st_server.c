@@ -31,8 +31,7 @@ int st_server_init(st_server *srv, const st_config *cfg, struct ev_loop *loop,
     if (sink != NULL)
         srv->sink = *sink;
     srv->en1 = *en1;
-    if (st_job_store_init(&srv->jobs, cfg->jobs_keep, cfg->jobs_max_age,
-                          cfg->jobs_max_shares) != 0)
+    if (st_job_store_init(&srv->jobs, cfg->jobs_keep, cfg->jobs_max_age) != 0)
         return -1;
     st_names_init(&srv->seen);
     srv->rejlog.since = st_now(srv);
@@ -85,10 +84,12 @@ int st_server_on_job(st_server *srv, const json_t *body)
 /* A connection that never got started: closed after subscribe_timeout. */
 static void st_sweep_unstarted(st_conn *c, double now)
 {
+    static ut_log_rl rl;
+
     if (now - c->connected <= c->srv->cfg->subscribe_timeout)
         return;
-    log_info("subscribe timeout: peer=%s conn=%llu after %.0fs", c->peer,
-             (unsigned long long)c->id, now - c->connected);
+    UT_LOG_LIMITED(&rl, now, UT_LOG_INFO, "subscribe timeout: peer=%s conn=%llu after %.0fs",
+                   c->peer, (unsigned long long)c->id, now - c->connected);
     st_conn_close(c, "subscribe timeout");
 }
 

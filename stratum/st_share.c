@@ -110,11 +110,11 @@ int st_share_check(st_job *job, const st_share_sess *s, const st_jv *p, size_t n
     }
     /* Only shares that carry work enter the duplicate set, so junk costs
      * the sender a strike and the server no memory. */
-    dup = st_dupset_insert(&job->dups, ut_le64_get(r->hash));
+    dup = st_dupset_insert(s->dups, ut_le64_get(r->hash), job->seq, s->live_seq);
     if (dup == ST_DUP_SEEN)
         return st_share_fail(r, ST_ERR_DUP, "Duplicate share");
     if (dup == ST_DUP_FULL)
-        return st_share_fail(r, ST_ERR_JOB, "Job not found (stale)");
+        return st_share_fail(r, ST_ERR_OTHER, "Too many shares on live jobs");
     r->code = ST_OK;
     return ST_OK;
 }

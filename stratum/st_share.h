@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "stratum/st_dupset.h"
 #include "stratum/st_job.h"
 #include "stratum/st_layout.h"
 #include "stratum/st_req.h"
@@ -46,6 +47,8 @@ typedef struct st_share_sess {
     size_t en2_size;
     uint32_t vmask;      /* granted version-rolling mask; 0 = none */
     double diff;         /* the difficulty that applies to this job */
+    st_dupset *dups;     /* the connection's duplicate set */
+    uint64_t live_seq;   /* the job store's live_seq (st_job_store.h) */
 } st_share_sess;
 
 typedef struct st_share_res {

@@ -18,8 +18,10 @@
 #include "stratum/st_job.h"
 #include "stratum/st_share.h"
 
-/* One share of an authorized worker, accepted or rejected. Submits that
- * name no authorized worker (25, 24) are not reported: nobody to credit. */
+/* One share of an active worker (st_conn.h), accepted or rejected. Not
+ * reported: submits that name no authorized worker (25, 24), and rejected
+ * shares of a name that never had one accepted (junk under a made-up name
+ * must not create accounting keys); the server's counters have them all. */
 typedef struct st_share_ev {
     const st_conn *conn;
     const st_wname *worker;
@@ -50,8 +52,10 @@ typedef struct st_sink {
 
     void (*share)(void *arg, const st_share_ev *ev);
     void (*block)(void *arg, const st_block_ev *ev);
-    /* A worker name was authorized on c; first_seen: the first time this
-     * server saw the name (since it started). */
+    /* A worker name on c became active: at authorize when the name did
+     * work on this server before, else at its first accepted share (called
+     * before that share is reported); first_seen: the first time this
+     * server saw the name active since it started. */
     void (*worker)(void *arg, const st_conn *c, const st_wname *w, bool first_seen);
     /* c is being released (its names are still there). */
     void (*closed)(void *arg, const st_conn *c);

@@ -42,6 +42,7 @@ static const struct {
 
 void st_stratum_dispatch(st_conn *c, const st_req *req)
 {
+    static ut_log_rl rl;
     const char *id = "null";
     size_t idlen = 4;
     char safe[80];
@@ -58,10 +59,11 @@ void st_stratum_dispatch(st_conn *c, const st_req *req)
             return;
         }
     }
-    log_info("unknown method: peer=%s conn=%llu method=\"%s\"", c->peer,
-             (unsigned long long)c->id,
-             req->method.type == ST_JV_STRING
-                 ? st_safe(req->method.p, req->method.n, safe, sizeof(safe)) : "");
+    UT_LOG_LIMITED(&rl, st_now(c->srv), UT_LOG_INFO,
+                   "unknown method: peer=%s conn=%llu method=\"%s\"", c->peer,
+                   (unsigned long long)c->id,
+                   req->method.type == ST_JV_STRING
+                       ? st_safe(req->method.p, req->method.n, safe, sizeof(safe)) : "");
     st_reply_error(c, id, idlen, ST_ERR_OTHER, "Unknown method");
     st_conn_strike(c, true);
 }
@@ -72,14 +74,16 @@ void st_stratum_line(st_conn *c, const char *line, size_t len)
     json_t *root = NULL;
     json_error_t jerr;
     char idbuf[ST_REQ_MAX_ID + 16];
+    static ut_log_rl rl;
 
     if (!st_req_parse_fast(line, len, &req)) {
         root = json_loadb(line, len, 0, &jerr);
         if (root == NULL || st_req_from_json(root, &req, idbuf, sizeof(idbuf)) != 0) {
             st_stat_add(&c->srv->stats->parse_errors, 1);
-            log_warn("parse error: peer=%s conn=%llu worker=%s: %s", c->peer,
-                     (unsigned long long)c->id, c->nnames ? c->names[0].full : "-",
-                     root ? "not a JSON object" : jerr.text);
+            UT_LOG_LIMITED(&rl, st_now(c->srv), UT_LOG_WARN,
+                           "parse error: peer=%s conn=%llu worker=%s: %s", c->peer,
+                           (unsigned long long)c->id, c->nnames ? c->names[0].full : "-",
+                           root ? "not a JSON object" : jerr.text);
             json_decref(root);
             st_reply_error(c, "null", 4, ST_ERR_OTHER, "Parse error");
             st_conn_strike(c, true);

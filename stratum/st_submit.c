@@ -29,8 +29,18 @@ static void st_submit_report(st_conn *c, const st_wname *w, const st_job *job, i
         .diff = diff, .goal = job ? diff / job->network_diff : 0,
     };
 
-    if (w != NULL && k->share != NULL)
+    if (w != NULL && (w->active || ev.accepted) && k->share != NULL)
         k->share(k->arg, &ev);
+}
+
+/* The first accepted share of a name new to this server makes it active:
+ * the set of names seen and the sink's worker event (newworker,
+ * "connected") come only now, paid for with work. */
+static void st_submit_activate(st_conn *c, const st_wname *w)
+{
+    st_wname *wm = &c->names[w - c->names];
+
+    st_conn_activate(c, wm, st_names_add(&c->srv->seen, w->full) == 1);
 }
 
 static void st_submit_reject(st_conn *c, const st_wname *w, const st_job *job,
@@ -68,6 +78,23 @@ static void st_submit_block(st_conn *c, const st_wname *w, const st_job *job,
         k->block(k->arg, &ev);
 }
 
+/* A connection whose duplicate set is half full sends shares far faster
+ * than vardiff aims at (a difficulty set too low, a miner ignoring it):
+ * its difficulty goes up 4x at once, at most once a second, long before
+ * the set is full and its shares are refused. */
+static void st_submit_dups_guard(st_conn *c)
+{
+    double now = st_now(c->srv);
+
+    if (c->dups.count * 2 < c->dups.max_count || now - c->dups_raised < 1.0)
+        return;
+    c->dups_raised = now;
+    log_info("vardiff: peer=%s conn=%llu diff %g -> %g (%zu shares on live jobs)", c->peer,
+             (unsigned long long)c->id, c->diff, c->diff * 4, c->dups.count);
+    st_sess_set_diff(c, c->diff * 4);
+    st_vardiff_reset(&c->vd, now);
+}
+
 static void st_submit_accept(st_conn *c, const st_wname *w, const st_job *job,
                              const st_share_res *r)
 {
@@ -75,6 +102,8 @@ static void st_submit_accept(st_conn *c, const st_wname *w, const st_job *job,
     st_vardiff_cfg vcfg = srv->cfg->vardiff;
     double nd;
 
+    if (!w->active)
+        st_submit_activate(c, w);
     c->accepted++;
     st_stat_add(&srv->stats->accepted, 1);
     st_stat_add_double(&srv->stats->accepted_diff, r->diff);
@@ -82,6 +111,7 @@ static void st_submit_accept(st_conn *c, const st_wname *w, const st_job *job,
     log_debug("share accepted: peer=%s conn=%llu worker=%s job=%s diff=%g", c->peer,
               (unsigned long long)c->id, w->full, job->id, r->diff);
     vcfg.min = st_sess_floor(c);
+    st_submit_dups_guard(c);
     nd = st_vardiff_share(&c->vd, &vcfg, st_now(srv), c->diff);
     if (nd > 0) {
         log_info("vardiff: peer=%s conn=%llu worker=%s diff %g -> %g", c->peer,
@@ -125,6 +155,8 @@ void st_m_submit(st_conn *c, const st_req *req, const char *id, size_t idlen)
     s.en2_size = srv->cfg->en2_size;
     s.vmask = c->vmask;
     s.diff = st_sess_job_diff(c, job->seq);
+    s.dups = &c->dups;
+    s.live_seq = srv->jobs.live_seq;
     if (st_share_check(job, &s, p + 2, np - 2, &r) != ST_OK) {
         st_submit_reject(c, w, job, NULL, id, idlen, r.code, r.msg);
         return;

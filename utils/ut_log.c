@@ -308,3 +308,23 @@ void ut_log_write(ut_log_level level, const char *file, int line, const char *fm
         ut_log_in_hook = false;
     }
 }
+
+bool ut_log_rl_take(ut_log_rl *rl, double now, unsigned long long *dropped)
+{
+    double window = rl->window > 0 ? rl->window : 10;
+    unsigned burst = rl->burst > 0 ? rl->burst : 5;
+
+    *dropped = 0;
+    if (now - rl->start >= window || now < rl->start) {
+        rl->start = now;
+        rl->used = 0;
+    }
+    if (rl->used >= burst) {
+        rl->suppressed++;
+        return false;
+    }
+    rl->used++;
+    *dropped = rl->suppressed;
+    rl->suppressed = 0;
+    return true;
+}

@@ -55,4 +55,34 @@ static inline bool ut_log_on(ut_log_level level)
 #define log_error(...)  UT_LOG_AT(UT_LOG_ERROR, __VA_ARGS__)
 #define log_fatal(...)  UT_LOG_AT(UT_LOG_FATAL, __VA_ARGS__)
 
+/* Rate limit for lines a remote peer can cause (junk lines, refused
+ * connections): at most `burst` records per `window` seconds go out; the
+ * rest are counted, and the first record of a later window says how many
+ * were dropped ("(N like it suppressed)"). One static ut_log_rl per call
+ * site; the clock is the caller's (loop time). Not thread-safe: one per
+ * thread. */
+typedef struct ut_log_rl {
+    double window;            /* seconds; 0 = 10 */
+    unsigned burst;           /* records per window; 0 = 5 */
+    double start;             /* current window's start */
+    unsigned used;            /* records written in it */
+    unsigned long long suppressed;   /* dropped since the last written one */
+} ut_log_rl;
+
+/* True when a record may be written now; counts it either way. The number
+ * dropped before it is handed out through *dropped (and reset). */
+bool ut_log_rl_take(ut_log_rl *rl, double now, unsigned long long *dropped);
+
+#define UT_LOG_LIMITED(rl, now, level, fmt, ...) \
+    do { \
+        unsigned long long ut_rl_dropped_; \
+        if (ut_log_on(level) && ut_log_rl_take(rl, now, &ut_rl_dropped_)) { \
+            if (ut_rl_dropped_ > 0) \
+                ut_log_write(level, __FILE__, __LINE__, fmt " (%llu like it suppressed)", \
+                             __VA_ARGS__, ut_rl_dropped_); \
+            else \
+                ut_log_write(level, __FILE__, __LINE__, fmt, __VA_ARGS__); \
+        } \
+    } while (0)
+
 #endif

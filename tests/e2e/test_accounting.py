@@ -377,11 +377,13 @@ class TestFullCluster(unittest.TestCase):
         self.assertEqual(summary["no_reply"], 0, summary)
         self.assertGreater(summary["rejected_total"], 0, summary)
 
-        # Every authorize is a "connected" event, every closed one a
-        # "disconnected"; every accepted block a newblock event.
+        # Every name that became active on a connection (its first accepted
+        # share, or at authorize when it did work before) is a "connected"
+        # event, and its connection's close a "disconnected"; every
+        # accepted block a newblock event.
         def log_lines(what):
             return [ln for ln in gw.log().splitlines() if what in ln]
-        authorized = len(log_lines("authorized: peer="))
+        authorized = len(log_lines("worker active: peer="))
         blocks = sorted(ln.split(" hash=")[1].split()[0] for ln in log_lines("block accepted:"))
 
         def settled():

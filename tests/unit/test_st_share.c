@@ -17,6 +17,7 @@
 #include "st_testkit.h"
 
 static const uint8_t gen_en1[4] = { 0x54, 0x68, 0x65, 0x20 };
+static st_dupset dups;   /* the session's duplicate set; emptied per job */
 
 static st_job *job_from(json_t *j)
 {
@@ -26,7 +27,8 @@ static st_job *job_from(json_t *j)
     json_decref(j);
     if (job == NULL)
         fail_msg("job refused: %s", err);
-    st_dupset_init(&job->dups, 1000);
+    st_dupset_free(&dups);
+    st_dupset_init(&dups, 1000);
     job->seq = 1;
     return job;
 }
@@ -35,7 +37,7 @@ static st_job *job_from(json_t *j)
 static int check(st_job *job, double diff, uint32_t vmask, const char *en2, const char *ntime,
                  const char *nonce, const char *vbits, st_share_res *r)
 {
-    st_share_sess s = { gen_en1, 4, 8, vmask, diff };
+    st_share_sess s = { gen_en1, 4, 8, vmask, diff, &dups, 1 };
     st_jv p[4];
     const char *v[4] = { en2, ntime, nonce, vbits };
     size_t np = vbits ? 4 : 3;
@@ -102,10 +104,10 @@ static void test_low_difficulty(void **state)
     assert_false(r.block);
     /* Only the share that carried work is remembered: junk costs no memory,
      * and the same junk again is still "low difficulty", not "duplicate". */
-    assert_int_equal(job->dups.count, 1);
+    assert_int_equal(dups.count, 1);
     assert_int_equal(check(job, 1e6, 0, GT_GEN_EN2, "495fab29", "00000000", NULL, &r),
                      ST_ERR_LOWDIFF);
-    assert_int_equal(job->dups.count, 1);
+    assert_int_equal(dups.count, 1);
     st_job_free(job);
 }
 
@@ -131,7 +133,7 @@ static void test_malformed(void **state)
 {
     st_job *job = job_from(gt_genesis_json("00000000000000a4", 1));
     st_share_res r;
-    st_share_sess s = { gen_en1, 4, 8, 0, UT_DIFF_MIN };
+    st_share_sess s = { gen_en1, 4, 8, 0, UT_DIFF_MIN, &dups, 1 };
     st_jv p[4] = { { ST_JV_STRING, GT_GEN_EN2, 16, NULL }, { ST_JV_NUMBER, "1", 1, NULL },
                    { ST_JV_STRING, "00000000", 8, NULL }, { ST_JV_STRING, "0", 1, NULL } };
 
@@ -217,16 +219,19 @@ static void test_duplicate_other_en1(void **state)
 {
     st_job *job = job_from(gt_genesis_json("00000000000000a7", 1));
     static const uint8_t other[4] = { 0x07, 0x30, 0x00, 0x01 };
-    st_share_sess s = { other, 4, 8, 0, UT_DIFF_MIN };
+    st_dupset other_dups;
+    st_share_sess s = { other, 4, 8, 0, UT_DIFF_MIN, &other_dups, 1 };
     st_jv p[3] = { { ST_JV_STRING, GT_GEN_EN2, 16, NULL }, { ST_JV_STRING, "495fab29", 8, NULL },
                    { ST_JV_STRING, "7c2bac1d", 8, NULL } };
     st_share_res r;
 
     (void)state;
+    st_dupset_init(&other_dups, 1000);
     assert_int_equal(check(job, UT_DIFF_MIN, 0, GT_GEN_EN2, "495fab29", "7c2bac1d", NULL, &r), ST_OK);
     /* The same en2/ntime/nonce from a session with another extranonce1 is new work. */
     assert_int_equal(st_share_check(job, &s, p, 3, &r), ST_OK);
     assert_int_equal(st_share_check(job, &s, p, 3, &r), ST_ERR_DUP);
+    st_dupset_free(&other_dups);
     st_job_free(job);
 }
 
@@ -236,12 +241,19 @@ static void test_dupset(void **state)
 
     (void)state;
     st_dupset_init(&d, 3000);
+    assert_null(d.slots);   /* nothing allocated before the first share */
     for (uint64_t i = 0; i < 3000; i++)
-        assert_int_equal(st_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull), ST_DUP_NEW);
+        assert_int_equal(st_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull, 7, 7), ST_DUP_NEW);
     for (uint64_t i = 0; i < 3000; i++)
-        assert_int_equal(st_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull), ST_DUP_SEEN);
-    assert_int_equal(st_dupset_insert(&d, 12345), ST_DUP_FULL);
+        assert_int_equal(st_dupset_insert(&d, i * 0x9e3779b97f4a7c15ull, 7, 7), ST_DUP_SEEN);
+    /* The same hash on another job is another share. */
+    assert_int_equal(st_dupset_insert(&d, 0x9e3779b97f4a7c15ull, 8, 7), ST_DUP_FULL);
     assert_int_equal(d.count, 3000);
+    /* Job 7 is no longer live (a clean job 8): its entries go, the set takes more. */
+    assert_int_equal(st_dupset_insert(&d, 0x9e3779b97f4a7c15ull, 8, 8), ST_DUP_NEW);
+    assert_int_equal(d.count, 1);
+    assert_true(d.cap <= 512);   /* and shrank */
+    assert_int_equal(st_dupset_insert(&d, 0x9e3779b97f4a7c15ull, 8, 8), ST_DUP_SEEN);
     st_dupset_free(&d);
 }
 
@@ -272,7 +284,7 @@ static void test_store(void **state)
     char id[17];
 
     (void)state;
-    assert_int_equal(st_job_store_init(&s, 4, 600, 100), 0);
+    assert_int_equal(st_job_store_init(&s, 4, 600), 0);
     for (int i = 0; i < 6; i++) {
         snprintf(id, sizeof(id), "%016x", i);
         assert_int_equal(st_job_store_add(&s, job_from(gt_genesis_json(id, i == 3)), 100.0 + i),
@@ -284,6 +296,7 @@ static void test_store(void **state)
     assert_false(st_job_store_find(&s, "0000000000000003", 16)->stale);
     assert_false(st_job_store_find(&s, "0000000000000005", 16)->stale);
     assert_int_equal(st_job_store_current(&s)->seq, 6);
+    assert_int_equal(s.live_seq, 4);   /* the clean job "3" got seq 4 */
     /* Same id again: refused, the kept one stays. */
     assert_int_equal(st_job_store_add(&s, job_from(gt_genesis_json("0000000000000005", 0)), 200),
                      1);
@@ -291,6 +304,7 @@ static void test_store(void **state)
     /* Expiry keeps the current job. */
     assert_int_equal(st_job_store_expire(&s, 2000.0), 3);
     assert_int_equal(s.count, 1);
+    assert_int_equal(s.live_seq, 6);
     st_job_store_free(&s);
 }
 
@@ -309,5 +323,8 @@ int main(void)
         cmocka_unit_test(test_job_refused),
         cmocka_unit_test(test_store),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    st_dupset_free(&dups);
+    return rc;
 }

@@ -28,7 +28,7 @@ typedef struct heard {
     char share_worker[2 * ST_NAME_MAX + 2];
     char worker[2 * ST_NAME_MAX + 2];
     bool first_seen;
-    size_t closed_names;
+    size_t closed_names;  /* active names of the closed connection */
     bool keep_open;       /* strike_out answers false */
 } heard;
 
@@ -62,7 +62,9 @@ static void on_closed(void *arg, const st_conn *c)
 {
     (void)arg;
     note('c');
-    H.closed_names = c->nnames;
+    H.closed_names = 0;
+    for (size_t i = 0; i < c->nnames; i++)
+        H.closed_names += c->names[i].active;
 }
 
 static bool on_strike_out(void *arg, st_conn *c)
@@ -133,8 +135,14 @@ static void test_shares(void **state)
     st_conn *c = authorized(b, "alice.rig1");
 
     H.n = 0;
+    /* A rejected share of a name with no accepted share yet: answered,
+     * counted by the server, not reported (no accounting for junk names). */
+    submit(c, "alice.rig1", "ffff", 7);
+    assert_string_equal(H.log, "yo");
+    H.n = 0;
     assert_string_equal(submit(c, "alice.rig1", "00000000000000c1", 1), OK_REPLY);
-    assert_string_equal(H.log, "syo");   /* the share, then sync, then the write */
+    /* The worker becomes active, then the share, then sync, then the write. */
+    assert_string_equal(H.log, "wsyo");
     assert_true(H.share.accepted);
     assert_int_equal(H.share.code, ST_OK);
     assert_string_equal(H.share_worker, "alice.rig1");
@@ -155,7 +163,7 @@ static void test_shares(void **state)
                         "{\"id\":9,\"result\":null,\"error\":[24,\"Unauthorized worker\",null]}\n");
     assert_string_equal(H.log, "yo");
     assert_int_equal(st_stat_get(&b->srv.own_stats.accepted), 1);
-    assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_JOB - ST_ERR_OTHER]), 1);
+    assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_JOB - ST_ERR_OTHER]), 2);
     assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_DUP - ST_ERR_OTHER]), 1);
     assert_int_equal(st_stat_get(&b->srv.own_stats.rejected[ST_ERR_UNAUTH - ST_ERR_OTHER]), 1);
     assert_int_equal(st_stat_get(&b->srv.own_stats.jobs), 1);
@@ -166,13 +174,22 @@ static void test_workers_and_close(void **state)
     gt_bare *b = *state;
     st_conn *c1 = authorized(b, "alice.rig1"), *c2;
 
+    /* Authorizing costs no event: the name is active at its first accepted share. */
+    assert_string_equal(H.log, "yoyo");
+    assert_string_equal(H.worker, "");
+    submit(c1, "alice.rig1", "00000000000000c1", 1);
     assert_string_equal(H.worker, "alice.rig1");
     assert_true(H.first_seen);
     c2 = authorized(b, "alice.rig1");
+    submit(c2, "alice.rig1", "00000000000000c1", 1);
     assert_false(H.first_seen);   /* seen before on this server */
     gt_line(c2, "{\"id\":4,\"method\":\"mining.authorize\",\"params\":[\"alice.rig2\"]}");
+    submit(c2, "alice.rig2", "00000000000000c1", 2);
+    assert_string_equal(H.worker, "alice.rig2");
     assert_true(H.first_seen);
-    assert_int_equal(st_stat_get(&b->srv.own_stats.workers), 3);
+    /* A third name that never gets a share: not reported at close. */
+    gt_line(c2, "{\"id\":5,\"method\":\"mining.authorize\",\"params\":[\"alice.idle\"]}");
+    assert_int_equal(st_stat_get(&b->srv.own_stats.workers), 4);
     assert_int_equal(st_stat_get(&b->srv.own_stats.connections), 2);
     st_conn_close(c2, "bye");
     assert_int_equal(gt_closed, 1);
@@ -183,7 +200,6 @@ static void test_workers_and_close(void **state)
     assert_int_equal(H.closed_names, 2);
     assert_int_equal(st_stat_get(&b->srv.own_stats.workers), 1);
     assert_int_equal(st_stat_get(&b->srv.own_stats.connections), 1);
-    (void)c1;
 }
 
 static void test_strike_out(void **state)
@@ -233,6 +249,55 @@ static void test_server_full(void **state)
     assert_false(c->has_en1);
 }
 
+/* A connection that floods valid shares fills only its own duplicate set:
+ * its difficulty goes up at half, it is refused at full, and a clean job
+ * (older jobs no longer live) frees the set. Another connection is never
+ * touched. */
+static void test_dups_bounded(void **state)
+{
+    gt_bare *b = *state;
+    st_conn *c, *other;
+    json_t *j;
+    double start;
+    char want[128];
+
+    b->cfg.jobs_max_shares = 64;
+    c = authorized(b, "alice.rig1");
+    other = authorized(b, "bob.rig1");
+    start = c->diff;
+    for (uint32_t i = 0; i < 31; i++)
+        assert_string_equal(submit(c, "alice.rig1", "00000000000000c1", i), OK_REPLY);
+    assert_true(c->diff == start);
+    /* 32 of 64: the answer, then the difficulty raised at once. */
+    snprintf(want, sizeof(want), "%s{\"id\":null,\"method\":\"mining.set_difficulty\"", OK_REPLY);
+    assert_memory_equal(submit(c, "alice.rig1", "00000000000000c1", 31), want, strlen(want));
+    assert_true(c->diff == start * 4);
+    assert_int_equal(c->dups.count, 32);
+    /* The job was sent under the old difficulty: its shares still count at it. */
+    for (uint32_t i = 32; i < 64; i++) {
+        const char *got = submit(c, "alice.rig1", "00000000000000c1", i);
+        if (strncmp(got, OK_REPLY, strlen(OK_REPLY)) != 0)   /* vardiff may follow */
+            fail_msg("share %u: %s", i, got);
+    }
+    snprintf(want, sizeof(want),
+             "{\"id\":9,\"result\":null,\"error\":[20,\"Too many shares on live jobs\",null]}\n");
+    assert_string_equal(submit(c, "alice.rig1", "00000000000000c1", 64), want);
+    /* A duplicate is still a duplicate, not "too many". */
+    assert_non_null(strstr(submit(c, "alice.rig1", "00000000000000c1", 3), "[22,"));
+    /* The other miner is not affected. */
+    assert_string_equal(submit(other, "bob.rig1", "00000000000000c1", 64), OK_REPLY);
+    assert_int_equal(other->dups.count, 1);
+    /* A clean job: the old one is stale, the set is emptied at the next insert. */
+    j = gt_genesis_json("00000000000000c2", 1);
+    assert_int_equal(st_server_on_job(&b->srv, j), 0);
+    json_decref(j);
+    b->srv.fake_now += 2;
+    assert_int_equal(b->srv.jobs.live_seq, 2);
+    for (uint32_t n = 0, i = 0; n < 4; i++)   /* now at 4x: about 1 nonce in 4 passes */
+        n += strcmp(submit(c, "alice.rig1", "00000000000000c2", i), OK_REPLY) == 0;
+    assert_true(c->dups.count == 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_strike_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_strike_out_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_full, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dups_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
