@@ -406,7 +406,7 @@ int ut_cfg_str(ut_cfg *cfg, json_t *obj, const char *key, const char **out, bool
     char def[96];
 
     return ut_cfg_str_as(cfg, obj, key, out, required, "a string",
-                         ut_cfg_str_def(*out, def, sizeof(def)));
+                         cfg->keys ? ut_cfg_str_def(*out, def, sizeof(def)) : "");
 }
 
 static int ut_cfg_str_dup_as(ut_cfg *cfg, json_t *obj, const char *key, char **out,
@@ -416,7 +416,7 @@ static int ut_cfg_str_dup_as(ut_cfg *cfg, json_t *obj, const char *key, char **o
     char def[96];
 
     if (ut_cfg_str_as(cfg, obj, key, &s, required, expected,
-                      ut_cfg_str_def(*out, def, sizeof(def))) != 0)
+                      cfg->keys ? ut_cfg_str_def(*out, def, sizeof(def)) : "") != 0)
         return -1;
     if (!s)
         return 0;
@@ -456,7 +456,9 @@ int ut_cfg_int(ut_cfg *cfg, json_t *obj, const char *key, int64_t *out, int64_t 
     char def[32];
 
     ut_cfg_int_expect(expect, sizeof(expect), min, max);
-    snprintf(def, sizeof(def), "%" PRId64, *out);
+    def[0] = '\0';
+    if (cfg->keys)     /* only --help and the key tests look at the default */
+        snprintf(def, sizeof(def), "%" PRId64, *out);
     rc = ut_cfg_lookup(cfg, obj, key, required, expect, def, &v);
     if (rc <= 0)
         return rc;
@@ -489,7 +491,9 @@ int ut_cfg_double(ut_cfg *cfg, json_t *obj, const char *key, double *out, double
     char def[32];
 
     snprintf(expect, sizeof(expect), "a number %g..%g", min, max);
-    snprintf(def, sizeof(def), "%g", *out);
+    def[0] = '\0';
+    if (cfg->keys)
+        snprintf(def, sizeof(def), "%g", *out);
     rc = ut_cfg_lookup(cfg, obj, key, required, expect, def, &v);
     if (rc <= 0)
         return rc;
@@ -506,7 +510,7 @@ int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool requi
 {
     json_t *v;
     int rc = ut_cfg_lookup(cfg, obj, key, required, "true or false",
-                           *out ? "true" : "false", &v);
+                           cfg->keys && *out ? "true" : "false", &v);
 
     if (rc <= 0)
         return rc;

@@ -335,7 +335,7 @@ static void test_args_help_keys(void **state)
     slurp(outpath, out, sizeof(out));
     assert_true(strncmp(out, USAGE, strlen(USAGE)) == 0);
     assert_non_null(strstr(out, "\n  net "));
-    assert_non_null(strstr(out, "a section {...}"));
+    assert_non_null(strstr(out, "an object"));
     const char *p = strstr(out, "\n  net.port ");
     assert_non_null(p);
     assert_non_null(strstr(p, "an integer 1..65535"));
