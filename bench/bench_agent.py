@@ -266,7 +266,7 @@ class Cluster:
             agents={"bind": "tcp@127.0.0.1:%d" % self.ag_port,
                     "tls": {"cert_file": self.certs["gateway"][0],
                             "key_file": self.certs["gateway"][1]},
-                    "relay": "tcp@127.0.0.1:%d" % self.relay.port,
+                    "relay": {"addr": "tcp@127.0.0.1:%d" % self.relay.port},
                     "list": [{"id": a, "num": i + 1, "secret": SECRET}
                              for i, a in enumerate(AGENTS)]},
             preexec_fn=bg.raise_nofile)

@@ -189,19 +189,18 @@ write_configs() {
   "poll_interval": 0.1,
   "refresh_interval": 10,
   "gateway": {"bind": "tcp@127.0.0.1:$JM_PORT", "allow": ["127.0.0.1"]},
-  "http": "tcp@127.0.0.1:$JM_HTTP_PORT",
+  "http": {"bind": "tcp@127.0.0.1:$JM_HTTP_PORT", "allow": ["127.0.0.1"]},
   "log": {"path": "$run/log/jobmaster.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
     meta=""
     if [ "$ACCOUNTING" = 1 ]; then
-        meta="\"meta\": {\"upstream\": \"tcp@127.0.0.1:$MR_PORT\", \"coin\": \"btc\",
+        meta="\"meta\": {\"addr\": \"tcp@127.0.0.1:$MR_PORT\", \"coin\": \"btc\",
            \"spool_dir\": \"$run/spool/gateway\", \"source\": \"gw1\", \"flush_interval\": 5},"
         cat >"$run/conf/metawriter.json" <<EOF
 {
-  "listen": "tcp@127.0.0.1:$MW_PORT",
-  "allow": ["127.0.0.1"],
-  "http": "tcp@127.0.0.1:$MW_HTTP_PORT",
+  "rpc": {"bind": "tcp@127.0.0.1:$MW_PORT", "allow": ["127.0.0.1"]},
+  "http": {"bind": "tcp@127.0.0.1:$MW_HTTP_PORT", "allow": ["127.0.0.1"]},
   "coin": "btc",
   "redis": {"host": "127.0.0.1", "port": $REDIS_PORT, "db": 0, "timeout": 10},
   "log": {"path": "$run/log/metawriter.log", "level": "info", "max_size": 104857600, "max_files": 3}
@@ -209,10 +208,9 @@ EOF
 EOF
         cat >"$run/conf/metarelay.json" <<EOF
 {
-  "listen": "tcp@127.0.0.1:$MR_PORT",
-  "allow": ["127.0.0.1"],
-  "http": "tcp@127.0.0.1:$MR_HTTP_PORT",
-  "upstream": "tcp@127.0.0.1:$MW_PORT",
+  "rpc": {"bind": "tcp@127.0.0.1:$MR_PORT", "allow": ["127.0.0.1"]},
+  "http": {"bind": "tcp@127.0.0.1:$MR_HTTP_PORT", "allow": ["127.0.0.1"]},
+  "upstream": {"addr": "tcp@127.0.0.1:$MW_PORT"},
   "spool_dir": "$run/spool/metarelay",
   "log": {"path": "$run/log/metarelay.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
@@ -227,9 +225,9 @@ EOF
   "jobmaster": {"addr": "tcp@127.0.0.1:$JM_PORT"},
   "vardiff": {"start": 0.0001, "min": 0.000001, "max": 1000000, "target": 2, "retarget": 10},
   "ban": {"enabled": true, "exempt": ["127.0.0.1"]},
-  "http": {"bind": "tcp@127.0.0.1:$GW_HTTP_PORT"},
+  "http": {"bind": "tcp@127.0.0.1:$GW_HTTP_PORT", "allow": ["127.0.0.1"]},
   $meta
-  "agents": {"bind": "tcp@127.0.0.1:$AGENT_PORT",
+  "agents": {"bind": "tcp@127.0.0.1:$AGENT_PORT", "allow": ["127.0.0.1"],
              "tls": {"cert_file": "$run/certs/gateway.pem", "key_file": "$run/certs/gateway.key"},
              "list": [{"id": "farm1", "num": 1, "secret": "$AGENT_SECRET"}]},
   "log": {"path": "$run/log/gateway.log", "level": "info", "max_size": 104857600, "max_files": 3}
@@ -239,12 +237,12 @@ EOF
 {
   "agent": {"id": "farm1", "secret": "$AGENT_SECRET"},
   "host": "farm1",
-  "upstream": {"gateways": ["tcp@127.0.0.1:$AGENT_PORT"],
+  "upstream": {"addr": ["tcp@127.0.0.1:$AGENT_PORT"],
                "tls": {"ca_file": "$run/certs/ca.pem"}},
   "stratum": {"bind": "tcp@127.0.0.1:$AG_STRATUM_PORT", "version_mask": "1fffe000"},
   "vardiff": {"start": 0.0001, "min": 0.000001, "max": 1000000, "target": 2, "retarget": 10},
   "meta": {"coin": "btc", "spool_dir": "$run/spool/mineragent", "flush_interval": 5},
-  "http": {"bind": "tcp@127.0.0.1:$AG_HTTP_PORT"},
+  "http": {"bind": "tcp@127.0.0.1:$AG_HTTP_PORT", "allow": ["127.0.0.1"]},
   "log": {"path": "$run/log/mineragent.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF

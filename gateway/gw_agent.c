@@ -339,7 +339,8 @@ static int gw_agent_links(gw_agent *ga)
     };
     static const ut_rpc_handlers rh = { .on_msg = gw_relay_on_msg };
     const gw_config *cfg = ga->srv->cfg;
-    ut_rpc_cfg rc = { .addr = cfg->agents_bind, .agents = ga->table, .request_timeout = 30 };
+    ut_rpc_cfg rc = { .addr = cfg->agents_listen.bind, .agents = ga->table,
+                      .allow = (const char **)cfg->agents_listen.allow, .request_timeout = 30 };
     ut_rpc_cfg up = { .addr = cfg->agents_relay, .request_timeout = 30 };
     nw_tls_cfg tls = { .cert_file = cfg->agents_cert, .key_file = cfg->agents_key,
                        .ca_file = cfg->agents_ca,
@@ -363,7 +364,7 @@ gw_agent *gw_agent_create(gw_server *srv)
         return NULL;
     ga->srv = srv;
     if (gw_agent_table(ga) != 0 || gw_agent_links(ga) != 0) {
-        log_error("agents: cannot set up the agent port %s", srv->cfg->agents_bind);
+        log_error("agents: cannot set up the agent port %s", srv->cfg->agents_listen.bind);
         gw_agent_free(ga);
         return NULL;
     }
@@ -373,13 +374,13 @@ gw_agent *gw_agent_create(gw_server *srv)
 int gw_agent_start(gw_agent *ga)
 {
     if (ut_rpc_svr_start(ga->svr) != 0) {
-        log_error("agents: cannot listen on %s", ga->srv->cfg->agents_bind);
+        log_error("agents: cannot listen on %s", ga->srv->cfg->agents_listen.bind);
         return -1;
     }
     if (ga->relay != NULL && ut_rpc_clt_start(ga->relay) != 0)
         return -1;
     log_notice("agents: listening on %s (TLS), %zu agents known, batches to %s",
-               ga->srv->cfg->agents_bind, ga->srv->cfg->nagents,
+               ga->srv->cfg->agents_listen.bind, ga->srv->cfg->nagents,
                ga->srv->cfg->agents_relay ? ga->srv->cfg->agents_relay : "(none: refused)");
     return 0;
 }

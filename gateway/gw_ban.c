@@ -119,7 +119,7 @@ static gw_ip_ent *gw_ip_get(gw_ip_table *t, const uint8_t key[16], double now, b
     b = gw_ip_bucket(t, k);
     for (int i = 0; i < GW_IP_WAYS; i++) {
         gw_ip_ent *e = &b[i];
-        bool empty = e->key[0] == 0 && e->key[1] == 0;
+        bool empty = !e->used;
         if (!empty && e->key[0] == k[0] && e->key[1] == k[1])
             return e;
         if (empty || gw_ip_idle(e, now)) {
@@ -134,6 +134,7 @@ static gw_ip_ent *gw_ip_get(gw_ip_table *t, const uint8_t key[16], double now, b
     if (pick == NULL)
         return NULL;
     memset(pick, 0, sizeof(*pick));
+    pick->used = 1;
     pick->key[0] = k[0];
     pick->key[1] = k[1];
     pick->touched = now;
@@ -210,7 +211,7 @@ void gw_ban_release(gw_shm *shm, int worker, const uint8_t key[16])
     gw_ip_lock(t);
     b = gw_ip_bucket(t, k);
     for (int i = 0; i < GW_IP_WAYS; i++)
-        if (b[i].key[0] == k[0] && b[i].key[1] == k[1] && b[i].conns[worker] > 0) {
+        if (b[i].used && b[i].key[0] == k[0] && b[i].key[1] == k[1] && b[i].conns[worker] > 0) {
             b[i].conns[worker]--;
             break;
         }
@@ -279,7 +280,8 @@ double gw_ban_check(gw_shm *shm, const uint8_t key[16], double now)
     gw_ip_lock(t);
     b = gw_ip_bucket(t, k);
     for (int i = 0; i < GW_IP_WAYS; i++)
-        if (b[i].key[0] == k[0] && b[i].key[1] == k[1] && b[i].banned_until > now)
+        if (b[i].used && b[i].key[0] == k[0] && b[i].key[1] == k[1] &&
+            b[i].banned_until > now)
             left = b[i].banned_until - now;
     gw_ip_unlock(t);
     return left;
@@ -293,7 +295,7 @@ void gw_ban_totals_get(gw_shm *shm, double now, gw_ban_totals *out)
     gw_ip_lock(t);
     for (size_t i = 0; i < GW_IP_SLOTS; i++) {
         const gw_ip_ent *e = &t->ents[i];
-        if (e->key[0] == 0 && e->key[1] == 0)
+        if (!e->used)
             continue;
         out->tracked++;
         out->banned += e->banned_until > now;

@@ -50,10 +50,11 @@
  *   agents              the mineragent port (optional; absent = none). Only
  *                       worker 0 listens on it. TLS is required.
  *     agents.bind       "tcp@0.0.0.0:3334" (required)
+ *     agents.allow      agents' hosts that may connect [everyone]
  *     agents.tls.cert_file, agents.tls.key_file   PEM files (required)
  *     agents.tls.ca_file   CA of agents' client certificates (optional)
  *     agents.tls.require_client_cert   refuse agents without one [false]
- *     agents.relay      where agents' CMD_MW_BATCH go [meta.upstream]
+ *     agents.relay.addr where agents' CMD_MW_BATCH go [meta.addr]
  *     agents.list       [{"id":"farm1","num":1,"secret":"..."}]: who may
  *                       connect; num 1..16777215 gives the agent the
  *                       extranonce1 ff<num> on every gateway, so an agent
@@ -62,8 +63,9 @@
  *                       worker i listens on port + i (optional; absent =
  *                       no HTTP). Every worker's /status shows its own
  *                       counts and the totals of all workers.
+ *   http.allow          hosts that may read it [everyone]
  *   meta                accounting (optional; absent = disabled):
- *     meta.upstream     metarelay or metawriter address (required)
+ *     meta.addr         metarelay or metawriter address (required)
  *     meta.coin         key prefix ["btc"]
  *     meta.spool_dir    (required)
  *     meta.source       source id prefix ["gw<gateway_id>"]; worker i
@@ -74,6 +76,7 @@
  *   log.level           debug|info|notice|warn|error|fatal [info]
  *   log.max_size        bytes before rotation, 0 = never [0]
  *   log.max_files       rotated files kept [5]
+ * gateway --help lists every key with its type, range and default.
  */
 #ifndef GW_CONFIG_H
 #define GW_CONFIG_H
@@ -83,6 +86,8 @@
 #include <stdint.h>
 #include "gateway/gw_ban.h"
 #include "stratum/st_config.h"
+#include "utils/ut_cfg_listen.h"
+#include "utils/ut_config.h"
 #include "utils/ut_log.h"
 
 #define GW_EXTRANONCE_TOTAL 12   /* extranonce bytes in every job (en1 + en2) */
@@ -116,17 +121,17 @@ typedef struct gw_config {
 
     gw_ban_cfg ban;            /* ban.seconds, ban.exempt */
 
-    char *http_bind;           /* NULL: no HTTP */
+    ut_cfg_listen http;        /* http.bind NULL: no HTTP; http.allow */
 
-    char *agents_bind;         /* NULL: no agent port */
+    ut_cfg_listen agents_listen;   /* agents.bind NULL: no agent port; agents.allow */
     char *agents_cert, *agents_key, *agents_ca;   /* TLS of the agent port */
     bool agents_require_cert;
-    char *agents_relay;        /* where agents' batches go [meta.upstream] */
+    char *agents_relay;        /* agents.relay.addr: where agents' batches go [meta.addr] */
     gw_agent_cfg *agents;
     size_t nagents;
 
     bool meta_enabled;
-    char *meta_upstream;
+    char *meta_upstream;       /* meta.addr */
     char *meta_coin;
     char *meta_spool_dir;
     char *meta_source;
@@ -139,6 +144,8 @@ typedef struct gw_config {
 
 /* Reads path into cfg. Returns 0, or -1 with a message in err. */
 int gw_config_load(gw_config *cfg, const char *path, char *err, size_t errlen);
+/* The keys the reader knows (path NULL) or looked up in path: ut_proc.h. */
+int gw_config_keys(const char *path, ut_cfg_keys *keys, char *err, size_t errlen);
 /* Defaults for every optional key (what tests start from). */
 void gw_config_defaults(gw_config *cfg);
 void gw_config_free(gw_config *cfg);

@@ -161,7 +161,7 @@ static char *gw_http_metrics_cb(void *arg)
     return gw_http_metrics(arg);
 }
 
-ut_status *gw_http_start(gw_server *srv, const char *bind)
+ut_status *gw_http_start(gw_server *srv, const char *bind, const char *const *allow)
 {
-    return ut_status_start(srv->loop, bind, gw_http_status_cb, gw_http_metrics_cb, srv);
+    return ut_status_start(srv->loop, bind, allow, gw_http_status_cb, gw_http_metrics_cb, srv);
 }

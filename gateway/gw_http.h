@@ -16,7 +16,7 @@
 
 /* Serves the pages on bind; NULL (errno set) when it cannot listen. Free
  * the result with ut_status_free. */
-ut_status *gw_http_start(gw_server *srv, const char *bind);
+ut_status *gw_http_start(gw_server *srv, const char *bind, const char *const *allow);
 
 /* The documents themselves (also used by tests). */
 json_t *gw_http_status(gw_server *srv);

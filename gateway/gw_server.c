@@ -146,13 +146,13 @@ static void gw_start_http(gw_server *srv)
 {
     char bind[256];
 
-    if (srv->cfg->http_bind == NULL)
+    if (srv->cfg->http.bind == NULL)
         return;
-    if (gw_addr_add_port(srv->cfg->http_bind, srv->worker, bind, sizeof(bind)) != 0) {
-        log_error("http: bad bind address %s", srv->cfg->http_bind);
+    if (gw_addr_add_port(srv->cfg->http.bind, srv->worker, bind, sizeof(bind)) != 0) {
+        log_error("http: bad bind address %s", srv->cfg->http.bind);
         return;
     }
-    srv->http = gw_http_start(srv, bind);
+    srv->http = gw_http_start(srv, bind, (const char *const *)srv->cfg->http.allow);
     if (srv->http == NULL) {
         log_error("http: cannot listen on %s: %m; running without status server", bind);
         return;
@@ -199,9 +199,9 @@ int gw_server_run(const gw_config *cfg, gw_shm *shm, int worker)
         log_fatal("jobmaster link cannot start (%s)", cfg->jm_addr);
         goto out;
     }
-    if (cfg->agents_bind != NULL && worker == 0 &&
+    if (cfg->agents_listen.bind != NULL && worker == 0 &&
         ((srv->agents = gw_agent_create(srv)) == NULL || gw_agent_start(srv->agents) != 0)) {
-        log_fatal("agent port cannot start (%s)", cfg->agents_bind);
+        log_fatal("agent port cannot start (%s)", cfg->agents_listen.bind);
         goto out;
     }
     gw_start_http(srv);

@@ -16,9 +16,10 @@
 #define GW_IP_BUCKETS 2048                       /* power of two */
 #define GW_IP_SLOTS (GW_IP_WAYS * GW_IP_BUCKETS) /* 16384 addresses, 2 MiB */
 
-/* One address's state (gw_ban.h). key all zero: empty. */
+/* One address's state (gw_ban.h). */
 typedef struct gw_ip_ent {
     uint64_t key[2];
+    uint32_t used;                    /* 0: an empty slot */
     uint32_t conns[GW_MAX_WORKERS];   /* live connections, per worker */
     double touched;                   /* last use, for eviction */
     double tokens;                    /* new-connection bucket */

@@ -15,7 +15,7 @@
 int main(int argc, char **argv)
 {
     const char *path;
-    int rc = ut_proc_args(argc, argv, "usage: gateway --config FILE\n", &path);
+    int rc = ut_proc_args(argc, argv, "usage: gateway --config FILE\n", gw_config_keys, &path);
     if (rc != UT_PROC_RUN)
         return rc;
 
@@ -30,6 +30,7 @@ int main(int argc, char **argv)
         gw_config_free(&cfg);
         return 1;
     }
+    ut_proc_raise_nofile("gateway");   /* before the fork: every worker inherits it */
     gw_shm *shm = gw_shm_create();
     if (shm == NULL) {
         log_fatal("cannot map shared memory: %m");

@@ -6,12 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include "utils/ut_address.h"
+#include "utils/ut_cfg_listen.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 #include "utils/ut_hex.h"
 
 #define JM_SCRIPTSIG_MAX 100
 #define JM_HEIGHT_PUSH_MAX 6    /* push of a 5-byte CScriptNum: any uint32 height */
+
+/* Keys of older releases, refused with what to write instead. */
+static const ut_cfg_rename jm_renamed[] = {
+    {"http", "\"http\": {\"bind\": ..., \"allow\": [...]}", true},
+    {"blocknotify", "\"blocknotify\": {\"bind\": \"udp@...\"}", true},
+    {NULL, NULL, false},
+};
 
 size_t jm_config_tag_max(size_t extranonce_size)
 {
@@ -41,6 +49,8 @@ static int jm_cfg_one_node(ut_cfg *uc, json_t *obj, size_t i, ut_node_url *out)
         ut_cfg_str(uc, obj, "password", &password, false) < 0 ||
         ut_cfg_str(uc, obj, "cookie_file", &cookie, false) < 0)
         return -1;
+    if (ut_cfg_describing(uc))
+        return 0;
     if (!cookie && !password) {
         snprintf(key, sizeof(key), "nodes[%zu]", i);
         return ut_cfg_fail(uc, key, "expected 'password' (with 'user') or 'cookie_file'");
@@ -92,6 +102,8 @@ static int jm_cfg_one_payout(ut_cfg *uc, const ut_network *net, json_t *obj, siz
         ut_cfg_str(uc, obj, "script", &script, false) < 0 ||
         ut_cfg_int(uc, obj, "weight", &weight, 1, INT64_MAX / 2, false) < 0)
         return -1;
+    if (ut_cfg_describing(uc))
+        return 0;
     if ((addr == NULL) == (script == NULL))
         return ut_cfg_fail(uc, key, "expected exactly one of 'address' and 'script'");
     p->weight = (uint64_t)weight;
@@ -115,6 +127,8 @@ static int jm_cfg_one_payout(ut_cfg *uc, const ut_network *net, json_t *obj, siz
     return 0;
 }
 
+static int jm_cfg_payouts(jm_config *cfg, ut_cfg *uc, const ut_network *net);
+
 static int jm_cfg_coinbase(jm_config *cfg, ut_cfg *uc)
 {
     const char *network = NULL, *tag = "/headframe/";
@@ -125,7 +139,9 @@ static int jm_cfg_coinbase(jm_config *cfg, ut_cfg *uc)
                    false) < 0 ||
         ut_cfg_int(uc, uc->root, "coinbase_version", &version, 1, 2, false) < 0)
         return -1;
-    const ut_network *net = ut_network_find(network);
+    const ut_network *net = network ? ut_network_find(network) : NULL;
+    if (ut_cfg_describing(uc))
+        return jm_cfg_payouts(cfg, uc, net);
     if (!net)
         return ut_cfg_fail(uc, "network",
                            "expected main|testnet|signet|regtest|bcoin-regtest, got '%s'", network);
@@ -138,7 +154,11 @@ static int jm_cfg_coinbase(jm_config *cfg, ut_cfg *uc)
                            "(scriptSig <= 100 bytes), got %zu", tag_max, cfg->extranonce_size,
                            strlen(tag));
     cfg->pool_tag = strdup(tag);
+    return jm_cfg_payouts(cfg, uc, net);
+}
 
+static int jm_cfg_payouts(jm_config *cfg, ut_cfg *uc, const ut_network *net)
+{
     json_t *arr = ut_cfg_array(uc, uc->root, "payouts", true);
     if (!arr)
         return -1;
@@ -176,20 +196,15 @@ static int jm_cfg_timing(jm_config *cfg, ut_cfg *uc)
 
 static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
 {
-    json_t *gw = ut_cfg_object(uc, uc->root, "gateway", true);
-    if (!gw)
-        return -1;
-    const char *bind = NULL, *notify = NULL, *http = NULL;
+    json_t *gw = ut_cfg_listen_read(uc, uc->root, "gateway", &cfg->gateway, true, true);
+
     cfg->gateway_heartbeat = 2;
-    if (ut_cfg_str(uc, gw, "bind", &bind, true) < 0 ||
+    if (!gw ||
         ut_cfg_double(uc, gw, "heartbeat", &cfg->gateway_heartbeat, 0.1, 600, false) < 0 ||
-        ut_cfg_host_list(uc, gw, "allow", &cfg->gateway_allow, false) < 0 ||
-        ut_cfg_str(uc, uc->root, "blocknotify", &notify, false) < 0 ||
-        ut_cfg_str(uc, uc->root, "http", &http, false) < 0)
+        (!ut_cfg_listen_read(uc, uc->root, "blocknotify", &cfg->blocknotify, false, false) &&
+         uc->err[0]) ||
+        (!ut_cfg_listen_read(uc, uc->root, "http", &cfg->http, false, true) && uc->err[0]))
         return -1;
-    cfg->gateway_bind = strdup(bind);
-    cfg->blocknotify_bind = jm_strdup_or_null(notify);
-    cfg->http_bind = jm_strdup_or_null(http);
     return 0;
 }
 
@@ -202,15 +217,31 @@ static int jm_cfg_parse(ut_cfg *uc, void *arg)
     return jm_cfg_listeners(cfg, uc);
 }
 
-int jm_config_load(jm_config *cfg, const char *path, char *err, size_t errlen)
+static int jm_config_run(jm_config *cfg, const char *path, ut_cfg_keys *keys, char *err,
+                         size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->file = strdup(path);
+    cfg->file = strdup(path ? path : "");
     cfg->log = ut_cfg_log_defaults;
-    if (ut_cfg_read(path, jm_cfg_parse, cfg, err, errlen) == 0)
+    if (ut_cfg_run(path, jm_cfg_parse, cfg, jm_renamed, keys, err, errlen) == 0)
         return 0;
     jm_config_free(cfg);
     return -1;
+}
+
+int jm_config_load(jm_config *cfg, const char *path, char *err, size_t errlen)
+{
+    return jm_config_run(cfg, path, NULL, err, errlen);
+}
+
+int jm_config_keys(const char *path, ut_cfg_keys *keys, char *err, size_t errlen)
+{
+    jm_config cfg;
+
+    if (jm_config_run(&cfg, path, keys, err, errlen) != 0)
+        return -1;
+    jm_config_free(&cfg);
+    return 0;
 }
 
 static void jm_node_url_free(ut_node_url *u)
@@ -226,13 +257,12 @@ void jm_config_free(jm_config *cfg)
     for (size_t i = 0; i < cfg->node.count; i++)
         jm_node_url_free(&cfg->node.nodes[i]);
     free(cfg->node.nodes);
-    ut_cfg_host_list_free(cfg->gateway_allow);
+    ut_cfg_listen_free(&cfg->gateway);
+    ut_cfg_listen_free(&cfg->blocknotify);
+    ut_cfg_listen_free(&cfg->http);
     free(cfg->file);
     free(cfg->log_path);
     free(cfg->network);
     free(cfg->pool_tag);
-    free(cfg->gateway_bind);
-    free(cfg->blocknotify_bind);
-    free(cfg->http_bind);
     memset(cfg, 0, sizeof(*cfg));
 }

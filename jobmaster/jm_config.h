@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "utils/ut_cfg_listen.h"
+#include "utils/ut_config.h"
 #include "utils/ut_log.h"
 #include "utils/ut_node.h"
 
@@ -54,16 +56,17 @@ typedef struct jm_config {
     double submit_retry_delay;
 
     /* listeners */
-    char *gateway_bind;         /* ut_rpc_svr bind spec */
+    ut_cfg_listen gateway;      /* gateway.bind, gateway.allow (NULL: everyone) */
     double gateway_heartbeat;
-    char **gateway_allow;       /* NULL or NULL-terminated host list */
-    char *blocknotify_bind;     /* "udp@..." or NULL */
-    char *http_bind;            /* "tcp@..." or NULL */
+    ut_cfg_listen blocknotify;  /* blocknotify.bind "udp@...", or NULL */
+    ut_cfg_listen http;         /* http.bind "tcp@...", or NULL; http.allow */
 } jm_config;
 
 /* Reads path into cfg. Returns 0, or -1 with a message in err naming the
  * file and key ("jobmaster.json: key 'payouts[1].address': bad checksum"). */
 int jm_config_load(jm_config *cfg, const char *path, char *err, size_t errlen);
+/* The keys the reader knows (path NULL) or looked up in path: ut_proc.h. */
+int jm_config_keys(const char *path, ut_cfg_keys *keys, char *err, size_t errlen);
 void jm_config_free(jm_config *cfg);
 
 /* The longest pool tag that still keeps the coinbase scriptSig within 100

@@ -230,10 +230,10 @@ jm_gateway *jm_gateway_create(struct ev_loop *loop, const jm_config *cfg,
     gw->h = *h;
     gw->arg = arg;
     ut_rpc_cfg rc = {
-        .addr = cfg->gateway_bind,
+        .addr = cfg->gateway.bind,
         .heartbeat = cfg->gateway_heartbeat,
         .request_timeout = 30,
-        .allow = (const char **)cfg->gateway_allow,
+        .allow = (const char **)cfg->gateway.allow,
     };
     gw->svr = ut_rpc_svr_create(loop, &rc, &rh, gw);
     if (!gw->svr) {

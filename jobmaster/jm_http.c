@@ -90,7 +90,8 @@ static char *jm_http_metrics(void *arg)
     return jm_http_metrics_text(arg);
 }
 
-ut_status *jm_http_start(struct ev_loop *loop, const char *bind, jm_server *srv)
+ut_status *jm_http_start(struct ev_loop *loop, const char *bind, const char *const *allow,
+                         jm_server *srv)
 {
-    return ut_status_start(loop, bind, jm_http_status, jm_http_metrics, srv);
+    return ut_status_start(loop, bind, allow, jm_http_status, jm_http_metrics, srv);
 }

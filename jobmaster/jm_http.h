@@ -12,7 +12,8 @@ struct jm_server;
 
 /* Serves the pages on bind; NULL when it cannot listen. Free the result
  * with ut_status_free. */
-ut_status *jm_http_start(struct ev_loop *loop, const char *bind, struct jm_server *srv);
+ut_status *jm_http_start(struct ev_loop *loop, const char *bind, const char *const *allow,
+                         struct jm_server *srv);
 
 /* The bodies, for tests and for the handler. */
 json_t *jm_http_status_json(const struct jm_server *srv);

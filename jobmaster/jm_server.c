@@ -221,21 +221,22 @@ static int jm_server_listen(jm_server *srv)
     };
     srv->gw = jm_gateway_create(srv->loop, cfg, &gh, srv);
     if (!srv->gw || jm_gateway_start(srv->gw) < 0) {
-        log_fatal("gateway: cannot listen on %s", cfg->gateway_bind);
+        log_fatal("gateway: cannot listen on %s", cfg->gateway.bind);
         return -1;
     }
-    if (cfg->blocknotify_bind) {
-        srv->notify = jm_notify_create(srv->loop, cfg->blocknotify_bind, jm_server_on_notify,
+    if (cfg->blocknotify.bind) {
+        srv->notify = jm_notify_create(srv->loop, cfg->blocknotify.bind, jm_server_on_notify,
                                        srv);
         if (!srv->notify || jm_notify_start(srv->notify) < 0) {
-            log_fatal("blocknotify: cannot listen on %s", cfg->blocknotify_bind);
+            log_fatal("blocknotify: cannot listen on %s", cfg->blocknotify.bind);
             return -1;
         }
     }
-    if (cfg->http_bind) {
-        srv->http = jm_http_start(srv->loop, cfg->http_bind, srv);
+    if (cfg->http.bind) {
+        srv->http = jm_http_start(srv->loop, cfg->http.bind,
+                                  (const char *const *)cfg->http.allow, srv);
         if (!srv->http) {
-            log_fatal("http: cannot listen on %s", cfg->http_bind);
+            log_fatal("http: cannot listen on %s", cfg->http.bind);
             return -1;
         }
     }

@@ -44,7 +44,7 @@ static int jm_run(struct ev_loop *loop, const jm_config *cfg)
     if (!srv)
         return 1;
     log_notice("jobmaster: started, config %s, gateways on %s, %zu payout(s)", cfg->file,
-               cfg->gateway_bind, cfg->payout_count);
+               cfg->gateway.bind, cfg->payout_count);
     ev_run(loop, 0);
     jm_server_free(srv);
     log_notice("jobmaster: stopped");
@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     if (jm_is_notify(argc, argv))
         return jm_send_notify(argc, argv);
     const char *path;
-    int rc = ut_proc_args(argc, argv, JM_USAGE, &path);
+    int rc = ut_proc_args(argc, argv, JM_USAGE, jm_config_keys, &path);
     if (rc != UT_PROC_RUN)
         return rc;
 

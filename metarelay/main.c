@@ -17,7 +17,7 @@
 
 static mr_relay *mr_start(struct ev_loop *loop, const mr_config *cfg)
 {
-    mr_relay_cfg rc = {.listen = cfg->listen, .allow = (const char **)cfg->allow,
+    mr_relay_cfg rc = {.listen = cfg->rpc.bind, .allow = (const char **)cfg->rpc.allow,
                        .upstream = cfg->upstream, .spool_dir = cfg->spool_dir,
                        .max_mem_bytes = cfg->max_mem_bytes,
                        .max_spool_bytes = cfg->max_spool_bytes,
@@ -37,9 +37,11 @@ static int mr_run(struct ev_loop *loop, const mr_config *cfg)
     int rc = 1;
     mr_relay *relay = mr_start(loop, cfg);
     ut_status *http = NULL;
-    if (relay && (!cfg->http || (http = mr_http_start(loop, cfg->http, relay)))) {
+    if (relay && (!cfg->http.bind ||
+                  (http = mr_http_start(loop, cfg->http.bind,
+                                        (const char *const *)cfg->http.allow, relay)))) {
         log_notice("metarelay: started, config %s, listening on %s, metawriter %s, spool %s",
-                   cfg->file, cfg->listen, cfg->upstream, cfg->spool_dir);
+                   cfg->file, cfg->rpc.bind, cfg->upstream, cfg->spool_dir);
         ev_run(loop, 0);
         log_notice("metarelay: stopped");
         rc = 0;
@@ -52,7 +54,8 @@ static int mr_run(struct ev_loop *loop, const mr_config *cfg)
 int main(int argc, char **argv)
 {
     const char *path;
-    int rc = ut_proc_args(argc, argv, "usage: metarelay --config FILE\n", &path);
+    int rc = ut_proc_args(argc, argv, "usage: metarelay --config FILE\n", mr_config_keys,
+                          &path);
     if (rc != UT_PROC_RUN)
         return rc;
 

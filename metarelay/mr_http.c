@@ -36,9 +36,10 @@ static char *mr_http_metrics(void *arg)
     return ut_metrics_end(&m);
 }
 
-ut_status *mr_http_start(struct ev_loop *loop, const char *bind, mr_relay *relay)
+ut_status *mr_http_start(struct ev_loop *loop, const char *bind, const char *const *allow,
+                         mr_relay *relay)
 {
-    ut_status *s = ut_status_start(loop, bind, mr_http_status, mr_http_metrics, relay);
+    ut_status *s = ut_status_start(loop, bind, allow, mr_http_status, mr_http_metrics, relay);
     if (!s)
         log_error("metarelay: cannot serve HTTP on %s", bind);
     return s;

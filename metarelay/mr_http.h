@@ -9,6 +9,7 @@
 
 /* Serves the pages on bind; NULL (logged) when it cannot listen. Free the
  * result with ut_status_free. */
-ut_status *mr_http_start(struct ev_loop *loop, const char *bind, mr_relay *relay);
+ut_status *mr_http_start(struct ev_loop *loop, const char *bind, const char *const *allow,
+                         mr_relay *relay);
 
 #endif

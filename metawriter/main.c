@@ -29,7 +29,7 @@ static int mw_app_start(mw_app *a, struct ev_loop *loop, const mw_config *cfg)
 {
     mw_redis_cfg rc = {.host = cfg->redis_host, .port = cfg->redis_port, .db = cfg->redis_db,
                        .password = cfg->redis_password, .timeout = cfg->redis_timeout};
-    mw_server_cfg sc = {.listen = cfg->listen, .allow = (const char **)cfg->allow,
+    mw_server_cfg sc = {.listen = cfg->rpc.bind, .allow = (const char **)cfg->rpc.allow,
                         .coin = cfg->coin, .dedup_ttl = (long)cfg->dedup_days * 86400,
                         .max_pending = cfg->max_pending,
                         .max_pending_bytes = cfg->max_pending_bytes,
@@ -42,7 +42,9 @@ static int mw_app_start(mw_app *a, struct ev_loop *loop, const mw_config *cfg)
     if (!a->srv || !a->ret || mw_server_start(a->srv) != 0 || mw_redis_start(a->redis) != 0)
         return -1;
     mw_retention_start(a->ret, 10.0);
-    if (cfg->http && !(a->http = mw_http_create(loop, cfg->http, a->srv, a->redis, a->ret)))
+    if (cfg->http.bind &&
+        !(a->http = mw_http_create(loop, cfg->http.bind, (const char *const *)cfg->http.allow,
+                                   a->srv, a->redis, a->ret)))
         return -1;
     return 0;
 }
@@ -63,7 +65,7 @@ static int mw_run(struct ev_loop *loop, const mw_config *cfg)
     int rc = 1;
     if (mw_app_start(&app, loop, cfg) == 0) {
         log_notice("metawriter: started, config %s, listening on %s, redis %s:%d db %d, coin %s",
-                   cfg->file, cfg->listen, cfg->redis_host, cfg->redis_port, cfg->redis_db,
+                   cfg->file, cfg->rpc.bind, cfg->redis_host, cfg->redis_port, cfg->redis_db,
                    cfg->coin);
         ev_run(loop, 0);
         log_notice("metawriter: stopped");
@@ -76,7 +78,8 @@ static int mw_run(struct ev_loop *loop, const mw_config *cfg)
 int main(int argc, char **argv)
 {
     const char *path;
-    int rc = ut_proc_args(argc, argv, "usage: metawriter --config FILE\n", &path);
+    int rc = ut_proc_args(argc, argv, "usage: metawriter --config FILE\n", mw_config_keys,
+                          &path);
     if (rc != UT_PROC_RUN)
         return rc;
 

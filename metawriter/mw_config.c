@@ -4,8 +4,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include "utils/ut_cfg_listen.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
+
+/* Keys of older releases, refused with what to write instead. */
+static const ut_cfg_rename mw_renamed[] = {
+    {"listen", "\"rpc\": {\"bind\": ...}", false},
+    {"allow", "\"rpc\": {\"allow\": [...]} (and \"http\": {\"allow\": [...]})", false},
+    {"http", "\"http\": {\"bind\": ..., \"allow\": [...]}", true},
+    {NULL, NULL, false},
+};
 
 static char *mw_strdup_or_null(const char *s)
 {
@@ -53,46 +62,56 @@ static int mw_cfg_limits(mw_config *cfg, ut_cfg *uc)
 
 static int mw_cfg_main(mw_config *cfg, ut_cfg *uc)
 {
-    const char *listen = NULL, *http = NULL, *coin = NULL;
-    if (ut_cfg_str(uc, uc->root, "listen", &listen, true) < 0 ||
-        ut_cfg_str(uc, uc->root, "http", &http, false) < 0 ||
-        ut_cfg_str(uc, uc->root, "coin", &coin, true) < 0)
+    if ((!ut_cfg_listen_read(uc, uc->root, "rpc", &cfg->rpc, true, true) && uc->err[0]) ||
+        (!ut_cfg_listen_read(uc, uc->root, "http", &cfg->http, false, true) && uc->err[0]) ||
+        ut_cfg_str_dup(uc, uc->root, "coin", &cfg->coin, true) < 0)
         return -1;
-    if (!*coin || strchr(coin, ':'))
-        return ut_cfg_fail(uc, "coin", "expected a key prefix without ':', got '%s'", coin);
-    cfg->listen = strdup(listen);
-    cfg->http = mw_strdup_or_null(http);
-    cfg->coin = strdup(coin);
+    if (cfg->coin && (!*cfg->coin || strchr(cfg->coin, ':')))
+        return ut_cfg_fail(uc, "coin", "expected a key prefix without ':', got '%s'", cfg->coin);
     return 0;
 }
 
 static int mw_cfg_parse(ut_cfg *uc, void *arg)
 {
     mw_config *cfg = arg;
-    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || mw_cfg_main(cfg, uc) < 0 ||
-        ut_cfg_host_list(uc, uc->root, "allow", &cfg->allow, false) < 0)
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || mw_cfg_main(cfg, uc) < 0)
         return -1;
     return mw_cfg_redis(cfg, uc) < 0 || mw_cfg_limits(cfg, uc) < 0 ? -1 : 0;
 }
 
-int mw_config_load(mw_config *cfg, const char *path, char *err, size_t errlen)
+static int mw_config_run(mw_config *cfg, const char *path, ut_cfg_keys *keys, char *err,
+                         size_t errlen)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->file = strdup(path);
+    cfg->file = strdup(path ? path : "");
     cfg->log = ut_cfg_log_defaults;
-    if (ut_cfg_read(path, mw_cfg_parse, cfg, err, errlen) == 0)
+    if (ut_cfg_run(path, mw_cfg_parse, cfg, mw_renamed, keys, err, errlen) == 0)
         return 0;
     mw_config_free(cfg);
     return -1;
 }
 
+int mw_config_load(mw_config *cfg, const char *path, char *err, size_t errlen)
+{
+    return mw_config_run(cfg, path, NULL, err, errlen);
+}
+
+int mw_config_keys(const char *path, ut_cfg_keys *keys, char *err, size_t errlen)
+{
+    mw_config cfg;
+
+    if (mw_config_run(&cfg, path, keys, err, errlen) != 0)
+        return -1;
+    mw_config_free(&cfg);
+    return 0;
+}
+
 void mw_config_free(mw_config *cfg)
 {
-    ut_cfg_host_list_free(cfg->allow);
+    ut_cfg_listen_free(&cfg->rpc);
+    ut_cfg_listen_free(&cfg->http);
     free(cfg->file);
     free(cfg->log_path);
-    free(cfg->listen);
-    free(cfg->http);
     free(cfg->coin);
     free(cfg->redis_host);
     free(cfg->redis_password);

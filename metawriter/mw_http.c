@@ -55,14 +55,15 @@ static char *mw_http_metrics(void *arg)
     return ut_metrics_end(&m);
 }
 
-mw_http *mw_http_create(struct ev_loop *loop, const char *bind, mw_server *srv,
+mw_http *mw_http_create(struct ev_loop *loop, const char *bind, const char *const *allow,
+                        mw_server *srv,
                         mw_redis *redis, mw_retention *ret)
 {
     mw_http *h = calloc(1, sizeof(*h));
     if (!h)
         return NULL;
     *h = (mw_http){.srv = srv, .redis = redis, .ret = ret};
-    h->status = ut_status_start(loop, bind, mw_http_status, mw_http_metrics, h);
+    h->status = ut_status_start(loop, bind, allow, mw_http_status, mw_http_metrics, h);
     if (!h->status) {
         log_error("metawriter: cannot serve HTTP on %s", bind);
         free(h);

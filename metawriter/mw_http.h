@@ -10,8 +10,10 @@
 
 typedef struct mw_http mw_http;
 
-/* Serves the pages on bind; NULL (logged) when it cannot listen. */
-mw_http *mw_http_create(struct ev_loop *loop, const char *bind, mw_server *srv,
+/* Serves the pages on bind to the hosts of allow (NULL: everyone); NULL
+ * (logged) when it cannot listen. */
+mw_http *mw_http_create(struct ev_loop *loop, const char *bind, const char *const *allow,
+                        mw_server *srv,
                         mw_redis *redis, mw_retention *ret);
 void mw_http_free(mw_http *h);
 

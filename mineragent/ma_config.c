@@ -5,11 +5,17 @@
 #include <string.h>
 #include <unistd.h>
 #include "mineragent/ma_config.h"
-#include "network/nw_addr.h"
 #include "stratum/st_config_read.h"
+#include "utils/ut_cfg_listen.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 #include "utils/ut_meta.h"
+
+/* Keys of older releases, refused with what to write instead. */
+static const ut_cfg_rename ma_renamed[] = {
+    {"upstream.gateways", "\"upstream\": {\"addr\": [...]}", false},
+    {NULL, NULL, false},
+};
 
 static int ma_cfg_agent(ut_cfg *c, ma_config *cfg)
 {
@@ -20,6 +26,8 @@ static int ma_cfg_agent(ut_cfg *c, ma_config *cfg)
         ut_cfg_str_dup(c, o, "secret", &cfg->secret, true) != 0 ||
         ut_cfg_str_dup(c, c->root, "host", &cfg->host, false) != 0)
         return -1;
+    if (ut_cfg_describing(c))
+        return 0;
     if (!ut_meta_agent_source(cfg->id, src, sizeof(src)))
         return ut_cfg_fail(c, "agent.id", "expected 1..61 of [A-Za-z0-9_-], got '%s'", cfg->id);
     if (strlen(cfg->secret) < 16)
@@ -33,28 +41,12 @@ static int ma_cfg_agent(ut_cfg *c, ma_config *cfg)
     return cfg->host ? 0 : -1;
 }
 
-static int ma_cfg_gateways(ut_cfg *c, json_t *up, ma_config *cfg)
-{
-    nw_addr a;
-
-    if (ut_cfg_host_list(c, up, "gateways", &cfg->gateways, true) != 0)
-        return -1;
-    for (cfg->ngateways = 0; cfg->gateways[cfg->ngateways] != NULL; cfg->ngateways++)
-        if (nw_addr_parse(&a, cfg->gateways[cfg->ngateways]) != 0)
-            return ut_cfg_fail(c, "upstream.gateways", "item %zu: expected an address like "
-                               "\"tcp@10.0.0.1:3334\", got '%s'", cfg->ngateways,
-                               cfg->gateways[cfg->ngateways]);
-    if (cfg->ngateways == 0)
-        return ut_cfg_fail(c, "upstream.gateways", "expected at least one address");
-    return 0;
-}
-
 static int ma_cfg_upstream(ut_cfg *c, ma_config *cfg)
 {
     json_t *up = ut_cfg_object(c, c->root, "upstream", true);
     json_t *tls;
 
-    if (up == NULL || ma_cfg_gateways(c, up, cfg) != 0 ||
+    if (up == NULL || ut_cfg_peer_addrs(c, up, &cfg->gateways, &cfg->ngateways) != 0 ||
         ut_cfg_double(c, up, "failover_after", &cfg->failover_after, 1, 3600, false) != 0 ||
         ut_cfg_double(c, up, "heartbeat", &cfg->heartbeat, 0.1, 600, false) != 0 ||
         ut_cfg_double(c, up, "request_timeout", &cfg->request_timeout, 0.5, 600, false) != 0)
@@ -72,11 +64,12 @@ static int ma_cfg_upstream(ut_cfg *c, ma_config *cfg)
 
 static int ma_cfg_stratum(ut_cfg *c, ma_config *cfg)
 {
-    json_t *o = ut_cfg_object(c, c->root, "stratum", true);
+    ut_cfg_listen l = {0};
+    json_t *o = ut_cfg_listen_read(c, c->root, "stratum", &l, true, false);
     int64_t maxc = 0;
 
-    if (o == NULL || ut_cfg_addr(c, o, "bind", &cfg->stratum_bind, true) != 0 ||
-        ut_cfg_int(c, o, "max_connections", &maxc, 0, 100000000, false) != 0)
+    cfg->stratum_bind = l.bind;
+    if (o == NULL || ut_cfg_int(c, o, "max_connections", &maxc, 0, 100000000, false) != 0)
         return -1;
     cfg->max_connections = (size_t)maxc;
     return st_config_read(c, &cfg->stratum);
@@ -85,7 +78,6 @@ static int ma_cfg_stratum(ut_cfg *c, ma_config *cfg)
 static int ma_cfg_meta_http(ut_cfg *c, ma_config *cfg)
 {
     json_t *m = ut_cfg_object(c, c->root, "meta", true);
-    json_t *h = ut_cfg_object(c, c->root, "http", false);
     int64_t spool = (int64_t)cfg->meta_max_spool;
 
     if (m == NULL || ut_cfg_str_dup(c, m, "coin", &cfg->meta_coin, false) != 0 ||
@@ -95,11 +87,9 @@ static int ma_cfg_meta_http(ut_cfg *c, ma_config *cfg)
         ut_cfg_int(c, m, "max_spool_bytes", &spool, 4096, INT64_MAX, false) != 0)
         return -1;
     cfg->meta_max_spool = (size_t)spool;
-    if (cfg->meta_coin == NULL && (cfg->meta_coin = strdup("btc")) == NULL)
+    if (ut_cfg_listen_read(c, c->root, "http", &cfg->http, false, true) == NULL && c->err[0])
         return -1;
-    if (h == NULL)
-        return c->err[0] ? -1 : 0;
-    return ut_cfg_addr(c, h, "bind", &cfg->http_bind, true);
+    return 0;
 }
 
 static int ma_cfg_parse(ut_cfg *c, void *arg)
@@ -121,17 +111,35 @@ static void ma_config_defaults(ma_config *cfg)
     st_config_defaults(&cfg->stratum);
     cfg->meta_flush_interval = 60;
     cfg->meta_max_spool = 1ull << 30;
+    cfg->meta_coin = strdup("btc");
     cfg->log = ut_cfg_log_defaults;
+}
+
+static int ma_config_run(ma_config *cfg, const char *path, ut_cfg_keys *keys, char *err,
+                         size_t errlen)
+{
+    ma_config_defaults(cfg);
+    cfg->file = strdup(path ? path : "");
+    if (cfg->file != NULL && cfg->meta_coin != NULL &&
+        ut_cfg_run(path, ma_cfg_parse, cfg, ma_renamed, keys, err, errlen) == 0)
+        return 0;
+    ma_config_free(cfg);
+    return -1;
 }
 
 int ma_config_load(ma_config *cfg, const char *path, char *err, size_t errlen)
 {
-    ma_config_defaults(cfg);
-    cfg->file = strdup(path);
-    if (cfg->file != NULL && ut_cfg_read(path, ma_cfg_parse, cfg, err, errlen) == 0)
-        return 0;
-    ma_config_free(cfg);
-    return -1;
+    return ma_config_run(cfg, path, NULL, err, errlen);
+}
+
+int ma_config_keys(const char *path, ut_cfg_keys *keys, char *err, size_t errlen)
+{
+    ma_config cfg;
+
+    if (ma_config_run(&cfg, path, keys, err, errlen) != 0)
+        return -1;
+    ma_config_free(&cfg);
+    return 0;
 }
 
 void ma_config_free(ma_config *cfg)
@@ -150,7 +158,7 @@ void ma_config_free(ma_config *cfg)
     free(cfg->stratum_bind);
     free(cfg->meta_coin);
     free(cfg->meta_spool_dir);
-    free(cfg->http_bind);
+    ut_cfg_listen_free(&cfg->http);
     free(cfg->log_path);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -7,7 +7,7 @@
  *                       the file 0600)
  *   host                name of this farm in accounting keys and logs
  *                       [gethostname()]
- *   upstream.gateways   ["tcp@gw1.example:3334", ...]: the gateways' agent
+ *   upstream.addr       ["tcp@gw1.example:3334", ...]: the gateways' agent
  *                       ports, tried in order (required)
  *   upstream.failover_after  seconds without a working link before the
  *                       next gateway of the list is tried [10]
@@ -32,14 +32,18 @@
  *                       per worker and minute (the least upstream traffic) [60]
  *   meta.max_spool_bytes   [1 GiB]
  *   http.bind           status server, e.g. "tcp@127.0.0.1:8500" (optional)
+ *   http.allow          hosts that may read it [everyone]
  *   log.*               as every module (utils/ut_cfg_log.h)
  *
- * The agent's accounting source id is "ag-<agent.id>". */
+ * The agent's accounting source id is "ag-<agent.id>". mineragent --help
+ * lists every key with its type, range and default. */
 #ifndef MA_CONFIG_H
 #define MA_CONFIG_H
 
 #include <stddef.h>
 #include "stratum/st_config.h"
+#include "utils/ut_cfg_listen.h"
+#include "utils/ut_config.h"
 #include "utils/ut_log.h"
 
 typedef struct ma_config {
@@ -47,7 +51,7 @@ typedef struct ma_config {
     char *id;
     char *secret;
     char *host;
-    char **gateways;           /* NULL-terminated */
+    char **gateways;           /* upstream.addr, NULL-terminated */
     size_t ngateways;
     double failover_after;
     double heartbeat;
@@ -63,7 +67,7 @@ typedef struct ma_config {
     double meta_flush_interval;
     size_t meta_max_spool;
 
-    char *http_bind;
+    ut_cfg_listen http;        /* http.bind NULL: no HTTP; http.allow */
     ut_log_cfg log;
     char *log_path;
 } ma_config;
@@ -71,5 +75,7 @@ typedef struct ma_config {
 /* 0, or -1 with the file, the key and the reason in err. */
 int ma_config_load(ma_config *cfg, const char *path, char *err, size_t errlen);
 void ma_config_free(ma_config *cfg);
+/* The keys the reader knows (path NULL) or looked up in path: ut_proc.h. */
+int ma_config_keys(const char *path, ut_cfg_keys *keys, char *err, size_t errlen);
 
 #endif

@@ -81,7 +81,7 @@ static char *ma_http_metrics_cb(void *arg)
     return ma_http_metrics(arg);
 }
 
-ut_status *ma_http_start(ma_agent *ag, const char *bind)
+ut_status *ma_http_start(ma_agent *ag, const char *bind, const char *const *allow)
 {
-    return ut_status_start(ag->loop, bind, ma_http_status_cb, ma_http_metrics_cb, ag);
+    return ut_status_start(ag->loop, bind, allow, ma_http_status_cb, ma_http_metrics_cb, ag);
 }

@@ -8,7 +8,7 @@
 #include <jansson.h>
 #include "mineragent/ma_agent.h"
 
-ut_status *ma_http_start(ma_agent *ag, const char *bind);
+ut_status *ma_http_start(ma_agent *ag, const char *bind, const char *const *allow);
 json_t *ma_http_status(ma_agent *ag);
 char *ma_http_metrics(ma_agent *ag);
 

@@ -59,9 +59,10 @@ static int ma_start(ma_agent *ag)
         log_warn("mineragent: the saved layout cannot be used; waiting for a gateway");
     if (ma_upstream_start(ag->up) != 0)
         return -1;
-    if (ag->cfg->http_bind != NULL &&
-        (ag->http = ma_http_start(ag, ag->cfg->http_bind)) == NULL) {
-        log_fatal("mineragent: cannot serve status on %s: %m", ag->cfg->http_bind);
+    if (ag->cfg->http.bind != NULL &&
+        (ag->http = ma_http_start(ag, ag->cfg->http.bind,
+                                  (const char *const *)ag->cfg->http.allow)) == NULL) {
+        log_fatal("mineragent: cannot serve status on %s: %m", ag->cfg->http.bind);
         return -1;
     }
     ev_timer_init(&ag->tick, ma_on_tick, 1.0, 1.0);
@@ -102,7 +103,8 @@ static int ma_run(struct ev_loop *loop, const ma_config *cfg)
 int main(int argc, char **argv)
 {
     const char *path;
-    int rc = ut_proc_args(argc, argv, "usage: mineragent --config FILE\n", &path);
+    int rc = ut_proc_args(argc, argv, "usage: mineragent --config FILE\n", ma_config_keys,
+                          &path);
     ma_config cfg;
     char err[768];
     ut_proc proc;

@@ -1,5 +1,6 @@
 /* st_config_read: the shared Stratum keys of a module's JSON config (see
  * st_config_read.h). */
+#include <stdio.h>
 #include <string.h>
 #include "stratum/st_config_read.h"
 #include "stratum/st_share.h"
@@ -8,18 +9,20 @@
 static int st_cfg_stratum(ut_cfg *c, st_config *st)
 {
     json_t *o = ut_cfg_object(c, c->root, "stratum", false);
-    const char *mask = NULL;
+    char def[16];
+    const char *mask = def;
     uint32_t m;
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
+    snprintf(def, sizeof(def), "%08x", (unsigned)st->version_mask);   /* --help shows it */
     if (ut_cfg_size(c, o, "max_line", &st->max_line, 256, 65536, false) != 0 ||
         ut_cfg_double(c, o, "idle_timeout", &st->idle_timeout, 0, 1e7, false) != 0 ||
         ut_cfg_double(c, o, "subscribe_timeout", &st->subscribe_timeout, 1, 1e6, false) != 0 ||
         ut_cfg_size(c, o, "max_workers", &st->max_workers, 1, 1024, false) != 0 ||
         ut_cfg_str(c, o, "version_mask", &mask, false) != 0)
         return -1;
-    if (mask != NULL) {
+    if (mask != def) {
         if (st_hex_u32(mask, strlen(mask), &m) != 0)
             return ut_cfg_fail(c, "stratum.version_mask", "expected 1..8 hex digits, got '%s'",
                                mask);

@@ -116,20 +116,77 @@ static int ut_cfg_check_keys(ut_cfg *cfg, const json_t *obj)
     return 0;
 }
 
-int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, size_t errlen)
+/* The value at a dotted path ("meta.upstream") of root, or NULL. */
+static json_t *ut_cfg_at(json_t *root, const char *path)
+{
+    char part[128];
+    const char *p = path;
+
+    while (root && json_is_object(root)) {
+        size_t n = strcspn(p, ".");
+        if (n >= sizeof(part))
+            return NULL;
+        memcpy(part, p, n);
+        part[n] = '\0';
+        root = json_object_get(root, part);
+        if (p[n] == '\0')
+            return root;
+        p += n + 1;
+    }
+    return NULL;
+}
+
+/* The first renamed key present in the file fails the read with a hint. */
+static int ut_cfg_check_renamed(ut_cfg *cfg, const ut_cfg_rename *renamed)
+{
+    for (const ut_cfg_rename *r = renamed; r && r->path; r++) {
+        json_t *v = ut_cfg_at(cfg->root, r->path);
+        if (v && (!r->if_string || json_is_string(v))) {
+            snprintf(cfg->err, sizeof(cfg->err), "%s: key \"%s\" was renamed: use %s",
+                     cfg->file, r->path, r->use);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Describe mode: an empty document named after what it is. */
+static int ut_cfg_load_empty(ut_cfg *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->file = strdup("(describe)");
+    cfg->root = json_object();
+    cfg->describe = true;
+    if (!cfg->file || !cfg->root) {
+        snprintf(cfg->err, sizeof(cfg->err), "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+int ut_cfg_run(const char *path, ut_cfg_parser parse, void *out, const ut_cfg_rename *renamed,
+               ut_cfg_keys *keys, char *err, size_t errlen)
 {
     ut_cfg cfg;
-    int rc = ut_cfg_load(&cfg, path);
+    int rc = path ? ut_cfg_load(&cfg, path) : ut_cfg_load_empty(&cfg);
 
+    cfg.keys = keys;
+    if (rc == 0 && ut_cfg_check_renamed(&cfg, renamed) != 0)
+        rc = -1;
     if (rc == 0 && (parse(&cfg, out) != 0 || cfg.err[0]))
         rc = -1;
-    if (rc == 0 && !cfg.seen_lost && json_is_object(cfg.root) &&
+    if (rc == 0 && !cfg.describe && !cfg.seen_lost && json_is_object(cfg.root) &&
         ut_cfg_check_keys(&cfg, cfg.root) != 0)
         rc = -1;
     if (rc != 0)   /* a step that fails without a message could not allocate */
         snprintf(err, errlen, "%s", cfg.err[0] ? cfg.err : "out of memory");
     ut_cfg_free(&cfg);
     return rc;
+}
+
+int ut_cfg_read(const char *path, ut_cfg_parser parse, void *out, char *err, size_t errlen)
+{
+    return ut_cfg_run(path, parse, out, NULL, NULL, err, errlen);
 }
 
 /* The name of a JSON type as errors show it. */
@@ -210,8 +267,9 @@ static int ut_cfg_vfail_path(ut_cfg *cfg, const char *path, const char *fmt, va_
     if (cfg->err[0])
         return -1;
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    snprintf(cfg->err, sizeof(cfg->err), "%s: key '%s': %s", cfg->file ? cfg->file : "config",
-             path, msg);
+    if (snprintf(cfg->err, sizeof(cfg->err), "%s: key '%s': %s",
+                 cfg->file ? cfg->file : "config", path, msg) >= (int)sizeof(cfg->err))
+        cfg->err[sizeof(cfg->err) - 2] = '~';   /* truncated: say so */
     return -1;
 }
 
@@ -241,27 +299,99 @@ static int ut_cfg_fail_at(ut_cfg *cfg, const json_t *obj, const char *key, const
     return -1;
 }
 
-/* Looks key up. Returns 1 with *v set, 0 when absent or null (not an error
- * unless required), -1 after recording "missing" for a required key. */
-static int ut_cfg_lookup(ut_cfg *cfg, json_t *obj, const char *key, bool required,
-                         const char *expected, json_t **v)
+/* "nodes[1].url" -> "nodes[].url" in place. */
+static void ut_cfg_path_generic(char *path)
 {
+    char *w = path;
+
+    for (const char *r = path; *r; r++) {
+        *w++ = *r;
+        if (*r == '[') {
+            while (r[1] >= '0' && r[1] <= '9')
+                r++;
+        }
+    }
+    *w = '\0';
+}
+
+/* Records obj.key for --help, once per generic path. */
+static void ut_cfg_record(ut_cfg *cfg, json_t *obj, const char *key, bool required,
+                          const char *expected, const char *def)
+{
+    ut_cfg_keys *k = cfg->keys;
+    char path[UT_CFG_PATH_MAX];
+
+    if (!k)
+        return;
+    ut_cfg_keypath(cfg, obj, key, path);
+    ut_cfg_path_generic(path);
+    for (size_t i = 0; i < k->n; i++)
+        if (strcmp(k->v[i].path, path) == 0)
+            return;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 64;
+        ut_cfg_key *v = realloc(k->v, cap * sizeof(*v));
+        if (!v) {
+            cfg->seen_lost = true;
+            return;
+        }
+        k->v = v;
+        k->cap = cap;
+    }
+    ut_cfg_key *e = &k->v[k->n++];
+    snprintf(e->path, sizeof(e->path), "%.127s", path);
+    snprintf(e->type, sizeof(e->type), "%.111s", expected);
+    snprintf(e->def, sizeof(e->def), "%.111s", required ? "required" : def);
+    e->required = required;
+}
+
+int ut_cfg_fail_in(ut_cfg *cfg, json_t *obj, const char *key, const char *fmt, ...)
+{
+    char path[UT_CFG_PATH_MAX];
+    va_list ap;
+
+    ut_cfg_keypath(cfg, obj, key, path);
+    va_start(ap, fmt);
+    ut_cfg_vfail_path(cfg, path, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* Looks key up. Returns 1 with *v set, 0 when absent or null (not an error
+ * unless required), -1 after recording "missing" for a required key. def
+ * is the default as --help shows it. In describe mode every key is absent
+ * and none is missing. */
+static int ut_cfg_lookup(ut_cfg *cfg, json_t *obj, const char *key, bool required,
+                         const char *expected, const char *def, json_t **v)
+{
+    ut_cfg_record(cfg, obj, key, required, expected, def);
     *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
     if (*v)
         ut_cfg_mark(cfg, *v);
     if (*v && !json_is_null(*v))
         return 1;
-    if (!required)
+    if (!required || cfg->describe)
         return 0;
     if (*v)
         return ut_cfg_fail_at(cfg, obj, key, "expected %s, got null", expected);
     return ut_cfg_fail_at(cfg, obj, key, "missing, expected %s", expected);
 }
 
-int ut_cfg_str(ut_cfg *cfg, json_t *obj, const char *key, const char **out, bool required)
+/* A string default as --help shows it. */
+static const char *ut_cfg_str_def(const char *s, char *buf, size_t n)
+{
+    if (!s)
+        return "none";
+    snprintf(buf, n, "\"%s\"", s);
+    return buf;
+}
+
+/* A string getter that --help describes as expected. */
+static int ut_cfg_str_as(ut_cfg *cfg, json_t *obj, const char *key, const char **out,
+                         bool required, const char *expected, const char *def)
 {
     json_t *v;
-    int rc = ut_cfg_lookup(cfg, obj, key, required, "a string", &v);
+    int rc = ut_cfg_lookup(cfg, obj, key, required, expected, def, &v);
 
     if (rc <= 0)
         return rc;
@@ -271,19 +401,36 @@ int ut_cfg_str(ut_cfg *cfg, json_t *obj, const char *key, const char **out, bool
     return 0;
 }
 
-int ut_cfg_str_dup(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool required)
+int ut_cfg_str(ut_cfg *cfg, json_t *obj, const char *key, const char **out, bool required)
+{
+    char def[96];
+
+    return ut_cfg_str_as(cfg, obj, key, out, required, "a string",
+                         cfg->keys ? ut_cfg_str_def(*out, def, sizeof(def)) : "");
+}
+
+static int ut_cfg_str_dup_as(ut_cfg *cfg, json_t *obj, const char *key, char **out,
+                             bool required, const char *expected)
 {
     const char *s = NULL;
+    char def[96];
 
-    if (ut_cfg_str(cfg, obj, key, &s, required) != 0)
+    if (ut_cfg_str_as(cfg, obj, key, &s, required, expected,
+                      cfg->keys ? ut_cfg_str_def(*out, def, sizeof(def)) : "") != 0)
         return -1;
     if (!s)
         return 0;
     char *copy = strdup(s);
     if (!copy)
         return ut_cfg_fail_at(cfg, obj, key, "out of memory");
+    free(*out);
     *out = copy;
     return 0;
+}
+
+int ut_cfg_str_dup(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool required)
+{
+    return ut_cfg_str_dup_as(cfg, obj, key, out, required, "a string");
 }
 
 /* "an integer 1..65535", "an integer >= 0" or "an integer". */
@@ -306,8 +453,13 @@ int ut_cfg_int(ut_cfg *cfg, json_t *obj, const char *key, int64_t *out, int64_t 
     json_t *v;
     int rc;
 
+    char def[32];
+
     ut_cfg_int_expect(expect, sizeof(expect), min, max);
-    rc = ut_cfg_lookup(cfg, obj, key, required, expect, &v);
+    def[0] = '\0';
+    if (cfg->keys)     /* only --help and the key tests look at the default */
+        snprintf(def, sizeof(def), "%" PRId64, *out);
+    rc = ut_cfg_lookup(cfg, obj, key, required, expect, def, &v);
     if (rc <= 0)
         return rc;
     if (!json_is_integer(v))
@@ -336,8 +488,13 @@ int ut_cfg_double(ut_cfg *cfg, json_t *obj, const char *key, double *out, double
     json_t *v;
     int rc;
 
+    char def[32];
+
     snprintf(expect, sizeof(expect), "a number %g..%g", min, max);
-    rc = ut_cfg_lookup(cfg, obj, key, required, expect, &v);
+    def[0] = '\0';
+    if (cfg->keys)
+        snprintf(def, sizeof(def), "%g", *out);
+    rc = ut_cfg_lookup(cfg, obj, key, required, expect, def, &v);
     if (rc <= 0)
         return rc;
     if (!json_is_number(v))
@@ -352,7 +509,8 @@ int ut_cfg_double(ut_cfg *cfg, json_t *obj, const char *key, double *out, double
 int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool required)
 {
     json_t *v;
-    int rc = ut_cfg_lookup(cfg, obj, key, required, "true or false", &v);
+    int rc = ut_cfg_lookup(cfg, obj, key, required, "true or false",
+                           cfg->keys && *out ? "true" : "false", &v);
 
     if (rc <= 0)
         return rc;
@@ -363,12 +521,26 @@ int ut_cfg_bool(ut_cfg *cfg, json_t *obj, const char *key, bool *out, bool requi
     return 0;
 }
 
+/* Describe mode: what a section or an array of sections holds, made up
+ * and put into obj so that the parser walks into it. */
+static json_t *ut_cfg_invent(ut_cfg *cfg, json_t *obj, const char *key, bool array)
+{
+    json_t *v = array ? json_pack("[{}]") : json_object();
+
+    if (!v || json_object_set_new(obj, key, v) != 0) {
+        ut_cfg_fail_at(cfg, obj, key, "out of memory");
+        return NULL;
+    }
+    ut_cfg_mark(cfg, v);
+    return v;
+}
+
 json_t *ut_cfg_object(ut_cfg *cfg, json_t *obj, const char *key, bool required)
 {
     json_t *v;
 
-    if (ut_cfg_lookup(cfg, obj, key, required, "an object", &v) <= 0)
-        return NULL;
+    if (ut_cfg_lookup(cfg, obj, key, required, "an object", "optional", &v) <= 0)
+        return cfg->describe && !cfg->err[0] ? ut_cfg_invent(cfg, obj, key, false) : NULL;
     if (!json_is_object(v)) {
         ut_cfg_fail_at(cfg, obj, key, "expected an object, got %s", ut_cfg_type(v));
         return NULL;
@@ -376,17 +548,24 @@ json_t *ut_cfg_object(ut_cfg *cfg, json_t *obj, const char *key, bool required)
     return v;
 }
 
-json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required)
+static json_t *ut_cfg_array_as(ut_cfg *cfg, json_t *obj, const char *key, bool required,
+                               const char *expected, bool invent)
 {
     json_t *v;
 
-    if (ut_cfg_lookup(cfg, obj, key, required, "an array", &v) <= 0)
-        return NULL;
+    if (ut_cfg_lookup(cfg, obj, key, required, expected, "none", &v) <= 0)
+        return invent && cfg->describe && !cfg->err[0] ? ut_cfg_invent(cfg, obj, key, true)
+                                                      : NULL;
     if (!json_is_array(v)) {
         ut_cfg_fail_at(cfg, obj, key, "expected an array, got %s", ut_cfg_type(v));
         return NULL;
     }
     return v;
+}
+
+json_t *ut_cfg_array(ut_cfg *cfg, json_t *obj, const char *key, bool required)
+{
+    return ut_cfg_array_as(cfg, obj, key, required, "an array of sections [{...}]", true);
 }
 
 void ut_cfg_host_list_free(char **list)
@@ -400,7 +579,13 @@ void ut_cfg_host_list_free(char **list)
 
 int ut_cfg_host_list(ut_cfg *cfg, json_t *obj, const char *key, char ***out, bool required)
 {
-    json_t *arr = ut_cfg_array(cfg, obj, key, required);
+    return ut_cfg_str_list(cfg, obj, key, out, required, "an array of host strings");
+}
+
+int ut_cfg_str_list(ut_cfg *cfg, json_t *obj, const char *key, char ***out, bool required,
+                    const char *what)
+{
+    json_t *arr = ut_cfg_array_as(cfg, obj, key, required, what, false);
     char **list;
     size_t n;
 
@@ -414,7 +599,7 @@ int ut_cfg_host_list(ut_cfg *cfg, json_t *obj, const char *key, char ***out, boo
         const char *s = json_string_value(json_array_get(arr, i));
         if (!s || !*s || !(list[i] = strdup(s))) {
             ut_cfg_host_list_free(list);
-            return ut_cfg_fail_at(cfg, obj, key, "expected an array of host strings");
+            return ut_cfg_fail_at(cfg, obj, key, "expected %s", what);
         }
     }
     *out = list;
@@ -425,7 +610,8 @@ int ut_cfg_addr(ut_cfg *cfg, json_t *obj, const char *key, char **out, bool requ
 {
     nw_addr a;
 
-    if (ut_cfg_str_dup(cfg, obj, key, out, required) != 0)
+    if (ut_cfg_str_dup_as(cfg, obj, key, out, required,
+                          "an address \"tcp@HOST:PORT\" or \"unix@PATH\"") != 0)
         return -1;
     if (*out != NULL && nw_addr_parse(&a, *out) != 0)
         return ut_cfg_fail_at(cfg, obj, key, "expected an address like \"tcp@127.0.0.1:3333\", "
@@ -442,4 +628,32 @@ int ut_cfg_size(ut_cfg *cfg, json_t *obj, const char *key, size_t *out, int64_t 
         return -1;
     *out = (size_t)v;
     return 0;
+}
+
+void ut_cfg_keys_print(const ut_cfg_keys *keys, FILE *fp)
+{
+    for (size_t i = 0; i < keys->n; i++) {
+        const ut_cfg_key *k = &keys->v[i];
+        bool plain = k->required || strcmp(k->def, "optional") == 0;
+
+        fprintf(fp, "  %-36s %-44s %s%s\n", k->path, k->type, plain ? "" : "default ", k->def);
+    }
+}
+
+const char *ut_cfg_keys_missing(const ut_cfg_keys *a, const ut_cfg_keys *b)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        size_t j = 0;
+        while (j < b->n && strcmp(a->v[i].path, b->v[j].path) != 0)
+            j++;
+        if (j == b->n)
+            return a->v[i].path;
+    }
+    return NULL;
+}
+
+void ut_cfg_keys_free(ut_cfg_keys *keys)
+{
+    free(keys->v);
+    memset(keys, 0, sizeof(*keys));
 }

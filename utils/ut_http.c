@@ -33,6 +33,7 @@ struct ut_http_svr {
     void *udata;
     size_t max_body;
     char *bind;
+    char **allow;              /* NULL-terminated copies, or NULL: everyone */
 };
 
 typedef enum { UT_HTTP_IN_URL, UT_HTTP_IN_FIELD, UT_HTTP_IN_VALUE } ut_http_in;
@@ -342,11 +343,32 @@ static void ut_http_nw_message(nw_ses *ses, const void *data, size_t len)
     }
 }
 
+/* The peer's host is in the allow-list (or there is none). */
+static bool ut_http_allowed(const ut_http_svr *s, const nw_ses *ses)
+{
+    char host[128];
+
+    if (!s->allow)
+        return true;
+    nw_addr_host(&ses->peer, host, sizeof(host));
+    for (char **a = s->allow; *a; a++)
+        if (strcmp(*a, host) == 0)
+            return true;
+    return false;
+}
+
 static void ut_http_nw_accept(nw_ses *ses)
 {
     ut_http_svr *s = nw_svr_udata(nw_ses_svr(ses));
-    ut_http_conn *c = calloc(1, sizeof(*c));
+    ut_http_conn *c;
 
+    if (!ut_http_allowed(s, ses)) {
+        log_warn("http %s: peer %s is not in the allow list, closing", s->bind,
+                 nw_ses_peer_str(ses));
+        nw_ses_close(ses, "not allowed");
+        return;
+    }
+    c = calloc(1, sizeof(*c));
     if (!c) {
         nw_ses_close(ses, "out of memory");
         return;
@@ -379,6 +401,34 @@ static const nw_handlers ut_http_nw = {
 
 /* ---- public ---- */
 
+static void ut_http_allow_free(char **allow)
+{
+    for (char **a = allow; a && *a; a++)
+        free(*a);
+    free(allow);
+}
+
+/* A NULL-terminated deep copy (NULL stays NULL); 0 or -1. */
+static int ut_http_allow_copy(char ***out, const char *const *allow)
+{
+    size_t n = 0;
+
+    *out = NULL;
+    if (!allow)
+        return 0;
+    while (allow[n])
+        n++;
+    if (!(*out = calloc(n + 1, sizeof(char *))))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!((*out)[i] = strdup(allow[i]))) {
+            ut_http_allow_free(*out);
+            *out = NULL;
+            return -1;
+        }
+    return 0;
+}
+
 ut_http_svr *ut_http_svr_create(struct ev_loop *loop, const ut_http_cfg *cfg,
                                 ut_http_handler handler, void *udata)
 {
@@ -396,6 +446,10 @@ ut_http_svr *ut_http_svr_create(struct ev_loop *loop, const ut_http_cfg *cfg,
         .wbuf_limit = UT_HTTP_WBUF_LIMIT,
     };
     s->svr = s->bind ? nw_svr_create(loop, &ncfg, &ut_http_nw, s) : NULL;
+    if (s->svr && ut_http_allow_copy(&s->allow, cfg->allow) != 0) {
+        nw_svr_free(s->svr);
+        s->svr = NULL;
+    }
     if (!s->svr) {
         log_error("http: bad bind address '%s'", cfg->bind ? cfg->bind : "");
         free(s->bind);
@@ -419,6 +473,7 @@ void ut_http_svr_free(ut_http_svr *svr)
     if (!svr)
         return;
     nw_svr_free(svr->svr);
+    ut_http_allow_free(svr->allow);
     free(svr->bind);
     free(svr);
 }

@@ -36,6 +36,8 @@ typedef void (*ut_http_handler)(const ut_http_req *req, ut_http_resp *resp, void
 typedef struct ut_http_cfg {
     const char *bind;       /* "tcp@127.0.0.1:8080" */
     size_t max_body;        /* default 1 MiB; larger requests get 413 */
+    const char *const *allow;   /* NULL-terminated peer hosts (copied), or NULL:
+                                   everyone; others are closed with a log line */
 } ut_http_cfg;
 
 ut_http_svr *ut_http_svr_create(struct ev_loop *loop, const ut_http_cfg *cfg,

@@ -1,9 +1,11 @@
 /* ut_proc: the life of a module process around its event loop, written once
- * for every main.c: the command line ("--config FILE", "-c FILE", "--help"),
- * the log, the default loop and the signals (SIGPIPE ignored; SIGTERM and
+ * for every main.c: the command line ("--config FILE", "-c FILE", "--help"
+ * listing every config key, "--version"), the log, the open-file limit
+ * (raised to the hard limit), the default loop and the signals (SIGPIPE ignored; SIGTERM and
  * SIGINT stop; SIGHUP reopens the log file). A main.c reads:
  *
- *     rc = ut_proc_args(argc, argv, "usage: metarelay --config FILE\n", &path);
+ *     rc = ut_proc_args(argc, argv, "usage: metarelay --config FILE\n",
+ *                       mr_config_keys, &path);
  *     if (rc != UT_PROC_RUN)
  *         return rc;
  *     ... load the config ...
@@ -19,16 +21,33 @@
 #define UT_PROC_H
 
 #include <ev.h>
+#include <stddef.h>
+#include "utils/ut_config.h"
 #include "utils/ut_log.h"
 
 /* ut_proc_args returns this when the process should go on and run. */
 #define UT_PROC_RUN (-1)
 
+/* A module's keys: with path NULL the keys its config reader knows, with
+ * their types, ranges and defaults (ut_cfg_run's describe mode); with a
+ * path the keys it looked up reading that file. 0, or -1 with err. */
+typedef int (*ut_proc_keys_fn)(const char *path, ut_cfg_keys *keys, char *err, size_t errlen);
+
 /* Reads the standard command line. Returns UT_PROC_RUN with *config set;
  * otherwise the status main should exit with: 0 after --help or -h (usage
- * printed on stdout) or --version ("<program> <HF_VERSION>" on stdout), 2
- * for anything else (usage printed on stderr). */
-int ut_proc_args(int argc, char **argv, const char *usage, const char **config);
+ * and, when keys is not NULL, every config key with its type, range and
+ * default, printed on stdout) or --version ("<program> <HF_VERSION>" on
+ * stdout), 2 for anything else (usage printed on stderr), 1 when the keys
+ * cannot be listed. */
+int ut_proc_args(int argc, char **argv, const char *usage, ut_proc_keys_fn keys,
+                 const char **config);
+
+/* Raises the soft RLIMIT_NOFILE to the hard limit (a Stratum server holds
+ * a descriptor per miner) and logs one INFO line, "<name>: open files: soft
+ * limit raised from X to Y" or "... stays at X". Returns the soft limit in
+ * force afterwards. ut_proc_start calls it; so does a module that opens
+ * its log itself. */
+long ut_proc_raise_nofile(const char *name);
 
 /* What SIGTERM and SIGINT call; NULL in ut_proc_sig_start: ev_break. */
 typedef void (*ut_proc_stop_fn)(void *arg);
@@ -58,7 +77,8 @@ typedef struct ut_proc {
     ut_proc_sig sig;
 } ut_proc;
 
-/* Opens the log (ut_log_init), creates the default loop and starts the
+/* Opens the log (ut_log_init), raises the open-file limit
+ * (ut_proc_raise_nofile), creates the default loop and starts the
  * signal watchers, SIGTERM/SIGINT breaking the loop. Returns 0, or -1 when
  * the log cannot be opened (said on stderr) or there is no loop. */
 int ut_proc_start(ut_proc *p, const char *name, const ut_log_cfg *log);

@@ -65,10 +65,10 @@ static void ut_status_handle(const ut_http_req *req, ut_http_resp *resp, void *u
         ut_http_resp_text(resp, 404, "text/plain", "not found\n");
 }
 
-ut_status *ut_status_start(struct ev_loop *loop, const char *bind, ut_status_json_fn status,
-                           ut_status_text_fn metrics, void *arg)
+ut_status *ut_status_start(struct ev_loop *loop, const char *bind, const char *const *allow,
+                           ut_status_json_fn status, ut_status_text_fn metrics, void *arg)
 {
-    ut_http_cfg cfg = {.bind = bind, .max_body = UT_STATUS_MAX_BODY};
+    ut_http_cfg cfg = {.bind = bind, .max_body = UT_STATUS_MAX_BODY, .allow = allow};
     ut_status *s = calloc(1, sizeof(*s));
 
     if (!s)

@@ -17,9 +17,11 @@ typedef char *(*ut_status_text_fn)(void *arg);
 typedef struct ut_status ut_status;
 
 /* Listens on bind ("tcp@127.0.0.1:8300") and serves the two pages with
- * arg passed to the callbacks. Returns NULL (errno kept) when it cannot. */
-ut_status *ut_status_start(struct ev_loop *loop, const char *bind, ut_status_json_fn status,
-                           ut_status_text_fn metrics, void *arg);
+ * arg passed to the callbacks, to the peer hosts of allow (NULL-terminated,
+ * copied) or, with allow NULL, to everyone. Returns NULL (errno kept) when
+ * it cannot. */
+ut_status *ut_status_start(struct ev_loop *loop, const char *bind, const char *const *allow,
+                           ut_status_json_fn status, ut_status_text_fn metrics, void *arg);
 /* The bound TCP port (the real one after binding port 0), or -1. */
 int ut_status_port(const ut_status *s);
 void ut_status_free(ut_status *s);

@@ -603,7 +603,7 @@ def jobmaster(workdir, node, payouts, name="jobmaster", level="info", start=True
         "poll_interval": 0.05,
         "refresh_interval": 2,
         "gateway": {"bind": _addr(gw_port)},
-        "http": _addr(http_port),
+        "http": {"bind": _addr(http_port)},
     }, keys, lambda s: http_ok(s.http_port), start,
         {"gw_port": gw_port, "http_port": http_port})
 
@@ -626,27 +626,39 @@ def gateway(workdir, jm_port, name="gateway", level="info", gateway_id=7, start=
 
 
 def metawriter(workdir, redis_port, coin, name="metawriter", level="info", start=True,
-               **keys):
-    """A metawriter writing to the redis-server on redis_port; keys are merged
-    into the config. Ports: .port (batches), .http_port. Ready once .port listens."""
+               allow=None, **keys):
+    """A metawriter writing to the redis-server on redis_port, taking batches
+    from the hosts of allow (rpc.allow; None: everyone); keys are merged into
+    the config. Ports: .port (batches), .http_port. Ready once .port listens."""
     port, http_port = free_port(), free_port()
+    rpc = {"bind": _addr(port)}
+    if allow is not None:
+        rpc["allow"] = allow
     return _service("metawriter", workdir, name, level, {
-        "listen": _addr(port),
-        "http": _addr(http_port),
+        "rpc": rpc,
+        "http": {"bind": _addr(http_port)},
         "coin": coin,
         "redis": {"host": "127.0.0.1", "port": redis_port},
     }, keys, lambda s: s.listens(s.port), start, {"port": port, "http_port": http_port})
 
 
-def metarelay(workdir, upstream_port, name="metarelay", level="info", start=True, **keys):
-    """A metarelay forwarding to upstream_port, spooling to workdir/spool-NAME;
-    keys are merged into the config. Ports: .port, .http_port. Ready once
-    .port listens."""
+def metarelay(workdir, upstream_port, name="metarelay", level="info", start=True,
+              allow=None, request_timeout=None, **keys):
+    """A metarelay forwarding to upstream_port (upstream.addr, with
+    upstream.request_timeout when given), taking batches from the hosts of
+    allow (rpc.allow; None: everyone), spooling to workdir/spool-NAME; keys
+    are merged into the config. Ports: .port, .http_port. Ready once .port
+    listens."""
     port, http_port = free_port(), free_port()
+    rpc, up = {"bind": _addr(port)}, {"addr": _addr(upstream_port)}
+    if allow is not None:
+        rpc["allow"] = allow
+    if request_timeout is not None:
+        up["request_timeout"] = request_timeout
     return _service("metarelay", workdir, name, level, {
-        "listen": _addr(port),
-        "http": _addr(http_port),
-        "upstream": _addr(upstream_port),
+        "rpc": rpc,
+        "http": {"bind": _addr(http_port)},
+        "upstream": up,
         "spool_dir": os.path.join(workdir, "spool-" + name),
     }, keys, lambda s: s.listens(s.port), start, {"port": port, "http_port": http_port})
 
@@ -684,7 +696,7 @@ def mineragent(workdir, gateways, agent_id, secret, ca_file, name="mineragent", 
     st_port, http_port = free_port(), free_port()
     return _service("mineragent", workdir, name, level, {
         "agent": {"id": agent_id, "secret": secret},
-        "upstream": {"gateways": [_addr(p) for p in gateways], "tls": {"ca_file": ca_file},
+        "upstream": {"addr": [_addr(p) for p in gateways], "tls": {"ca_file": ca_file},
                      "failover_after": 3, "heartbeat": 0.5},
         "stratum": {"bind": _addr(st_port)},
         "ban": {"enabled": False},

@@ -334,7 +334,7 @@ class TestFullCluster(unittest.TestCase):
             wd, jm.gw_port, gateway_id=3, host="gw-e2e",
             vardiff={"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF,
                      "target": 1, "retarget": 3},
-            meta={"upstream": "tcp@127.0.0.1:%d" % acc.mr_port, "coin": COIN,
+            meta={"addr": "tcp@127.0.0.1:%d" % acc.mr_port, "coin": COIN,
                   "spool_dir": os.path.join(wd, "spool-gateway"), "source": "gwe2e",
                   "flush_interval": 2})
         st_port, gw_http = gw.st_port, gw.http_port

@@ -160,7 +160,7 @@ class DeployTest(unittest.TestCase):
         http, farm, gw = hflib.free_port(), hflib.free_port(), hflib.free_port()
 
         def conf(c):
-            c["upstream"]["gateways"] = ["tcp@127.0.0.1:%d" % gw]   # nobody: it retries
+            c["upstream"]["addr"] = ["tcp@127.0.0.1:%d" % gw]   # nobody: it retries
             c["upstream"]["tls"]["ca_file"] = certs["ca"]
             c["agent"]["secret"] = "a-test-secret-of-some-length"
             c["stratum"]["bind"] = "tcp@127.0.0.1:%d" % farm
@@ -213,8 +213,8 @@ class DeployTest(unittest.TestCase):
         listen, http = hflib.free_port(), hflib.free_port()
 
         def conf(c):
-            c["listen"] = "tcp@127.0.0.1:%d" % listen
-            c["http"] = "tcp@127.0.0.1:%d" % http
+            c["rpc"]["bind"] = "tcp@127.0.0.1:%d" % listen
+            c["http"]["bind"] = "tcp@127.0.0.1:%d" % http
             c["redis"]["port"] = redis.port
         m.edit_conf(conf)
         with open(m.conf) as f:

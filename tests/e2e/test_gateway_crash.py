@@ -63,7 +63,7 @@ class TestGatewayCrash(unittest.TestCase):
             wd, jm.gw_port, gateway_id=4, host="gw-crash",
             vardiff={"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF,
                      "target": 1, "retarget": 3},
-            meta={"upstream": "tcp@127.0.0.1:%d" % mw.port, "coin": COIN,
+            meta={"addr": "tcp@127.0.0.1:%d" % mw.port, "coin": COIN,
                   "spool_dir": os.path.join(wd, "spool-gateway"), "source": "gwcrash",
                   "flush_interval": 5})
         miner = hflib.start_bin("hfminer", [

@@ -297,7 +297,7 @@ class Cluster:
             stratum={"version_mask": "%08x" % POOL_MASK},
             vardiff={"start": START_DIFF, "min": MIN_DIFF, "max": MAX_DIFF, "target": 1,
                      "retarget": 3600},
-            meta={"upstream": "tcp@127.0.0.1:%d" % self.mw.port, "coin": COIN,
+            meta={"addr": "tcp@127.0.0.1:%d" % self.mw.port, "coin": COIN,
                   "spool_dir": os.path.join(self.dir, "spool-gateway"),
                   "source": "gwhostile", "flush_interval": FLUSH})
 

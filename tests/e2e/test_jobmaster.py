@@ -110,7 +110,7 @@ class JobmasterTest(unittest.TestCase):
             name=name, level="debug", submit_attempts=60, submit_retry_delay=0.5,
             node_timeout=5,
             pool_tag="/hf-e2e/", poll_interval=poll, refresh_interval=refresh,
-            gateway={"heartbeat": 1.0}, blocknotify="udp@127.0.0.1:%d" % notify_port)
+            gateway={"heartbeat": 1.0}, blocknotify={"bind": "udp@127.0.0.1:%d" % notify_port})
         jm.notify_port = notify_port
         return jm
 

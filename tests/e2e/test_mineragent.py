@@ -116,7 +116,7 @@ class Cluster:
         gw = hflib.gateway(
             self.dir, self.jm.gw_port, name=name, gateway_id=gateway_id, host=name,
             start=False, vardiff=vardiff,
-            meta={"upstream": addr(self.mw.port), "coin": COIN,
+            meta={"addr": addr(self.mw.port), "coin": COIN,
                   "spool_dir": os.path.join(self.dir, "spool-" + name), "flush_interval": 1},
             agents={"bind": addr(ag_port),
                     "tls": {"cert_file": self.certs["gateway"][0],

@@ -430,13 +430,15 @@ static void test_ban_on_invalid_shares(void **state)
     t->cfg.stratum.strikes.invalid_shares = 2;
     gt_add_job(t, gt_genesis_json("0000000000000011", 1));
     c = ready(t);
-    /* Stale / unknown jobs are not held against a miner. */
+    gt_add_job(t, gt_genesis_json("0000000000000012", 1));   /* 11 is stale now */
+    /* Shares on a stale job are not held against a miner. */
     for (int i = 0; i < 5; i++)
-        gt_line(c, "{\"id\":1,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"nope\",\"0000000000000000\",\"495fab29\",\"00000000\"]}");
+        gt_line(c, "{\"id\":1,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"0000000000000011\",\"0000000000000000\",\"495fab29\",\"00000000\"]}");
     assert_int_equal(gt_closed, 0);
-    gt_line(c, "{\"id\":2,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"0000000000000011\",\"00\",\"495fab29\",\"00000000\"]}");
+    /* A job id the server never sent is. */
+    gt_line(c, "{\"id\":2,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"nope\",\"0000000000000000\",\"495fab29\",\"00000000\"]}");
     assert_int_equal(gt_closed, 0);
-    gt_line(c, "{\"id\":3,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"0000000000000011\",\"00\",\"495fab29\",\"00000000\"]}");
+    gt_line(c, "{\"id\":3,\"method\":\"mining.submit\",\"params\":[\"alice.rig1\",\"0000000000000012\",\"00\",\"495fab29\",\"00000000\"]}");
     assert_int_equal(gt_closed, 1);   /* no ban key in tests: closed only */
 }
 

@@ -1,6 +1,7 @@
 /* test_jm_config: jobmaster.json parsing: payout addresses of every kind
  * decoded to their scriptPubKeys (published mainnet vectors), defaults,
- * and error messages that name the key. */
+ * error messages that name the key, old key names refused with a hint, and
+ * --help listing exactly the keys the reader reads. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 #include "jobmaster/jm_config.h"
 #include "utils/ut_hex.h"
+#include "cfg_testkit.h"
 
 static char g_path[64];
 
@@ -49,7 +51,7 @@ static void test_full_config(void **state)
         "   {\"script\": \"6a0401020304\", \"weight\": 7}],"
         " \"pool_tag\": \"/test/\", \"extranonce_size\": 8, \"poll_interval\": 0.5,"
         " \"gateway\": {\"bind\": \"tcp@127.0.0.1:7001\", \"allow\": [\"127.0.0.1\"]},"
-        " \"blocknotify\": \"udp@127.0.0.1:7002\","
+        " \"blocknotify\": {\"bind\": \"udp@127.0.0.1:7002\"},"
         " \"log\": {\"path\": \"/tmp/jm.log\", \"level\": \"debug\"}}");
     jm_config cfg;
     char err[512];
@@ -77,10 +79,12 @@ static void test_full_config(void **state)
     assert_string_equal(cfg.pool_tag, "/test/");
     assert_true(cfg.poll_interval == 0.5);
     assert_true(cfg.refresh_interval == 30);         /* default */
-    assert_string_equal(cfg.gateway_allow[0], "127.0.0.1");
-    assert_null(cfg.gateway_allow[1]);
-    assert_string_equal(cfg.blocknotify_bind, "udp@127.0.0.1:7002");
-    assert_null(cfg.http_bind);
+    assert_string_equal(cfg.gateway.bind, "tcp@127.0.0.1:7001");
+    assert_string_equal(cfg.gateway.allow[0], "127.0.0.1");
+    assert_null(cfg.gateway.allow[1]);
+    assert_string_equal(cfg.blocknotify.bind, "udp@127.0.0.1:7002");
+    assert_null(cfg.blocknotify.allow);
+    assert_null(cfg.http.bind);
     assert_int_equal(cfg.log.level, UT_LOG_DEBUG);
     jm_config_free(&cfg);
 }
@@ -121,11 +125,57 @@ static void test_errors(void **state)
                  "\"payouts\": [{\"script\": \"51\"}]}", "nodes");
 }
 
+static int jm_load(const char *path, char *err, size_t errlen)
+{
+    jm_config cfg;
+    int rc = jm_config_load(&cfg, path, err, errlen);
+
+    if (rc == 0)
+        jm_config_free(&cfg);
+    return rc;
+}
+
+#define JM_MIN "{\"network\": \"main\", " BASE ", \"payouts\": [{\"script\": \"51\"}]"
+
+/* The listeners' one shape; the old shapes are refused with the new name. */
+static void test_listeners(void **state)
+{
+    write_config(JM_MIN ", \"http\": {\"bind\": \"tcp@127.0.0.1:7003\", "
+                 "\"allow\": [\"10.0.0.1\", \"127.0.0.1\"]}}");
+    jm_config cfg;
+    char err[512];
+    if (jm_config_load(&cfg, g_path, err, sizeof(err)) != 0)
+        fail_msg("%s", err);
+    assert_string_equal(cfg.http.bind, "tcp@127.0.0.1:7003");
+    assert_string_equal(cfg.http.allow[1], "127.0.0.1");
+    assert_null(cfg.http.allow[2]);
+    assert_null(cfg.gateway.allow);
+    assert_null(cfg.blocknotify.bind);
+    jm_config_free(&cfg);
+
+    cfgk_expect_error(jm_load, "jobmaster", JM_MIN ", \"http\": \"tcp@127.0.0.1:7003\"}",
+                      "jobmaster.", "key \"http\" was renamed: use \"http\": {\"bind\"", NULL);
+    cfgk_expect_error(jm_load, "jobmaster", JM_MIN ", \"blocknotify\": \"udp@127.0.0.1:7002\"}",
+                      "key \"blocknotify\" was renamed: use \"blocknotify\": {\"bind\"", NULL,
+                      NULL);
+    cfgk_expect_error(jm_load, "jobmaster", JM_MIN ", \"http\": {\"bind\": \"x\"}}",
+                      "key 'http.bind'", "expected an address", NULL);
+    cfgk_expect_error(jm_load, "jobmaster", JM_MIN ", \"http\": {\"bind\": \"tcp@127.0.0.1:1\", "
+                      "\"port\": 3}}", "key 'http.port'", "unknown key", NULL);
+}
+
+static void test_help_keys(void **state)
+{
+    cfgk_keys_match(jm_config_keys, "deploy/conf/jobmaster.json", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_full_config, teardown),
         cmocka_unit_test_teardown(test_errors, teardown),
+        cmocka_unit_test_teardown(test_listeners, teardown),
+        cmocka_unit_test(test_help_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -295,7 +295,7 @@ static void test_host_list_errors(void **state)
 
     assert_int_equal(ut_cfg_load(&cfg, cfgpath), 0);
     assert_int_equal(ut_cfg_host_list(&cfg, cfg.root, "allow", &list, true), -1);
-    assert_err(&cfg, "key 'allow': missing, expected an array");
+    assert_err(&cfg, "key 'allow': missing, expected an array of host strings");
     assert_null(list);
     ut_cfg_free(&cfg);
 }
@@ -358,6 +358,103 @@ static void test_read(void **state)
     assert_string_equal(err, want);
 }
 
+/* A reader with a listener, an optional section and an array of sections:
+ * what describe mode walks. */
+static int parse_shapes(ut_cfg *cfg, void *out)
+{
+    int64_t *port = out;
+    const char *name = "x";
+    char **allow = NULL;
+    json_t *o = ut_cfg_object(cfg, cfg->root, "stratum", true);
+    json_t *opt = ut_cfg_object(cfg, cfg->root, "extra", false);
+    json_t *arr = ut_cfg_array(cfg, cfg->root, "nodes", false);
+    int rc;
+
+    if (!o || ut_cfg_int(cfg, o, "port", port, 1, 65535, true) != 0 ||
+        (opt && ut_cfg_str(cfg, opt, "name", &name, false) != 0) ||
+        ut_cfg_host_list(cfg, cfg->root, "allow", &allow, false) != 0)
+        return -1;
+    ut_cfg_host_list_free(allow);
+    rc = 0;
+    for (size_t i = 0; arr && i < json_array_size(arr) && rc == 0; i++) {
+        const char *url = NULL;
+        rc = ut_cfg_str(cfg, json_array_get(arr, i), "url", &url, true);
+    }
+    return rc;
+}
+
+/* Describe mode lists every key with its type and default; a real read
+ * records the same keys, array indices folded into "[]". */
+static void test_describe(void **state)
+{
+    static const char *const paths[] = {"stratum", "extra", "nodes", "stratum.port",
+                                        "extra.name", "allow", "nodes[].url"};
+    ut_cfg_keys help = {0}, read = {0};
+    int64_t port = 3333;
+    char err[600];
+
+    assert_int_equal(ut_cfg_run(NULL, parse_shapes, &port, NULL, &help, err, sizeof(err)), 0);
+    assert_int_equal(help.n, 7);
+    for (size_t i = 0; i < help.n; i++)
+        assert_string_equal(help.v[i].path, paths[i]);
+    assert_string_equal(help.v[3].type, "an integer 1..65535");
+    assert_true(help.v[3].required);
+    assert_string_equal(help.v[3].def, "required");
+    assert_string_equal(help.v[4].def, "\"x\"");
+    assert_string_equal(help.v[1].def, "optional");
+    assert_string_equal(help.v[5].type, "an array of host strings");
+    assert_string_equal(help.v[6].def, "required");
+
+    write_file("{\"stratum\": {\"port\": 1}, \"extra\": {}, \"nodes\": [{\"url\": \"a\"}, "
+               "{\"url\": \"b\"}]}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_shapes, &port, NULL, &read, err, sizeof(err)), 0);
+    assert_null(ut_cfg_keys_missing(&help, &read));
+    assert_null(ut_cfg_keys_missing(&read, &help));
+    assert_int_equal(read.n, help.n);
+    ut_cfg_keys_free(&read);
+
+    /* a reader that skips a section: the difference is named */
+    write_file("{\"stratum\": {\"port\": 1}}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_port, &port, NULL, &read, err, sizeof(err)), 0);
+    assert_string_equal(ut_cfg_keys_missing(&help, &read), "extra");
+    assert_null(ut_cfg_keys_missing(&read, &help));
+    ut_cfg_keys_free(&read);
+    ut_cfg_keys_free(&help);
+}
+
+/* Renamed keys fail before the parser with the file, the key and the new
+ * name; if_string only catches an old string value. */
+static void test_renamed(void **state)
+{
+    static const ut_cfg_rename renamed[] = {
+        {"listen", "\"rpc\": {\"bind\": ...}", false},
+        {"stratum.old", "\"stratum\": {\"new\": ...}", false},
+        {"http", "\"http\": {\"bind\": ...}", true},
+        {NULL, NULL, false},
+    };
+    int64_t port = 0;
+    char err[600], want[600];
+
+    write_file("{\"stratum\": {\"port\": 1}, \"listen\": \"tcp@127.0.0.1:1\"}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_port, &port, renamed, NULL, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s: key \"listen\" was renamed: use \"rpc\": {\"bind\": ...}",
+             cfgpath);
+    assert_string_equal(err, want);
+    write_file("{\"stratum\": {\"port\": 1, \"old\": 2}}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_port, &port, renamed, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "key \"stratum.old\" was renamed: use \"stratum\": {\"new\""));
+    write_file("{\"stratum\": {\"port\": 1}, \"http\": \"tcp@127.0.0.1:1\"}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_port, &port, renamed, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "key \"http\" was renamed"));
+    /* the new shape of "http" is no rename (here: unknown to this reader) */
+    write_file("{\"stratum\": {\"port\": 1}, \"http\": {\"bind\": \"x\"}}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_port, &port, renamed, NULL, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "key 'http': unknown key"));
+    write_file("{\"stratum\": {\"port\": 7}}");
+    assert_int_equal(ut_cfg_run(cfgpath, parse_port, &port, renamed, NULL, err, sizeof(err)), 0);
+    assert_int_equal(port, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +469,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_host_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_list_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_describe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_renamed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

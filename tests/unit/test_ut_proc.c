@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "utils/ut_log.h"
@@ -90,7 +91,7 @@ static int run_args(const char **words, int n, const char **config, char *out, c
     fflush(stderr);
     so = redirect(STDOUT_FILENO, outpath);
     se = redirect(STDERR_FILENO, errpath);
-    rc = ut_proc_args(n, argv, USAGE, config);
+    rc = ut_proc_args(n, argv, USAGE, NULL, config);
     fflush(stdout);
     fflush(stderr);
     restore(STDOUT_FILENO, so);
@@ -305,11 +306,76 @@ static void test_start_end(void **state)
     assert_int_equal(rc, -1);
 }
 
+/* A module's keys for --help: two keys of a tiny reader. */
+static int keys_parse(ut_cfg *c, void *out)
+{
+    int64_t port = 3333;
+    json_t *o = ut_cfg_object(c, c->root, "net", true);
+
+    return o && ut_cfg_int(c, o, "port", &port, 1, 65535, false) == 0 ? 0 : -1;
+}
+
+static int keys_fn(const char *path, ut_cfg_keys *keys, char *err, size_t errlen)
+{
+    return ut_cfg_run(path, keys_parse, NULL, NULL, keys, err, errlen);
+}
+
+static void test_args_help_keys(void **state)
+{
+    char *argv[] = {"testmod", "--help", NULL};
+    char out[1024];
+    int so;
+
+    fflush(stdout);
+    so = redirect(STDOUT_FILENO, outpath);
+    int rc = ut_proc_args(2, argv, USAGE, keys_fn, &(const char *){NULL});
+    fflush(stdout);
+    restore(STDOUT_FILENO, so);
+    assert_int_equal(rc, 0);
+    slurp(outpath, out, sizeof(out));
+    assert_true(strncmp(out, USAGE, strlen(USAGE)) == 0);
+    assert_non_null(strstr(out, "\n  net "));
+    assert_non_null(strstr(out, "an object"));
+    const char *p = strstr(out, "\n  net.port ");
+    assert_non_null(p);
+    assert_non_null(strstr(p, "an integer 1..65535"));
+    assert_non_null(strstr(p, "default 3333\n"));
+}
+
+/* The soft open-file limit goes up to the hard one, with one log line. */
+static void test_raise_nofile(void **state)
+{
+    ut_log_cfg log = {.path = logpath, .level = UT_LOG_INFO};
+    struct rlimit rl, now;
+    char text[2048], want[128];
+
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_max == RLIM_INFINITY || rl.rlim_max < 2)
+        rl.rlim_max = 4096;          /* an unlimited hard limit: use a finite one */
+    now = (struct rlimit){.rlim_cur = rl.rlim_max / 2, .rlim_max = rl.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &now), 0);
+    assert_int_equal(ut_log_init(&log), 0);
+    assert_int_equal(ut_proc_raise_nofile("testmod"), (long)rl.rlim_max);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &now), 0);
+    assert_int_equal(now.rlim_cur, rl.rlim_max);
+    assert_int_equal(ut_proc_raise_nofile("testmod"), (long)rl.rlim_max);   /* stays */
+    ut_log_close();
+    slurp(logpath, text, sizeof(text));
+    snprintf(want, sizeof(want), "testmod: open files: soft limit raised from %lu to %lu",
+             (unsigned long)(rl.rlim_max / 2), (unsigned long)rl.rlim_max);
+    assert_non_null(strstr(text, want));
+    snprintf(want, sizeof(want), "testmod: open files: soft limit stays at %lu",
+             (unsigned long)rl.rlim_max);
+    assert_non_null(strstr(text, want));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_args_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_args_help, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_args_help_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_raise_nofile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_args_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_args_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sig_break, setup, teardown),

@@ -52,7 +52,7 @@ static int setup(void **state)
     server *s = calloc(1, sizeof(*s));
 
     s->loop = ev_loop_new(EVFLAG_AUTO);
-    s->status = ut_status_start(s->loop, "tcp@127.0.0.1:0", status_cb, metrics_cb, s);
+    s->status = ut_status_start(s->loop, "tcp@127.0.0.1:0", NULL, status_cb, metrics_cb, s);
     if (!s->status)
         return -1;
     s->port = ut_status_port(s->status);
@@ -214,10 +214,45 @@ static void test_port_in_use(void **state)
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
 
     snprintf(bind, sizeof(bind), "tcp@127.0.0.1:%d", s->port);
-    assert_null(ut_status_start(loop, bind, status_cb, metrics_cb, s));
-    assert_null(ut_status_start(loop, "not an address", status_cb, metrics_cb, s));
+    assert_null(ut_status_start(loop, bind, NULL, status_cb, metrics_cb, s));
+    assert_null(ut_status_start(loop, "not an address", NULL, status_cb, metrics_cb, s));
     ut_status_free(NULL);
     ev_loop_destroy(loop);
+}
+
+/* http.allow: a peer not in the list is closed before any byte of reply;
+ * one in it is served. */
+static void test_allow(void **state)
+{
+    server *s = *state;
+    static const char *const others[] = {"10.9.8.7", NULL};
+    static const char *const local[] = {"10.9.8.7", "127.0.0.1", NULL};
+    const char *get = "GET /status HTTP/1.1\r\nHost: x\r\n\r\n";
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    char buf[64];
+    reply r;
+
+    ut_status_free(s->status);
+    s->status = ut_status_start(s->loop, "tcp@127.0.0.1:0", others, status_cb, metrics_cb, s);
+    assert_non_null(s->status);
+    s->port = ut_status_port(s->status);
+    a.sin_port = htons((uint16_t)s->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    send(fd, get, strlen(get), MSG_NOSIGNAL);
+    assert_true(wait_readable(s, fd));
+    assert_true(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0);    /* EOF or reset */
+    close(fd);
+    assert_int_equal(s->status_calls, 0);
+
+    ut_status_free(s->status);
+    s->status = ut_status_start(s->loop, "tcp@127.0.0.1:0", local, status_cb, metrics_cb, s);
+    assert_non_null(s->status);
+    s->port = ut_status_port(s->status);
+    request(s, get, &r);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(s->status_calls, 1);
 }
 
 int main(void)
@@ -228,6 +263,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_metrics_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allow, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
