@@ -19,7 +19,10 @@ Runs (stdlib only, bounded to well under 2 minutes):
      is computed before the answer) and a mostly-accepted one; answered
      submits per second and per gateway worker CPU-second for each. The load
      generator shares the machine's cores with the gateway: the figure that
-     counts is the one per gateway CPU-second.
+     counts is the one per gateway CPU-second. It is comparable between runs
+     only when the worker was near 100% of a core: a worker that gets less
+     CPU (a busy machine) finds more lines per read and pays fewer syscalls
+     per answer, so its figure per CPU-second comes out higher.
 
 The jobmaster here is a scripted one speaking the real ut_rpc framing on
 loopback: it pushes a mainnet-like job (nbits 1d00ffff, 2,000 transactions:
