@@ -1,5 +1,4 @@
 /* st_out: batched output and the reply lines (see st_out.h). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stratum/st_out.h"
