@@ -1,6 +1,5 @@
 /* ut_sha256_c: the portable C compression function (FIPS 180-4, 6.2.2)
- * and the fixed-padding double hashes built on it (see ut_sha256_impl.h).
- * Written for clarity first; the compiler unrolls the round loop. */
+ * and the fixed-padding double hashes built on it (see ut_sha256_impl.h). */
 #include "utils/ut_sha256_impl.h"
 
 const uint32_t ut_sha256_k[64] = {
@@ -55,22 +54,31 @@ static inline void put_be32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)v;
 }
 
+/* One round (FIPS 180-4 6.2.2 step 3) with the letters renamed instead of
+ * moved: the caller rotates the arguments. */
+#define ROUND(a, b, c, d, e, f, g, h, wk)                                             \
+    do {                                                                            \
+        uint32_t t1 = h + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + \
+                      (wk);                                                         \
+        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c)); \
+        d += t1;                                                                    \
+        h = t1 + t2;                                                                \
+    } while (0)
+
 /* The 64 rounds given every W[t] + K[t]; adds the result into h. */
 static void rounds(uint32_t h[8], const uint32_t wk[64])
 {
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
 
-    for (int t = 0; t < 64; t++) {
-        uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + wk[t];
-        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        hh = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
+    for (int t = 0; t < 64; t += 8) {
+        ROUND(a, b, c, d, e, f, g, hh, wk[t]);
+        ROUND(hh, a, b, c, d, e, f, g, wk[t + 1]);
+        ROUND(g, hh, a, b, c, d, e, f, wk[t + 2]);
+        ROUND(f, g, hh, a, b, c, d, e, wk[t + 3]);
+        ROUND(e, f, g, hh, a, b, c, d, wk[t + 4]);
+        ROUND(d, e, f, g, hh, a, b, c, wk[t + 5]);
+        ROUND(c, d, e, f, g, hh, a, b, wk[t + 6]);
+        ROUND(b, c, d, e, f, g, hh, a, wk[t + 7]);
     }
     h[0] += a;
     h[1] += b;
