@@ -14,16 +14,28 @@ Runs (stdlib only, bounded to well under 2 minutes):
      receiving its mining.notify (kernel receive timestamps, SO_TIMESTAMPNS,
      so the clients' own slowness does not count).
   3. memory: the worker's RSS before and after the 10,000 connections.
+  4. share path (issue 13 item 3): the mainnet-like job, 100 connections x 16
+     submits in flight, an all-rejected load ("low difficulty": the full hash
+     is computed before the answer) and a mostly-accepted one; answered
+     submits per second and per gateway worker CPU-second for each. The load
+     generator shares the machine's cores with the gateway: the figure that
+     counts is the one per gateway CPU-second. It is comparable between runs
+     only when the worker was near 100% of a core: a worker that gets less
+     CPU (a busy machine) finds more lines per read and pays fewer syscalls
+     per answer, so its figure per CPU-second comes out higher.
 
 The jobmaster here is a scripted one speaking the real ut_rpc framing on
-loopback: it pushes a mainnet-like job (nbits 1d00ffff, a 12-hash merkle
-branch) so that no share at the tiny share difficulty is also a block, and
+loopback: it pushes a mainnet-like job (nbits 1d00ffff, 2,000 transactions:
+an 11-hash merkle branch) so that no share at the tiny share difficulty is also a block, and
 it knows to the microsecond when it sent the new job.
 
 Usage: HF_BIN=build/bin python3 bench/bench_gateway.py
        [--shares-window S] [--connections N] [--load-connections N]
+       [--path-window S] [--path-connections N] [--path-inflight N]
+       [--only shares|connections|path]
 """
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -166,8 +178,19 @@ def fanout_stop(clients):
             c.kill()
             c.wait()
 
-def make_job(job_id, height, clean=True):
-    """A mainnet-shaped job: BIP34 height, 12 extranonce bytes, a 12-step branch."""
+BENCH_TXS = 2000                # transactions besides the coinbase in the bench's template
+JOB_SEQ = itertools.count(2)    # job ids of the refreshed jobs
+
+
+def merkle_steps(txs):
+    """Branch length for a template of txs transactions plus the coinbase:
+    ceil(log2(txs + 1)) (2,000 -> 11)."""
+    return txs.bit_length() if txs > 0 else 0
+
+
+def make_job(job_id, height, clean=True, txs=BENCH_TXS):
+    """A mainnet-shaped job: BIP34 height, 12 extranonce bytes, the branch of
+    a txs-transaction template (2,000 -> 11 steps)."""
     tag = b"/bench/"
     script_sig_len = 4 + 12 + 1 + len(tag)
     coinb1 = ("01000000" "01" + "00" * 32 + "ffffffff" + "%02x" % script_sig_len +
@@ -181,10 +204,10 @@ def make_job(job_id, height, clean=True):
     body = {
         "v": 1, "job_id": job_id, "height": height, "prev_block": prev[::-1].hex(),
         "prevhash": prevhash, "coinb1": coinb1, "coinb2": coinb2, "extranonce_size": 12,
-        "merkle_branch": [os.urandom(32).hex() for _ in range(12)],
+        "merkle_branch": [os.urandom(32).hex() for _ in range(merkle_steps(txs))],
         "version": "20000000", "nbits": "1d00ffff", "ntime": "%08x" % now,
         "min_time": now - 600, "clean": clean, "network_diff": 1.0,
-        "coinbase_value": 312500000, "tx_count": 4095, "empty": False,
+        "coinbase_value": 312500000, "tx_count": txs, "empty": False,
     }
     return json.dumps(body).encode()
 
@@ -243,28 +266,33 @@ def gateway_counts(gw):
 
 
 # ---- part 1: shares per CPU-second ---------------------------------------------------
-def bench_shares(gw, jm, workdir, window, nconn):
+def run_load(gw, jm, workdir, window, nconn, extra=(), log="hfminer.out", want="accepted"):
+    """Runs `hfminer --load` (nconn connections, extra arguments) against gw
+    for window seconds after a warm-up, a fresh job every 2 s. Returns
+    (accepted, rejected, wall seconds, gateway worker CPU seconds, hfminer
+    summary or {}) over the window. want: "accepted" or "rejected", the
+    counter that must move before the window opens."""
     dur = window + 4
     miner = hflib.start_bin("hfminer", [
         "--url", "stratum+tcp://127.0.0.1:%d" % gw.st_port, "--user", "bench.load%w",
         "--workers-per-user", str(nconn), "--load", "--connections", str(nconn),
-        "--duration", str(dur), "--json", "--quiet"], workdir)
+        "--duration", str(dur), "--json", "--quiet"] + list(extra), workdir, log=log)
     # A fresh job every 2 s, as a jobmaster refreshes templates: one job's
     # duplicate set (jobs.max_shares, 4M) would fill up in ~10 s at this rate.
     refresh_stop = threading.Event()
 
     def refresher():
-        n = 2
         while not refresh_stop.wait(2.0):
-            jm.push(make_job("%016x" % n, 900000, clean=False))
-            n += 1
+            jm.push(make_job("%016x" % next(JOB_SEQ), 900000, clean=False))
     threading.Thread(target=refresher, daemon=True).start()
+    idx = 0 if want == "accepted" else 1
     try:
         # Warm-up: wait until shares flow, then one more second.
+        base = gateway_counts(gw)[idx]
         end = time.time() + 10
-        while gateway_counts(gw)[0] == 0:
+        while gateway_counts(gw)[idx] == base:
             if time.time() > end or not miner.alive():
-                raise RuntimeError("no accepted share from hfminer --load; see %s" % workdir)
+                raise RuntimeError("no %s share from hfminer --load; see %s" % (want, workdir))
             time.sleep(0.1)
         time.sleep(1.0)
         a0, r0, _ = gateway_counts(gw)
@@ -280,18 +308,49 @@ def bench_shares(gw, jm, workdir, window, nconn):
         summary = hflib.json_summary(miner) or {}
     except ValueError:
         summary = {}
-    shares = (a1 - a0) + (r1 - r0)
-    wall, cpu = t1 - t0, c1 - c0
-    print("shares: one gateway worker, difficulty %g, %d load connection(s), %.1f s window"
-          % (SHARE_DIFF, nconn, wall))
-    print("  validated shares/s           %12.0f   (accepted %d, rejected %d)"
-          % (shares / wall, a1 - a0, r1 - r0))
+    return a1 - a0, r1 - r0, t1 - t0, c1 - c0, summary
+
+
+def print_load(acc, rej, wall, cpu, summary):
+    shares = acc + rej
+    print("  answered submits/s           %12.0f   (accepted %d, rejected %d)"
+          % (shares / wall, acc, rej))
     print("  gateway CPU seconds          %12.2f   (%.0f%% of one core)" % (cpu, 100 * cpu / wall))
-    print("  shares per CPU-second        %12.0f" % (shares / cpu if cpu > 0 else 0))
+    print("  answered per CPU-second      %12.0f" % (shares / cpu if cpu > 0 else 0))
     if summary:
         print("  hfminer: submitted %d, accepted %d, rejected %s, p50 latency %.2f ms"
               % (summary.get("submitted", 0), summary.get("accepted", 0),
                  summary.get("rejected", {}), summary.get("latency_ms", {}).get("p50", 0)))
+
+
+def bench_shares(gw, jm, workdir, window, nconn):
+    res = run_load(gw, jm, workdir, window, nconn)
+    print("shares: one gateway worker, difficulty %g, %d load connection(s), %.1f s window"
+          % (SHARE_DIFF, nconn, res[2]))
+    print_load(*res)
+
+
+def bench_share_path(gw, jm, workdir, window, nconn, inflight):
+    """Issue 13 item 3: the mainnet-like job (2,000 transactions, 11-step
+    branch), nconn connections x inflight submits in flight, once with every
+    submit rejected and once with (nearly) every submit accepted.
+
+    The all-rejected load is "low difficulty" (23): hfminer sends nonces
+    whose header hash misses the share target. That is the realistic and the
+    expensive reject: the gateway must build the coinbase, fold the branch
+    and hash the header before it can say no (a wrong job id or a bad field
+    is refused before any hashing). Bans are off in this gateway, so the
+    strikes such a miner earns do not close it."""
+    print("share path: mainnet-like job (%d transactions, %d-step branch), %d connections x "
+          "%d submits in flight, %.1f s windows" % (BENCH_TXS, merkle_steps(BENCH_TXS), nconn,
+                                                    inflight, window))
+    base = ["--pipeline", str(inflight)]
+    for title, extra, want, log in (
+            ("all rejected (low difficulty, 23)", ["--submit-invalid", "lowdiff"], "rejected",
+             "hfminer-rejected.out"),
+            ("mostly accepted", [], "accepted", "hfminer-accepted.out")):
+        print(" %s:" % title)
+        print_load(*run_load(gw, jm, workdir, window, nconn, base + extra, log, want))
 
 
 # ---- part 2+3: 10,000 idle connections ------------------------------------------------
@@ -415,6 +474,11 @@ def main():
     ap.add_argument("--load-connections", type=int, default=4)
     ap.add_argument("--connections", type=int, default=10000)
     ap.add_argument("--client-procs", type=int, default=2)
+    ap.add_argument("--path-window", type=float, default=6.0)
+    ap.add_argument("--path-connections", type=int, default=100)
+    ap.add_argument("--path-inflight", type=int, default=16)
+    ap.add_argument("--only", choices=("shares", "connections", "path"),
+                    help="run one part only")
     ap.add_argument("--fanout-client", nargs=3, type=int, metavar=("PORT", "N", "OFFSET"),
                     help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -437,8 +501,13 @@ def main():
     t_start = time.time()
     try:
         gw = start_gateway(workdir, jm.port)
-        bench_shares(gw, jm, workdir, a.shares_window, a.load_connections)
-        bench_connections(gw, jm, a.connections, a.client_procs)
+        if a.only in (None, "shares"):
+            bench_shares(gw, jm, workdir, a.shares_window, a.load_connections)
+        if a.only in (None, "path"):
+            bench_share_path(gw, jm, workdir, a.path_window, a.path_connections,
+                             a.path_inflight)
+        if a.only in (None, "connections"):
+            bench_connections(gw, jm, a.connections, a.client_procs)
     finally:
         if gw:
             gw.stop()

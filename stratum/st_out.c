@@ -1,5 +1,4 @@
 /* st_out: batched output and the reply lines (see st_out.h). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "stratum/st_out.h"
@@ -107,17 +106,42 @@ void st_reply_result(st_conn *c, const char *id, size_t idlen, const char *resul
     st_out(c, tail, sizeof(tail) - 1);
 }
 
+/* Appends s (n bytes) at *at. */
+static void st_put(char **at, const char *s, size_t n)
+{
+    memcpy(*at, s, n);
+    *at += n;
+}
+
+/* The error reply built by hand (no printf on the reject path: a flood of
+ * rejects is answered as cheaply as accepts). A message longer than the
+ * room left is cut; the messages are static texts of this library. */
 void st_reply_error(st_conn *c, const char *id, size_t idlen, int code, const char *msg)
 {
-    char buf[ST_REQ_MAX_ID + 256];
-    int n;
+    static const char head[] = "{\"id\":", mid[] = ",\"result\":null,\"error\":[",
+                      tail[] = "\",null]}\n";
+    char buf[ST_REQ_MAX_ID + 256], digits[12], *at = buf;
+    size_t nd = 0, mlen = strlen(msg);
+    unsigned v = code < 0 ? 0u - (unsigned)code : (unsigned)code;
 
     if (idlen > ST_REQ_MAX_ID + 16) {
         id = "null";
         idlen = 4;
     }
-    n = snprintf(buf, sizeof(buf), "{\"id\":%.*s,\"result\":null,\"error\":[%d,\"%s\",null]}\n",
-                 (int)idlen, id, code, msg);
-    if (n > 0 && (size_t)n < sizeof(buf))
-        st_out(c, buf, (size_t)n);
+    do {
+        digits[sizeof(digits) - 1 - nd++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    if (code < 0)
+        digits[sizeof(digits) - 1 - nd++] = '-';
+    if (mlen > sizeof(buf) - (sizeof(head) + idlen + sizeof(mid) + nd + 2 + sizeof(tail)))
+        mlen = sizeof(buf) - (sizeof(head) + idlen + sizeof(mid) + nd + 2 + sizeof(tail));
+    st_put(&at, head, sizeof(head) - 1);
+    st_put(&at, id, idlen);
+    st_put(&at, mid, sizeof(mid) - 1);
+    st_put(&at, digits + sizeof(digits) - nd, nd);
+    st_put(&at, ",\"", 2);
+    st_put(&at, msg, mlen);
+    st_put(&at, tail, sizeof(tail) - 1);
+    st_out(c, buf, (size_t)(at - buf));
 }

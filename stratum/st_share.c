@@ -49,6 +49,22 @@ void st_share_hash(st_job *job, const uint8_t *en1, size_t en1_size, const uint8
     ut_header_hash(header, hash);
 }
 
+/* The share target of a difficulty, remembered for the last difficulty this
+ * thread asked about: sessions mostly share a few difficulties, and the
+ * 256-bit division costs more than the comparison it serves. The initial
+ * entry (difficulty 0, a zero target) is what ut_target_from_diff gives 0. */
+static void st_share_target(double diff, uint8_t target[32])
+{
+    static _Thread_local double last_diff;
+    static _Thread_local uint8_t last_target[32];
+
+    if (memcmp(&diff, &last_diff, sizeof(diff)) != 0) {
+        (void)ut_target_from_diff(diff, last_target);
+        last_diff = diff;
+    }
+    memcpy(target, last_target, 32);
+}
+
 static int st_share_fail(st_share_res *r, int code, const char *msg)
 {
     r->code = code;
@@ -100,7 +116,7 @@ int st_share_check(st_job *job, const st_share_sess *s, const st_jv *p, size_t n
     r->block = ut_hash_meets(r->hash, job->network_target);
     /* A session difficulty that is not sane gives no target: only a block
      * (credited at the network difficulty) can pass then. */
-    (void)ut_target_from_diff(s->diff, target);
+    st_share_target(s->diff, target);
     r->diff = s->diff;
     if (!ut_hash_meets(r->hash, target)) {
         if (!r->block)

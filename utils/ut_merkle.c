@@ -39,7 +39,7 @@ static void hash_pair(const uint8_t left[32], const uint8_t right[32], uint8_t o
     uint8_t buf[64];
     memcpy(buf, left, 32);
     memcpy(buf + 32, right, 32);
-    ut_sha256d(buf, sizeof(buf), out);
+    ut_sha256d_64(buf, out);
 }
 
 /* Node i of level k. Level-0 nodes below t->first are never asked for. */
@@ -88,9 +88,12 @@ size_t ut_merkle_branch(const uint8_t (*txids)[32], size_t n, uint8_t (*branch)[
 void ut_merkle_fold(const uint8_t coinbase_txid[32], const uint8_t (*branch)[32],
                     size_t steps, uint8_t root[32])
 {
-    uint8_t acc[32];
-    memcpy(acc, coinbase_txid, 32);
-    for (size_t i = 0; i < steps; i++)
-        hash_pair(acc, branch[i], acc);
-    memcpy(root, acc, 32);
+    /* The running hash stays in the first half of the node being hashed. */
+    uint8_t node[64];
+    memcpy(node, coinbase_txid, 32);
+    for (size_t i = 0; i < steps; i++) {
+        memcpy(node + 32, branch[i], 32);
+        ut_sha256d_64(node, node);
+    }
+    memcpy(root, node, 32);
 }
