@@ -203,7 +203,8 @@ def bench(gw, jm, n, workers, procs):
     if got:
         print("  new job -> first notify      %12.1f ms" % ms(times[0]))
         print("  new job -> median notify     %12.1f ms" % ms(times[got // 2]))
-        print("  new job -> 99%% notify        %12.1f ms" % ms(times[min(got - 1, got * 99 // 100)]))
+        p99 = times[min(got - 1, got * 99 // 100)]
+        print("  new job -> 99%% notify        %12.1f ms" % ms(p99))
         print("  new job -> LAST notify       %12.1f ms   (%d of %d received; goal <= 100 ms: "
               "%s)" % (ms(times[-1]), got, n,
                        "met" if got == n and ms(times[-1]) <= 100 else "NOT met"))
