@@ -22,7 +22,8 @@ void gw_config_defaults(gw_config *cfg)
     cfg->shutdown_grace = 1;
     cfg->jm_heartbeat = 2;
     cfg->jm_timeout = 30;
-    cfg->ban = (gw_ban_cfg){ .seconds = 600 };
+    cfg->ban = (gw_ban_cfg){ .seconds = 600, .conns_per_ip = 1024, .rate_per_ip = 20,
+                             .burst_per_ip = 200 };
     cfg->meta_flush_interval = 10;
     cfg->meta_max_spool = 1ull << 30;
     cfg->log.level = UT_LOG_INFO;
@@ -135,11 +136,16 @@ static int gw_cfg_ban(ut_cfg *c, gw_config *cfg)
     json_t *o = ut_cfg_object(c, c->root, "ban", false);
     json_t *ex;
     gw_ban_cfg *b = &cfg->ban;
+    size_t per_ip = b->conns_per_ip;
 
     if (o == NULL)
         return c->err[0] ? -1 : 0;
-    if (ut_cfg_double(c, o, "seconds", &b->seconds, 1, 1e8, false) != 0)
+    if (ut_cfg_double(c, o, "seconds", &b->seconds, 1, 1e8, false) != 0 ||
+        ut_cfg_size(c, o, "connections_per_ip", &per_ip, 0, 10000000, false) != 0 ||
+        ut_cfg_double(c, o, "connect_rate_per_ip", &b->rate_per_ip, 0, 1e6, false) != 0 ||
+        ut_cfg_double(c, o, "connect_burst_per_ip", &b->burst_per_ip, 1, 1e7, false) != 0)
         return -1;
+    b->conns_per_ip = (uint32_t)per_ip;
     ex = ut_cfg_array(c, o, "exempt", false);
     if (ex == NULL && c->err[0])
         return -1;

@@ -37,10 +37,16 @@
  *   ban.enabled         [true]
  *   ban.window          seconds over which strikes are counted [60]
  *   ban.invalid_shares  rejected shares (codes 20,22,23,24,25) per window
- *                       that close and ban; 0 = never [200]
- *   ban.junk_lines      unparsable lines / unknown methods per window [20]
+ *                       from one IP address, over all workers; 0 = never [200]
+ *   ban.junk_lines      unparsable lines, unknown methods, refused worker
+ *                       names per window from one IP address [20]
  *   ban.seconds         ban length [600]
- *   ban.exempt          array of IP addresses never banned [[]]
+ *   ban.connections_per_ip    live connections from one IP address (IPv6:
+ *                             one /64) over all workers; 0 = no limit [1024]
+ *   ban.connect_rate_per_ip   new connections per second from one address;
+ *                             0 = no limit [20]
+ *   ban.connect_burst_per_ip  ... of which this many may come at once [200]
+ *   ban.exempt          array of IP addresses never limited or banned [[]]
  *   agents              the mineragent port (optional; absent = none). Only
  *                       worker 0 listens on it. TLS is required.
  *     agents.bind       "tcp@0.0.0.0:3334" (required)

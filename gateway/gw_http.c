@@ -74,14 +74,16 @@ static json_t *gw_job_json(gw_server *srv)
 
 json_t *gw_http_status(gw_server *srv)
 {
+    gw_ban_totals ips;
     gw_stats total;
     json_t *meta = json_null();
 
     gw_stats_total(srv->shm, &total);
+    gw_ban_totals_get(srv->shm, gw_ban_now(), &ips);
     if (srv->meta != NULL)
         meta = json_pack("{s:I,s:I}", "pending_batches", (json_int_t)ut_meta_pending(srv->meta),
                          "spooled_bytes", (json_int_t)ut_meta_spooled_bytes(srv->meta));
-    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:b,s:b,s:o,s:o,s:o,s:I,s:o,s:I}",
+    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:b,s:b,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:I}",
                      "module", "gateway", "gateway_id", srv->cfg->gateway_id,
                      "process", srv->worker, "processes", srv->cfg->workers,
                      "pid", (json_int_t)atomic_load(&srv->stats->pid),
@@ -90,7 +92,9 @@ json_t *gw_http_status(gw_server *srv)
                      "job", gw_job_json(srv),
                      "this", gw_stats_json(srv->stats),
                      "total", gw_stats_json(&total),
-                     "bans_active", (json_int_t)gw_ban_count(srv->shm, (int64_t)time(NULL)),
+                     "bans_active", (json_int_t)ips.banned,
+                     "ips_tracked", (json_int_t)ips.tracked,
+                     "ips_untracked_connections", (json_int_t)ips.untracked,
                      "meta", meta,
                      "agents_connected", (json_int_t)gw_agent_count(srv->agents));
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "gateway/gw_http.h"
 #include "gateway/gw_agent.h"
+#include "gateway/gw_ban.h"
 #include "gateway/gw_jm.h"
 #include "gateway/gw_server.h"
 #include "gateway/gw_sink.h"
@@ -31,6 +32,7 @@ int gw_server_init(gw_server *srv, const gw_config *cfg, struct ev_loop *loop, g
     srv->loop = loop;
     srv->shm = shm;
     srv->stats = &shm->stats[worker];
+    gw_ban_worker_reset(shm, worker);   /* connections of a previous life are gone */
     srv->started = (double)time(NULL);
     if (getrandom(&start, sizeof(start), 0) != sizeof(start))
         start = (uint32_t)getpid();

@@ -44,6 +44,7 @@ struct gw_server {
     nw_timer grace;
     ut_proc_sig sig;            /* SIGTERM/SIGINT: graceful stop; SIGHUP: log */
     bool stopping;
+    uint32_t ip_strikes[2];     /* the last striking IP's invalid/junk counts (for the log) */
     double started;             /* wall clock */
 };
 

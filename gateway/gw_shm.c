@@ -1,6 +1,7 @@
 /* gw_shm: shared memory of the gateway's worker processes (see gw_shm.h). */
 #include <string.h>
 #include <sys/mman.h>
+#include "gateway/gw_ban.h"
 #include "gateway/gw_shm.h"
 
 gw_shm *gw_shm_create(void)
@@ -10,7 +11,12 @@ gw_shm *gw_shm_create(void)
 
     if (p == MAP_FAILED)
         return NULL;
-    return p;   /* anonymous mappings start zeroed */
+    /* anonymous mappings start zeroed */
+    if (gw_ban_table_init(&((gw_shm *)p)->ips) != 0) {
+        munmap(p, sizeof(gw_shm));
+        return NULL;
+    }
+    return p;
 }
 
 void gw_shm_free(gw_shm *shm)

@@ -115,7 +115,11 @@ bool st_conn_strike(st_conn *c, bool is_junk)
 {
     st_server *srv = c->srv;
 
-    if (!st_strike(&c->strikes, &srv->cfg->strikes, st_now(srv), is_junk))
+    bool over = st_strike(&c->strikes, &srv->cfg->strikes, st_now(srv), is_junk);
+
+    if (srv->sink.strike != NULL)
+        over = srv->sink.strike(srv->sink.arg, c, is_junk);
+    if (!over)
         return false;
     if (srv->sink.strike_out != NULL && !srv->sink.strike_out(srv->sink.arg, c))
         return false;

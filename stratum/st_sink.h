@@ -59,8 +59,13 @@ typedef struct st_sink {
     void (*worker)(void *arg, const st_conn *c, const st_wname *w, bool first_seen);
     /* c is being released (its names are still there). */
     void (*closed)(void *arg, const st_conn *c);
-    /* c passed a strike threshold (c->strikes tells which). Return true to
-     * close it (reason "banned"), false to let it go on. NULL: close. */
+    /* A strike against c (is_junk: a junk line, else an invalid share).
+     * Return true when c's side is over the limits. NULL: the connection's
+     * own count (c->strikes against cfg->strikes) decides. The gateway
+     * counts per IP over all its workers instead. */
+    bool (*strike)(void *arg, st_conn *c, bool is_junk);
+    /* c passed a strike threshold. Return true to close it (reason
+     * "banned"), false to let it go on. NULL: close. */
     bool (*strike_out)(void *arg, st_conn *c);
     /* A connection from peer was accepted by the listener: NULL admits it,
      * a text refuses it (it is the close reason). NULL callback: admit. */

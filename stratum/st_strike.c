@@ -12,6 +12,11 @@ bool st_strike(st_strikes *s, const st_strike_cfg *cfg, double now, bool is_junk
         s->junk++;
     else
         s->invalid++;
+    return st_strike_over(s, cfg);
+}
+
+bool st_strike_over(const st_strikes *s, const st_strike_cfg *cfg)
+{
     if (!cfg->enabled)
         return false;
     return (cfg->junk_lines && s->junk >= cfg->junk_lines) ||

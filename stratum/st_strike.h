@@ -25,5 +25,7 @@ typedef struct st_strikes {
 /* Counts one strike (junk when is_junk, else an invalid share); true when
  * the connection is over a threshold. */
 bool st_strike(st_strikes *s, const st_strike_cfg *cfg, double now, bool is_junk);
+/* true when s is over a threshold of cfg (as st_strike answers). */
+bool st_strike_over(const st_strikes *s, const st_strike_cfg *cfg);
 
 #endif

@@ -60,7 +60,10 @@ static void st_submit_reject(st_conn *c, const st_wname *w, const st_job *job,
     log_debug("share rejected: peer=%s conn=%llu worker=%s job=%s code=%d reason=\"%s\"",
               c->peer, (unsigned long long)c->id, w ? w->full : "-", jobtxt, code, msg);
     st_reply_error(c, id, idlen, code, msg);
-    if (code != ST_ERR_JOB)
+    /* A share on a job that went stale is an honest miner's bad luck; an
+     * id the server does not know (never sent, or long expired) costs a
+     * strike, or a flood of made-up ids would never be stopped. */
+    if (code != ST_ERR_JOB || job == NULL)
         st_conn_strike(c, false);
 }
 

@@ -27,10 +27,11 @@ Every hostile input gets its own connection and its own user (h<N>.w1):
       the connection stays open, authorize answers true, and the first
       mining.set_difficulty after authorize is finite, within [min, max]:
       min (= start) for tiny/negative/invalid inputs, max for 1e300/1e308;
-  test_4_shares_and_redis    on every one of those connections ~10 junk
-      shares (hash >= the network target, so neither a share nor a block)
-      are each rejected with code 23, and 2 real shares (hash within
-      target_for(min); on regtest also blocks) are accepted; then Redis
+  test_4_shares_and_redis    on every one of those connections 2 real
+      shares (hash within target_for(min); on regtest also blocks) are
+      accepted, then ~10 junk shares (hash >= the network target, so
+      neither a share nor a block) are each rejected with code 23 (real
+      first: a name costs accounting only once it did work); then Redis
       btc:s:<user>:<worker> sums to the accepted count exactly,
       btc:s:<user>:<worker>:reject to the rejected submits, btc:p:... to the
       credited difficulty (the connection's difficulty, or the network
@@ -598,8 +599,10 @@ class HostileMinerTest(unittest.TestCase):
                 h.share_problems.append("no authorized connection to submit shares on")
                 continue
             try:
-                cls._junk(h)
+                # Real shares first: a name costs accounting only once it has
+                # an accepted share, so junk before that is not in Redis.
                 cls._real(h)
+                cls._junk(h)
             except (StratumError, socket.timeout, OSError) as e:
                 h.share_problems.append("share phase failed: %s" % e)
             # read what the others got meanwhile (jobs), so no socket backs up
