@@ -131,15 +131,18 @@ class FakeJobmaster:
 
 
 
-def fanout_start(script, port, total, procs):
+def fanout_start(script, port, total, procs, sources=None):
     """procs fan-out client processes (script --fanout-client) holding total
-    idle sessions on port between them; returns once all said "ready"."""
+    idle sessions on port between them; returns once all said "ready".
+    sources: optional source addresses, client i connects from sources[i]
+    (passed as --fanout-source; script must accept it)."""
     per = [total // procs + (1 if i < total % procs else 0) for i in range(procs)]
     clients, offset = [], 0
-    for n in per:
+    for i, n in enumerate(per):
+        src = ["--fanout-source", sources[i]] if sources else []
         clients.append(subprocess.Popen(
             [sys.executable, os.path.abspath(script), "--fanout-client", str(port), str(n),
-             str(offset)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+             str(offset)] + src, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             start_new_session=True))
         offset += n
     try:
@@ -236,15 +239,16 @@ def raise_nofile():
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 
 
-def start_gateway(workdir, jm_port):
+def start_gateway(workdir, jm_port, **keys):
     """One gateway worker process with a tiny fixed difficulty; returns the
-    hflib Service with .worker_pid once it has its first job."""
+    hflib Service with .worker_pid once it has its first job. keys (e.g.
+    workers=4) are merged into the config; .worker_pid is then worker 0's."""
     gw = hflib.gateway(
         workdir, jm_port, gateway_id=9, level="notice", host="bench",
         stratum={"subscribe_timeout": 300, "idle_timeout": 600},
         vardiff={"start": SHARE_DIFF, "min": SHARE_DIFF, "max": SHARE_DIFF, "target": 10,
                  "retarget": 60},
-        preexec_fn=raise_nofile)
+        preexec_fn=raise_nofile, **keys)
 
     def has_job():
         if not gw.alive():
@@ -354,7 +358,27 @@ def bench_share_path(gw, jm, workdir, window, nconn, inflight):
 
 
 # ---- part 2+3: 10,000 idle connections ------------------------------------------------
-def fanout_client(port, count, offset):
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)
+
+
+def fanout_connect(port, source):
+    """A blocking connection to 127.0.0.1:port, from source if given (the port
+    is chosen at connect, so each source address has its own ephemeral range)."""
+    if source is None:
+        return socket.create_connection(("127.0.0.1", port), timeout=30)
+    s = socket.socket()
+    try:
+        s.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        s.bind((source, 0))
+        s.settimeout(30)
+        s.connect(("127.0.0.1", port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+def fanout_client(port, count, offset, source=None):
     """Client process: opens count connections, reports, waits for the job id."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < count + 64:
@@ -377,7 +401,7 @@ def fanout_client(port, count, offset):
                 bufs[fd] = b""
 
     for i in range(count):
-        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s = fanout_connect(port, source)
         s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         s.sendall(b'{"id":1,"method":"mining.subscribe","params":["bench/1.0"]}\n'
                   b'{"id":2,"method":"mining.authorize","params":["bench.w%d","x"]}\n'
@@ -426,7 +450,8 @@ def fanout_client(port, count, offset):
     times = sorted(got.values())
     print("done " + json.dumps({"n": len(times), "first": times[0] if times else 0,
                                 "last": times[-1] if times else 0,
-                                "median": times[len(times) // 2] if times else 0}),
+                                "median": times[len(times) // 2] if times else 0,
+                                "times": times}),
           flush=True)
     sys.stdin.readline()        # hold the connections until told to go
     for s in socks.values():
