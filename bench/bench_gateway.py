@@ -242,7 +242,12 @@ def raise_nofile():
 def start_gateway(workdir, jm_port, **keys):
     """One gateway worker process with a tiny fixed difficulty; returns the
     hflib Service with .worker_pid once it has its first job. keys (e.g.
-    workers=4) are merged into the config; .worker_pid is then worker 0's."""
+    workers=4) are merged into the config; .worker_pid is then worker 0's.
+    Duplicate sets are per connection (jobs.max_shares): a load connection
+    sends tens of thousands of shares a second, far beyond any miner, so the
+    bench keeps 4 jobs (8 s of shares at one job per 2 s) and lets each
+    connection hold up to 2^20 of them."""
+    keys.setdefault("jobs", {"keep": 4, "max_age": 600, "max_shares": 1 << 20})
     gw = hflib.gateway(
         workdir, jm_port, gateway_id=9, level="notice", host="bench",
         stratum={"subscribe_timeout": 300, "idle_timeout": 600},
@@ -281,8 +286,8 @@ def run_load(gw, jm, workdir, window, nconn, extra=(), log="hfminer.out", want="
         "--url", "stratum+tcp://127.0.0.1:%d" % gw.st_port, "--user", "bench.load%w",
         "--workers-per-user", str(nconn), "--load", "--connections", str(nconn),
         "--duration", str(dur), "--json", "--quiet"] + list(extra), workdir, log=log)
-    # A fresh job every 2 s, as a jobmaster refreshes templates: one job's
-    # duplicate set (jobs.max_shares, 4M) would fill up in ~10 s at this rate.
+    # A fresh job every 2 s, as a jobmaster refreshes templates; with 4 jobs
+    # kept, a connection's duplicate set holds about 8 s of its shares.
     refresh_stop = threading.Event()
 
     def refresher():
