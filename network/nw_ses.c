@@ -324,7 +324,7 @@ static int nw_ses_events(const nw_ses *ses)
 {
     if (ses->peer_eof)
         return EV_WRITE;
-    return EV_READ | (nw_buf_len(&ses->wbuf) ? EV_WRITE : 0);
+    return (ses->read_paused ? 0 : EV_READ) | (nw_buf_len(&ses->wbuf) ? EV_WRITE : 0);
 }
 
 /* Whether input still goes to on_message: not after a close, a flushed
@@ -462,10 +462,10 @@ static void nw_ses_read_stream(nw_ses *ses)
     const char *err = NULL;
     bool eof = false;
     int more = 1;
-    for (int i = 0; i < NW_READ_ROUNDS && more && nw_ses_reading(ses); i++)
+    for (int i = 0; i < NW_READ_ROUNDS && more && nw_ses_reading(ses) && !ses->read_paused; i++)
         more = nw_ses_read_once(ses, &nmsg, &err, &eof);
     /* TLS input already inside OpenSSL never wakes the socket up again. */
-    if (more && ses->tls && nw_ses_reading(ses))
+    if (more && ses->tls && nw_ses_reading(ses) && !ses->read_paused)
         ev_feed_event(ses->loop, &ses->io, EV_READ);
     if (nw_buf_len(&ses->rbuf) == 0)
         nw_buf_free(&ses->rbuf);
@@ -547,7 +547,9 @@ static void nw_ses_write_pending(nw_ses *ses)
         nw_ses_close(ses, "peer closed");
         return;
     }
-    nw_ses_watch(ses, EV_READ);
+    nw_ses_watch(ses, nw_ses_events(ses));
+    if (nw_h(ses)->on_drained)
+        nw_h(ses)->on_drained(ses);
 }
 
 void nw_ses_io_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -645,6 +647,19 @@ void nw_ses_close_flushed(nw_ses *ses, const char *reason)
     }
     ses->close_flushed = true;
     nw_ses_set_reason(ses, reason);
+}
+
+void nw_ses_pause_read(nw_ses *ses, bool paused)
+{
+    if (ses->proto == NW_UDP || ses->read_paused == paused)
+        return;
+    ses->read_paused = paused;
+    if (!ses->connected || ses->closing || ses->close_flushed)
+        return;
+    nw_ses_watch(ses, nw_ses_events(ses));
+    /* TLS input already inside OpenSSL would never wake the socket up. */
+    if (!paused && ses->tls && !ses->peer_eof && nw_tls_more(ses))
+        ev_feed_event(ses->loop, &ses->io, EV_READ);
 }
 
 /* ---- small queries ---- */

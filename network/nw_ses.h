@@ -55,6 +55,11 @@ typedef struct nw_handlers {
      * was never connected: no on_accept / on_close; a client's
      * on_connect(ses, false) follows. Optional. */
     void (*on_tls_error)(nw_ses *ses, const char *why);
+    /* Stream sessions: the queued output has all been written (after a
+     * write that emptied the queue; not for sends the kernel took at
+     * once, nor while closing). Where a paused reader resumes (see
+     * nw_ses_pause_read). Optional. */
+    void (*on_drained)(nw_ses *ses);
 } nw_handlers;
 
 /* Close reasons are copied into the session, cut to this size with the NUL. */
@@ -78,6 +83,7 @@ struct nw_ses {
     bool closing;          /* nw_ses_close was called; freed after the current callback */
     bool close_flushed;    /* nw_ses_close_flushed: close once wbuf is written */
     bool peer_eof;         /* the peer sent EOF; draining wbuf before closing */
+    bool read_paused;      /* nw_ses_pause_read: the socket is not read */
     char close_reason[NW_SES_REASON_SIZE];   /* set when closing, handed to on_close */
     nw_tls_conn *tls;          /* NULL for plaintext; see nw_tls.h */
 };
@@ -114,6 +120,15 @@ void nw_ses_close(nw_ses *ses, const char *reason);
  * keeps the session until something else closes it (idle_timeout, the
  * drain_timeout after its EOF, nw_ses_close). */
 void nw_ses_close_flushed(nw_ses *ses, const char *reason);
+
+/* Stops (paused=true) or resumes reading a stream session's socket:
+ * output keeps being written. Back-pressure for a peer that sends requests
+ * faster than it reads the answers: what it sends then waits in the
+ * kernel's buffers and TCP flow control slows the peer down. Reading stops
+ * after the read that is running (the current on_message returns first).
+ * A paused session's last_read does not advance, so the owner's
+ * idle_timeout still closes a peer that neither reads nor sends. */
+void nw_ses_pause_read(nw_ses *ses, bool paused);
 
 /* "1.2.3.4:5678" of the peer, in a static per-thread buffer. */
 const char *nw_ses_peer_str(const nw_ses *ses);

@@ -1,7 +1,11 @@
 /* Tests of ut_http over real loopback sockets: the server's loop runs in a
  * thread, the test speaks raw HTTP with blocking sockets. GET and POST,
  * query strings, headers, keep-alive (sequential and pipelined), bodies
- * arriving in pieces, and the refusals: 413, 411, 431 and 400. */
+ * arriving in pieces, and the refusals: 413, 411, 414, 431 and 400. The
+ * limits: 10,000 pipelined GET /metrics never read (queued bytes stay
+ * bounded, the server stays responsive, every reply arrives once the
+ * client reads), the session cap (with its rate-limited log line), slow
+ * and silent requests closed after request_timeout. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,14 +16,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "utils/ut_http.h"
 #include "utils/ut_log.h"
 
 #define BIG_REPLY (8u * 1024 * 1024)
+#define METRICS_REPLY 4000            /* ~110x a 36-byte request */
+#define PIPELINED 10000
+#define SLOW_TIMEOUT 0.4              /* request_timeout of the limits setup */
+#define SESSION_CAP 4
+
+static char log_path[] = "/tmp/test_ut_http.XXXXXX";
 
 typedef struct server {
     struct ev_loop *loop;
@@ -27,6 +40,7 @@ typedef struct server {
     pthread_t thread;
     ut_http_svr *svr;
     int port;
+    atomic_int metrics_calls;
 } server;
 
 static void on_stop(struct ev_loop *loop, ev_async *w, int revents)
@@ -43,8 +57,23 @@ static void *loop_thread(void *arg)
 
 static void handler(const ut_http_req *req, ut_http_resp *resp, void *udata)
 {
+    server *s = udata;
     const char *xt = ut_http_req_header(req, "x-test");
 
+    if (strcmp(req->path, "/metrics") == 0) {
+        atomic_fetch_add(&s->metrics_calls, 1);
+        resp->body_len = METRICS_REPLY;
+        resp->body = malloc(METRICS_REPLY);
+        memset(resp->body, 'm', METRICS_REPLY);
+        resp->content_type = "text/plain";
+        return;
+    }
+    if (strcmp(req->path, "/queued") == 0) {   /* runs on the loop thread */
+        ut_http_resp_json(resp, 200, json_pack("{s:I, s:i}", "queued",
+                                               (json_int_t)ut_http_svr_queued(s->svr), "metrics",
+                                               atomic_load(&s->metrics_calls)));
+        return;
+    }
     if (strcmp(req->path, "/big") == 0) {
         resp->body_len = BIG_REPLY;
         resp->body = malloc(BIG_REPLY);
@@ -64,13 +93,12 @@ static void handler(const ut_http_req *req, ut_http_resp *resp, void *udata)
                                 (int)req->header_count));
 }
 
-static int setup(void **state)
+static int setup_cfg(void **state, const ut_http_cfg *cfg)
 {
     server *s = calloc(1, sizeof(*s));
-    ut_http_cfg cfg = {.bind = "tcp@127.0.0.1:0", .max_body = 1000};
 
     s->loop = ev_loop_new(EVFLAG_AUTO);
-    s->svr = ut_http_svr_create(s->loop, &cfg, handler, NULL);
+    s->svr = ut_http_svr_create(s->loop, cfg, handler, s);
     if (!s->svr || ut_http_svr_start(s->svr) != 0)
         return -1;
     s->port = ut_http_svr_port(s->svr);
@@ -81,6 +109,20 @@ static int setup(void **state)
     pthread_create(&s->thread, NULL, loop_thread, s);
     *state = s;
     return 0;
+}
+
+static int setup(void **state)
+{
+    ut_http_cfg cfg = {.bind = "tcp@127.0.0.1:0", .max_body = 1000};
+    return setup_cfg(state, &cfg);
+}
+
+/* Small limits: SESSION_CAP sessions, SLOW_TIMEOUT per request. */
+static int setup_limits(void **state)
+{
+    ut_http_cfg cfg = {.bind = "tcp@127.0.0.1:0", .max_sessions = SESSION_CAP,
+                       .request_timeout = SLOW_TIMEOUT};
+    return setup_cfg(state, &cfg);
 }
 
 static int teardown(void **state)
@@ -406,9 +448,274 @@ static void test_after_refusal_server_ok(void **state)
     close(fd);
 }
 
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Occurrences of needle in the log file so far. */
+static int log_count(const char *needle)
+{
+    FILE *f = fopen(log_path, "r");
+    char line[4096];
+    int n = 0;
+
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* GET /queued on a new connection: the server's queued bytes and the
+ * /metrics calls so far, and how long the answer took. */
+static void ask_queued(server *s, long long *queued, int *metrics, double *took)
+{
+    char carry[8192];
+    size_t carry_len = 0;
+    reply r;
+    double t0 = now_s();
+    int fd = connect_to(s->port);
+
+    send_str(fd, "GET /queued HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_reply(fd, &r, carry, &carry_len), 0);
+    *took = now_s() - t0;
+    assert_int_equal(r.status, 200);
+    json_t *j = body_json(&r);
+    *queued = json_integer_value(json_object_get(j, "queued"));
+    *metrics = (int)json_integer_value(json_object_get(j, "metrics"));
+    json_decref(j);
+    close(fd);
+}
+
+typedef struct sender {
+    int fd;
+    const char *data;
+    size_t len;
+} sender;
+
+static void *send_thread(void *arg)
+{
+    sender *sd = arg;
+    send_all(sd->fd, sd->data, sd->len);
+    return NULL;
+}
+
+/* 10,000 pipelined GET /metrics (4,000-byte replies, 40 MB in all) from a
+ * client that does not read: the server answers what the kernel buffers
+ * take plus max_pending, then stops reading that socket; its queued bytes
+ * stay under max_pending + one reply + one read held, another client is
+ * answered at once, and once the client reads, all 10,000 replies arrive
+ * in order. */
+static void test_pipelined_flood_bounded(void **state)
+{
+    server *s = *state;
+    static const char one[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    size_t one_len = sizeof(one) - 1, total = one_len * PIPELINED;
+    char *reqs = malloc(total);
+    for (int i = 0; i < PIPELINED; i++)
+        memcpy(reqs + (size_t)i * one_len, one, one_len);
+    int fd = connect_to(s->port);
+    sender sd = {.fd = fd, .data = reqs, .len = total};
+    pthread_t th;
+    pthread_create(&th, NULL, send_thread, &sd);
+
+    long long queued;
+    int m1, m2;
+    double took;
+    usleep(500000);
+    ask_queued(s, &queued, &m1, &took);
+    usleep(300000);
+    ask_queued(s, &queued, &m2, &took);
+    printf("# flood: %d of %d answered while not reading, %lld bytes queued, other client "
+           "answered in %.1f ms\n", m2, PIPELINED, queued, took * 1e3);
+    assert_true(m2 > 0);
+    assert_true(m2 < PIPELINED / 2);             /* 40 MB never fit in socket buffers */
+    assert_int_equal(m1, m2);                    /* paused: nothing more is answered */
+    assert_true(queued <= 256 * 1024 + METRICS_REPLY + 200 + 64 * 1024);
+    assert_true(took < 1.0);
+
+    /* now read: every reply arrives, in order, intact */
+    char carry[8192];
+    size_t carry_len = 0;
+    reply r;
+    for (int i = 0; i < PIPELINED; i++) {
+        assert_int_equal(read_reply(fd, &r, carry, &carry_len), 0);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, METRICS_REPLY);
+        assert_int_equal(r.body[0], 'm');
+        assert_int_equal(r.body[METRICS_REPLY - 1], 'm');
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(carry_len, 0);
+    assert_int_equal(atomic_load(&s->metrics_calls), PIPELINED);
+    close(fd);
+    free(reqs);
+}
+
+/* SESSION_CAP connections are served; the next ones are closed at accept
+ * with one WARN line per 10 s; once one leaves, a new one is served. */
+static void test_session_cap(void **state)
+{
+    server *s = *state;
+    char carry[8192];
+    size_t carry_len;
+    reply r;
+    int fds[SESSION_CAP];
+    int before = log_count("session limit 4 reached");
+
+    for (int i = 0; i < SESSION_CAP; i++) {
+        fds[i] = connect_to(s->port);
+        send_str(fds[i], "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        carry_len = 0;
+        assert_int_equal(read_reply(fds[i], &r, carry, &carry_len), 0);
+        assert_int_equal(r.status, 200);
+    }
+    for (int k = 0; k < 3; k++) {
+        int fd = connect_to(s->port);
+        assert_closed(fd);
+        close(fd);
+    }
+    assert_int_equal(log_count("session limit 4 reached"), before + 1);
+    assert_int_equal(log_count("session limit 4 reached: refused 1 connection(s) since the "
+                               "last such line, the latest from 127.0.0.1:"), before + 1);
+    close(fds[0]);
+    usleep(100000);
+    int fd = connect_to(s->port);
+    send_str(fd, "GET /y HTTP/1.1\r\nHost: x\r\n\r\n");
+    carry_len = 0;
+    assert_int_equal(read_reply(fd, &r, carry, &carry_len), 0);
+    assert_int_equal(r.status, 200);
+    close(fd);
+    for (int i = 1; i < SESSION_CAP; i++)
+        close(fds[i]);
+}
+
+/* Reads until EOF; returns the bytes and the seconds it took. */
+static size_t read_to_eof(int fd, char *buf, size_t cap, double *took)
+{
+    double t0 = now_s();
+    size_t len = 0;
+    ssize_t n;
+
+    while (len < cap - 1 && (n = recv(fd, buf + len, cap - 1 - len, 0)) > 0)
+        len += (size_t)n;
+    buf[len] = '\0';
+    *took = now_s() - t0;
+    return len;
+}
+
+/* Slowloris: a header byte every 100 ms never completes the request; it
+ * is answered 408 and closed after request_timeout, not kept alive by its
+ * trickle. */
+static void test_slow_request_closed(void **state)
+{
+    server *s = *state;
+    char buf[1024];
+    double took;
+    int fd = connect_to(s->port);
+    double t0 = now_s();
+
+    send_str(fd, "GET /slow HTTP/1.1\r\n");
+    for (int i = 0; i < 30 && now_s() - t0 < SLOW_TIMEOUT + 0.5; i++) {
+        if (send(fd, "X", 1, MSG_NOSIGNAL) != 1)
+            break;
+        usleep(100000);
+    }
+    read_to_eof(fd, buf, sizeof(buf), &took);
+    took = now_s() - t0;
+    assert_non_null(strstr(buf, "HTTP/1.1 408 Request Timeout\r\n"));
+    assert_non_null(strstr(buf, "Connection: close\r\n"));
+    assert_true(took >= SLOW_TIMEOUT - 0.05 && took < SLOW_TIMEOUT + 1.0);
+    assert_true(log_count("not complete after 0.4 s, closing") >= 1);
+    close(fd);
+}
+
+/* A connection that sends nothing has request_timeout for its first
+ * request; between keep-alive requests the deadline is off. */
+static void test_silent_connection_closed(void **state)
+{
+    server *s = *state;
+    char buf[1024];
+    double took;
+    int fd = connect_to(s->port);
+
+    read_to_eof(fd, buf, sizeof(buf), &took);
+    assert_non_null(strstr(buf, "HTTP/1.1 408 "));
+    assert_true(took >= SLOW_TIMEOUT - 0.05 && took < SLOW_TIMEOUT + 1.0);
+    close(fd);
+
+    char carry[8192];
+    size_t carry_len = 0;
+    reply r;
+    fd = connect_to(s->port);
+    send_str(fd, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_reply(fd, &r, carry, &carry_len), 0);
+    usleep((useconds_t)(SLOW_TIMEOUT * 2 * 1e6));   /* idle, not in a request */
+    send_str(fd, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_reply(fd, &r, carry, &carry_len), 0);
+    assert_int_equal(r.status, 200);
+    close(fd);
+}
+
+/* Caps on the request head: a long URL is 414, too many headers 431. */
+static void test_head_caps(void **state)
+{
+    size_t n = 9000;
+    char *req = malloc(n + 100);
+
+    strcpy(req, "GET /");
+    memset(req + 5, 'u', n);
+    strcpy(req + 5 + n, " HTTP/1.1\r\n\r\n");
+    expect_refusal(*state, req, 414);
+    free(req);
+
+    char many[4096];
+    size_t off = (size_t)sprintf(many, "GET / HTTP/1.1\r\n");
+    for (int i = 0; i < 33; i++)
+        off += (size_t)sprintf(many + off, "X-H%d: v\r\n", i);
+    strcpy(many + off, "\r\n");
+    expect_refusal(*state, many, 431);
+}
+
+/* HEAD: the reply says the body's length and carries no body. */
+static void test_head_method(void **state)
+{
+    server *s = *state;
+    char carry[8192];
+    size_t carry_len = 0;
+    reply r;
+    int fd = connect_to(s->port);
+
+    send_str(fd, "HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+    char buf[512];
+    size_t len = 0;
+    while (!memmem(buf, len, "\r\n\r\n", 4)) {
+        ssize_t k = recv(fd, buf + len, sizeof(buf) - len, 0);
+        assert_true(k > 0);
+        len += (size_t)k;
+    }
+    assert_non_null(memmem(buf, len, "Content-Length: 4000\r\n", 22));
+    char *end = memmem(buf, len, "\r\n\r\n", 4);
+    carry_len = len - (size_t)(end + 4 - buf);
+    memcpy(carry, end + 4, carry_len);
+    assert_int_equal(read_reply(fd, &r, carry, &carry_len), 0);   /* next is a reply head */
+    json_t *j = body_json(&r);
+    assert_field(j, "path", "/after");
+    json_decref(j);
+    close(fd);
+}
+
 int main(void)
 {
-    ut_log_cfg lc = {.path = "-", .level = UT_LOG_WARN};
+    int lfd = mkstemp(log_path);
+    if (lfd < 0)
+        return 1;
+    close(lfd);
+    ut_log_cfg lc = {.path = log_path, .level = UT_LOG_INFO};
     ut_log_init(&lc);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get, setup, teardown),
@@ -422,8 +729,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_header_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_refusal_server_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_caps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head_method, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_flood_bounded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_session_cap, setup_limits, teardown),
+        cmocka_unit_test_setup_teardown(test_slow_request_closed, setup_limits, teardown),
+        cmocka_unit_test_setup_teardown(test_silent_connection_closed, setup_limits, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     ut_log_close();
+    unlink(log_path);
     return rc;
 }
