@@ -72,6 +72,9 @@ ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
         return NULL;
     m->loop = loop;
     m->jfd = -1;
+    ut_htab_init(&m->cells, sizeof(mt_rec), 0);
+    nw_buf_init(&m->ev);
+    nw_buf_init(&m->jbuf);
     if (mt_copy_cfg(m, cfg) != 0) {
         ut_meta_free(m);
         return NULL;
@@ -88,7 +91,7 @@ ut_meta *ut_meta_create(struct ev_loop *loop, const ut_meta_cfg *cfg)
     snprintf(m->jprefix, sizeof(m->jprefix), "mj-%s.", m->source);
     jr_replay_all(m);
     mt_replay_spool(m);
-    if (jr_grow(m, JR_HDR) != 0) {
+    if (jr_init(m) != 0) {
         ut_meta_free(m);
         return NULL;
     }
@@ -137,9 +140,9 @@ void ut_meta_free(ut_meta *m)
     ut_spool_close(m->spool);
     if (m->jfd >= 0)
         close(m->jfd);
-    free(m->jbuf);
-    free(m->ev);
-    free(m->buckets);
+    nw_buf_free(&m->jbuf);
+    nw_buf_free(&m->ev);
+    ut_htab_free(&m->cells);
     free(m->coin);
     free(m->coin_name);
     free(m->host);

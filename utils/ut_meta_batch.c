@@ -169,8 +169,8 @@ void mt_close_batches(ut_meta *m, double now)
             r = r->order;
         } else {
             json_array_append_new(json_object_get(body, "events"),
-                                  json_loads(m->ev + evpos, 0, NULL));
-            evpos += strlen(m->ev + evpos) + 1;
+                                  json_loads(m->ev.data + evpos, 0, NULL));
+            evpos += strlen(m->ev.data + evpos) + 1;
             ev++;
         }
         if (++nrec >= max || (!r && !s && ev >= nev)) {
@@ -186,23 +186,15 @@ void mt_close_batches(ut_meta *m, double now)
 /* Forgets the counted data (after it went into batches). */
 void mt_reset_counts(ut_meta *m)
 {
-    for (mt_rec *r = m->first, *n; r; r = n) {
-        n = r->order;
-        free(r);
-    }
+    ut_htab_clear(&m->cells);
     m->first = m->last = NULL;
-    m->nrecs = 0;
-    if (m->nbuckets)
-        memset(m->buckets, 0, m->nbuckets * sizeof(*m->buckets));
     for (mt_sys *s = m->sys, *n; s; s = n) {
         n = s->next;
         free(s);
     }
     m->sys = NULL;
-    m->evlen = m->nev = 0;
-    if (m->evcap > (1u << 20)) {   /* a burst of events: give the big buffer back */
-        free(m->ev);
-        m->ev = NULL;
-        m->evcap = 0;
-    }
+    m->nev = 0;
+    nw_buf_reset(&m->ev);
+    if (m->ev.cap > (1u << 20))    /* a burst of events: give the big buffer back */
+        nw_buf_free(&m->ev);
 }

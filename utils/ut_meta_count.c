@@ -35,74 +35,44 @@ int64_t mt_minute(double t)
     return s - (((s % 60) + 60) % 60);
 }
 
-static uint64_t mt_hash(const char *user, const char *worker, int64_t minute)
-{
-    uint64_t h = 1469598103934665603ull ^ (uint64_t)minute;
-    for (const char *p = user; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ 0xff) * 1099511628211ull;
-    for (const char *p = worker; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
+#define MT_KEY_STACK 256     /* cell keys up to this long are built on the stack */
 
-static int mt_grow(ut_meta *m)
+/* A new cell (its key already in the table): names, order, journal. */
+static void mt_rec_init(ut_meta *m, mt_rec *r, int64_t minute, const char *names, size_t ul)
 {
-    size_t nb = m->nbuckets ? m->nbuckets * 2 : 256;
-    mt_rec **b = calloc(nb, sizeof(*b));
-    if (!b)
-        return -1;
-    for (mt_rec *r = m->first; r; r = r->order) {
-        size_t i = r->hash & (nb - 1);
-        r->next = b[i];
-        b[i] = r;
-    }
-    free(m->buckets);
-    m->buckets = b;
-    m->nbuckets = nb;
-    return 0;
-}
-
-static mt_rec *mt_rec_new(ut_meta *m, const char *user, const char *worker, int64_t minute,
-                          uint64_t h)
-{
-    if (m->nrecs >= m->nbuckets && mt_grow(m) != 0)
-        return NULL;
-    size_t ul = strlen(user), wl = strlen(worker);
-    mt_rec *r = calloc(1, sizeof(*r) + ul + wl + 2);
-    if (!r)
-        return NULL;
     r->minute = minute;
-    r->hash = h;
+    r->names = names;
     r->wpos = ul + 1;
-    r->jid = (uint32_t)m->nrecs;
-    memcpy(r->names, user, ul + 1);
-    memcpy(r->names + ul + 1, worker, wl + 1);
-    size_t i = h & (m->nbuckets - 1);
-    r->next = m->buckets[i];
-    m->buckets[i] = r;
+    r->jid = (uint32_t)(ut_htab_count(&m->cells) - 1);
     if (m->last)
         m->last->order = r;
     else
         m->first = r;
     m->last = r;
-    m->nrecs++;
     if (m->jon)
         jr_cell(m, r);
-    return r;
 }
 
+/* The cell of (minute, user, worker), made when new; NULL out of memory. */
 mt_rec *mt_rec_get(ut_meta *m, const char *user, const char *worker, int64_t minute)
 {
-    uint64_t h = mt_hash(user, worker, minute);
-    if (m->nbuckets) {
-        for (mt_rec *r = m->buckets[h & (m->nbuckets - 1)]; r; r = r->next) {
-            if (r->hash == h && r->minute == minute && strcmp(r->names, user) == 0 &&
-                strcmp(r->names + r->wpos, worker) == 0)
-                return r;
-        }
-    }
-    return mt_rec_new(m, user, worker, minute, h);
+    size_t ul = strlen(user), wl = strlen(worker), klen = 8 + ul + 1 + wl + 1;
+    unsigned char stack[MT_KEY_STACK];
+    unsigned char *k = klen <= sizeof(stack) ? stack : malloc(klen);
+    if (!k)
+        return NULL;
+    memcpy(k, &minute, 8);
+    memcpy(k + 8, user, ul + 1);
+    memcpy(k + 8 + ul + 1, worker, wl + 1);
+    void *v = NULL;
+    int rc = ut_htab_put(&m->cells, k, klen, &v);
+    if (k != stack)
+        free(k);
+    if (rc < 0)
+        return NULL;
+    if (rc == 1)
+        mt_rec_init(m, v, minute, (const char *)ut_htab_key(&m->cells, v, NULL) + 8, ul);
+    return v;
 }
 
 mt_sys *mt_sys_get(ut_meta *m, int64_t minute)

@@ -9,20 +9,8 @@
 
 static int mt_event_put(ut_meta *m, const char *text)
 {
-    size_t n = strlen(text) + 1;
-
-    if (m->evlen + n > m->evcap) {
-        size_t cap = m->evcap ? m->evcap : 4096;
-        char *p;
-        while (cap < m->evlen + n)
-            cap *= 2;
-        if ((p = realloc(m->ev, cap)) == NULL)
-            return -1;
-        m->ev = p;
-        m->evcap = cap;
-    }
-    memcpy(m->ev + m->evlen, text, n);
-    m->evlen += n;
+    if (nw_buf_append(&m->ev, text, strlen(text) + 1) != 0)
+        return -1;
     m->nev++;
     return 0;
 }

@@ -64,6 +64,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "network/nw_buf.h"
+#include "utils/ut_hash.h"
 #include "utils/ut_meta.h"
 #include "utils/ut_rpc_link.h"
 #include "utils/ut_spool.h"
@@ -84,17 +86,17 @@
 #define JR_BUF_INIT (64u * 1024)
 #define JR_SYNC_AT (1024u * 1024)       /* a buffer this big is written at once */
 
-/* One (minute, user, worker) cell. user and worker live in names[]. */
+/* One (minute, user, worker) cell: the value of its entry in the cells
+ * table, whose key is the minute (8 bytes) then user '\0' worker '\0';
+ * names points into that key (an entry never moves). */
 typedef struct mt_rec {
-    struct mt_rec *next;      /* hash chain */
     struct mt_rec *order;     /* insertion order, for stable batches */
+    const char *names;        /* user '\0' worker '\0' */
     int64_t minute;
-    uint64_t hash;
     int64_t s, r;
     double p, g;
     size_t wpos;              /* offset of worker in names */
     uint32_t jid;             /* index in the journal's cell records */
-    char names[];             /* user '\0' worker '\0' */
 } mt_rec;
 
 /* System counters of one minute. */
@@ -128,15 +130,14 @@ struct ut_meta {
     char prefix[UT_META_SOURCE_MAX + 8];  /* spool prefix "mb-<source>." */
     uint64_t seq;
 
-    mt_rec **buckets;
-    size_t nbuckets, nrecs;
+    ut_htab cells;                        /* (minute, user, worker) -> mt_rec */
     mt_rec *first, *last;                 /* insertion order */
     mt_sys *sys;
     /* Events as compact JSON texts, each ended by a NUL, in one buffer: no
      * allocation per event that would outlive the call and leave the heap
      * full of holes between the connections' memory after a flush. */
-    char *ev;
-    size_t evlen, evcap, nev;
+    nw_buf ev;
+    size_t nev;
 
     int64_t conn_value, conn_next;
 
@@ -157,8 +158,7 @@ struct ut_meta {
     /* journal */
     char jprefix[UT_META_SOURCE_MAX + 8]; /* "mj-<source>." */
     char jpath[4096];
-    unsigned char *jbuf;                  /* JR_HDR reserved, then records */
-    size_t jlen, jcap;
+    nw_buf jbuf;                          /* JR_HDR reserved, then records */
     int jfd;                              /* -1 until first written */
     bool jon;                             /* off while replaying */
     bool jerr;                            /* a write failed (logged once) */
@@ -189,7 +189,7 @@ void mt_event_add(ut_meta *m, const char *const str[4]);
 void mt_new_worker_add(ut_meta *m, const char *const str[2]);
 
 /* ut_meta_journal.c */
-int jr_grow(ut_meta *m, size_t n);
+int jr_init(ut_meta *m);
 void jr_strings(ut_meta *m, char type, const int64_t *minute, const char *const *str,
                 int n);
 void jr_cell(ut_meta *m, const mt_rec *r);

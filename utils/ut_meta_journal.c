@@ -19,28 +19,28 @@
 #include "utils/ut_io.h"
 #include "utils/ut_log.h"
 
-int jr_grow(ut_meta *m, size_t n)
+/* Empties the buffer but for the chunk header's room. */
+static void jr_clear(ut_meta *m)
 {
-    size_t cap = m->jcap ? m->jcap : JR_BUF_INIT;
-    while (cap < m->jlen + n)
-        cap *= 2;
-    unsigned char *p = realloc(m->jbuf, cap);
-    if (!p)
+    nw_buf_reset(&m->jbuf);
+    nw_buf_push(&m->jbuf, JR_HDR);      /* never fails: the storage is there */
+}
+
+int jr_init(ut_meta *m)
+{
+    nw_buf_init(&m->jbuf);
+    if (nw_buf_reserve(&m->jbuf, JR_BUF_INIT) != 0)
         return -1;
-    m->jbuf = p;
-    m->jcap = cap;
+    jr_clear(m);
     return 0;
 }
 
 /* Room for n more bytes of records, or NULL (out of memory, logged). */
 static unsigned char *jr_reserve(ut_meta *m, size_t n)
 {
-    if (m->jlen + n > m->jcap && jr_grow(m, n) != 0) {
+    unsigned char *p = nw_buf_push(&m->jbuf, n);
+    if (!p)
         log_fatal("meta %s: out of memory, a journal record is lost", m->source);
-        return NULL;
-    }
-    unsigned char *p = m->jbuf + m->jlen;
-    m->jlen += n;
     return p;
 }
 
@@ -108,7 +108,7 @@ void jr_share(ut_meta *m, const mt_rec *r, double diff, double goal, bool accept
         p = jr_put(p, &diff, 8);
         jr_put(p, &goal, 8);
     }
-    if (m->jlen >= JR_SYNC_AT)
+    if (nw_buf_len(&m->jbuf) >= JR_SYNC_AT)
         ut_meta_sync(m);
 }
 
@@ -129,32 +129,34 @@ static int jr_open(ut_meta *m)
 
 void ut_meta_sync(ut_meta *m)
 {
-    if (!m->jon || m->jlen <= JR_HDR)
+    size_t n = nw_buf_len(&m->jbuf);
+    unsigned char *buf = (unsigned char *)m->jbuf.data;
+    if (!m->jon || n <= JR_HDR)
         return;
     if (m->jfd < 0 && jr_open(m) != 0) {
-        m->jlen = JR_HDR;          /* counted in memory still, just not crash-safe */
+        jr_clear(m);               /* counted in memory still, just not crash-safe */
         return;
     }
-    uint32_t len = (uint32_t)(m->jlen - JR_HDR);
+    uint32_t len = (uint32_t)(n - JR_HDR);
     double t = mt_now(m);
-    memcpy(m->jbuf, &len, 4);
-    memcpy(m->jbuf + 8, &t, 8);
-    uint32_t crc = ut_crc32c(0, m->jbuf + 8, m->jlen - 8);
-    memcpy(m->jbuf + 4, &crc, 4);
-    if (ut_write_all(m->jfd, m->jbuf, m->jlen) != 0) {
+    memcpy(buf, &len, 4);
+    memcpy(buf + 8, &t, 8);
+    uint32_t crc = ut_crc32c(0, buf + 8, n - 8);
+    memcpy(buf + 4, &crc, 4);
+    if (ut_write_all(m->jfd, buf, n) != 0) {
         if (!m->jerr)
             log_error("meta %s: cannot write journal %s: %s", m->source, m->jpath,
                       strerror(errno));
         m->jerr = true;
     }
-    m->jlen = JR_HDR;
+    jr_clear(m);
 }
 
 /* Starts the journal of the next batch: its first record is the
  * connection state, which closing it will roll on from. */
 void jr_begin(ut_meta *m)
 {
-    m->jlen = JR_HDR;
+    jr_clear(m);
     m->jerr = false;
     if (m->jon)
         jr_pair(m, 'H', &m->conn_value, &m->conn_next);
@@ -170,5 +172,5 @@ void jr_end(ut_meta *m, bool keep)
         if (!keep)
             unlink(m->jpath);
     }
-    m->jlen = JR_HDR;
+    jr_clear(m);
 }

@@ -44,8 +44,8 @@ int jr_replay_put(ut_meta *m, uint64_t seq, char *text, size_t len)
 /* Replay state of one journal: its cells by index (NULL: a cell whose
  * record was corrupt), where it closes, and the records skipped. */
 typedef struct jr_replay {
-    mt_rec **cells;
-    size_t ncells, cap;
+    nw_buf cells;             /* mt_rec *, by index */
+    size_t ncells;
     bool header, closed;
     double close_at;
     size_t skipped;
@@ -104,21 +104,15 @@ static int jr_get_strs(const unsigned char **p, const unsigned char *end, char *
  * shares that refer to it are skipped). */
 static int jr_add_cell(ut_meta *m, jr_replay *rp, int64_t minute, char **str)
 {
-    if (rp->ncells == rp->cap) {
-        size_t cap = rp->cap ? rp->cap * 2 : 256;
-        mt_rec **c = realloc(rp->cells, cap * sizeof(*c));
-        if (!c)
-            return -1;
-        rp->cells = c;
-        rp->cap = cap;
-    }
     mt_rec *r = NULL;
     if (!ut_meta_minute_ok(minute))
         jr_skip(rp, "cell %zu of %s.%s: minute %" PRId64 " is not a sane unix minute",
                 rp->ncells, str[0], str[1], minute);
     else if (!(r = mt_rec_get(m, str[0], str[1], minute)))
         return -1;
-    rp->cells[rp->ncells++] = r;
+    if (nw_buf_append(&rp->cells, &r, sizeof(r)) != 0)
+        return -1;
+    rp->ncells++;
     return 0;
 }
 
@@ -137,7 +131,7 @@ static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
     *p += accepted ? 20 : 4;
     if (id >= rp->ncells)
         return -1;
-    mt_rec *r = rp->cells[id];
+    mt_rec *r = ((mt_rec **)(void *)rp->cells.data)[id];
     if (!r) {
         jr_skip(rp, "a share of corrupt cell %" PRIu32, id);
         return 0;
@@ -304,34 +298,28 @@ static void jr_apply(ut_meta *m, jr_replay *rp, const unsigned char *buf, size_t
                   m->source, name, rp->skipped, rp->first_skip);
 }
 
-static unsigned char *jr_read_file(const char *path, size_t *n)
+/* The whole file into buf (what was read before an error, too); -1 when
+ * it cannot be opened or memory runs out. */
+static int jr_read_file(const char *path, nw_buf *buf)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return NULL;
-    size_t cap = 65536, len = 0;
-    unsigned char *buf = malloc(cap);
-    while (buf) {
-        if (len == cap) {
-            unsigned char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
+        return -1;
+    int rc = 0;
+    for (;;) {
+        if (nw_buf_reserve(buf, 65536) != 0) {
+            rc = -1;
+            break;
         }
-        ssize_t r = read(fd, buf + len, cap - len);
+        ssize_t r = read(fd, buf->data + buf->wpos, buf->cap - buf->wpos);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
             break;
-        len += (size_t)r;
+        nw_buf_commit(buf, (size_t)r);
     }
     close(fd);
-    *n = len;
-    return buf;
+    return rc;
 }
 
 /* Rebuilds the batches of one leftover journal under its own identity. */
@@ -343,10 +331,11 @@ static void jr_replay_one(ut_meta *m, const char *name)
         return;
     char path[4096];
     snprintf(path, sizeof(path), "%s/%s", m->spool_dir, name);
-    size_t n = 0;
-    unsigned char *buf = jr_read_file(path, &n);
-    if (!buf) {
+    nw_buf buf;
+    nw_buf_init(&buf);
+    if (jr_read_file(path, &buf) != 0) {
         log_error("meta %s: journal %s cannot be read, kept", m->source, path);
+        nw_buf_free(&buf);
         return;
     }
     char epoch[17];
@@ -358,7 +347,8 @@ static void jr_replay_one(ut_meta *m, const char *name)
     m->replaying = true;
     m->replay_failed = false;
     jr_replay rp = {0};
-    jr_apply(m, &rp, buf, n, name);
+    nw_buf_init(&rp.cells);
+    jr_apply(m, &rp, (const unsigned char *)buf.data, nw_buf_len(&buf), name);
     if (rp.header)
         mt_close_batches(m, ut_meta_time_ok(rp.close_at) ? rp.close_at : mt_now(m));
     mt_reset_counts(m);
@@ -367,8 +357,8 @@ static void jr_replay_one(ut_meta *m, const char *name)
     m->seq = seq;
     m->conn_value = cv;
     m->conn_next = cn;
-    free(rp.cells);
-    free(buf);
+    nw_buf_free(&rp.cells);
+    nw_buf_free(&buf);
     if (!m->replay_failed)
         unlink(path);
 }
@@ -382,24 +372,22 @@ static int jr_cmp(const void *a, const void *b)
 void jr_replay_all(ut_meta *m)
 {
     DIR *d = opendir(m->spool_dir);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
+    nw_buf list;              /* char *: the journal names */
     struct dirent *e;
+    nw_buf_init(&list);
     while (d && (e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, m->jprefix, strlen(m->jprefix)) != 0)
             continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            char **nn = realloc(names, cap * sizeof(*nn));
-            if (!nn)
-                break;
-            names = nn;
+        char *name = strdup(e->d_name);
+        if (name && nw_buf_append(&list, &name, sizeof(name)) != 0) {
+            free(name);
+            break;
         }
-        if ((names[n] = strdup(e->d_name)) != NULL)
-            n++;
     }
     if (d)
         closedir(d);
+    char **names = (char **)(void *)list.data;
+    size_t n = nw_buf_len(&list) / sizeof(*names);
     if (n)
         qsort(names, n, sizeof(*names), jr_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -407,5 +395,5 @@ void jr_replay_all(ut_meta *m)
         jr_replay_one(m, names[i]);
         free(names[i]);
     }
-    free(names);
+    nw_buf_free(&list);
 }
