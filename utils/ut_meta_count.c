@@ -1,6 +1,8 @@
 /* ut_meta_count: per-minute aggregation. ut_meta_share adds into a table
- * of (minute, user, worker) cells plus per-minute system counters; no
- * allocation per share once a cell exists. Shares whose numbers cannot be
+ * of (minute, user, worker) cells (a ut_htab: seeded SipHash, as the names
+ * come from miners) plus per-minute system counters; no allocation per
+ * share once a cell exists (but for names of over 240 bytes together,
+ * whose look-up key is built on the heap). Shares whose numbers cannot be
  * counted are refused (logged at most once a second). The connection
  * count is sampled into every minute that ends. */
 #include "utils/ut_meta_int.h"
