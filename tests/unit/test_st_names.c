@@ -1,7 +1,7 @@
 /* Tests of st_names, the set of worker names a server has seen: add says
  * added (1) or present (0), st_names_count counts, a capped set refuses a
- * new name with -2 and still knows the ones it holds, an uncapped one
- * takes 10,000 names. */
+ * new name with -2 and still knows the ones it holds, st_names_has finds
+ * exactly what was added, an uncapped set takes 10,000 names. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,9 +17,13 @@ static void test_add_count(void **state)
     char name[32];
     st_names_init(&s);
     assert_int_equal(st_names_count(&s), 0);
+    assert_false(st_names_has(&s, "alice.rig1"));     /* nothing allocated yet */
     assert_int_equal(st_names_add(&s, "alice.rig1"), 1);
     assert_int_equal(st_names_add(&s, "alice.rig1"), 0);
+    assert_true(st_names_has(&s, "alice.rig1"));
+    assert_false(st_names_has(&s, "alice.rig2"));
     assert_int_equal(st_names_add(&s, "alice.rig2"), 1);
+    assert_true(st_names_has(&s, "alice.rig2"));
     assert_int_equal(st_names_add(&s, ""), 1);
     assert_int_equal(st_names_count(&s), 3);
     for (int i = 0; i < 10000; i++) {
@@ -39,6 +43,7 @@ static void test_cap(void **state)
     assert_int_equal(st_names_add(&s, "a.1"), 1);
     assert_int_equal(st_names_add(&s, "a.2"), 1);
     assert_int_equal(st_names_add(&s, "a.3"), -2);
+    assert_false(st_names_has(&s, "a.3"));
     assert_int_equal(st_names_add(&s, "a.1"), 0);
     assert_int_equal(st_names_count(&s), 2);
     st_names_free(&s);
