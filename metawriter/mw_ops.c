@@ -22,61 +22,14 @@ typedef struct mw_ctx {
     char why[200];            /* why a record could not be added ("" = out of memory) */
 } mw_ctx;
 
-static uint64_t mw_hash(char kind, const char *key, const char *arg)
-{
-    uint64_t h = 1469598103934665603ull ^ (unsigned char)kind;
-    for (const char *p = key; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    h = (h ^ 0x100) * 1099511628211ull;
-    for (const char *p = arg; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    return h;
-}
+#define MW_KEY_STACK 1024     /* merge keys up to this long are built on the stack */
 
-static int mw_grow_index(mw_ops *o)
-{
-    size_t ns = o->nslots ? o->nslots * 2 : 64;
-    size_t *s = calloc(ns, sizeof(*s));
-    if (!s)
-        return -1;
-    for (size_t i = 0; i < o->n; i++) {
-        mw_op *op = &o->v[i];
-        if (op->kind == MW_OP_RPUSH)
-            continue;
-        size_t j = mw_hash(op->kind, op->key, op->arg) & (ns - 1);
-        while (s[j])
-            j = (j + 1) & (ns - 1);
-        s[j] = i + 1;
-    }
-    free(o->slots);
-    o->slots = s;
-    o->nslots = ns;
-    return 0;
-}
-
-/* The existing mergeable op (kind, key, arg) or NULL; *slot gets the free slot. */
-static mw_op *mw_find(mw_ops *o, char kind, const char *key, const char *arg, size_t *slot)
-{
-    size_t j = mw_hash(kind, key, arg) & (o->nslots - 1);
-    for (; o->slots[j]; j = (j + 1) & (o->nslots - 1)) {
-        mw_op *op = &o->v[o->slots[j] - 1];
-        if (op->kind == kind && strcmp(op->key, key) == 0 && strcmp(op->arg, arg) == 0)
-            return op;
-    }
-    *slot = j;
-    return NULL;
-}
-
+/* Appends an op; NULL when out of memory (nothing appended then). */
 static mw_op *mw_append(mw_ops *o, char kind, const char *key, const char *arg)
 {
-    if (o->n == o->cap) {
-        size_t nc = o->cap ? o->cap * 2 : 32;
-        mw_op *nv = realloc(o->v, nc * sizeof(*nv));
-        if (!nv)
-            return NULL;
-        o->v = nv;
-        o->cap = nc;
-    }
+    if (nw_buf_reserve(&o->vbuf, sizeof(mw_op)) != 0)
+        return NULL;
+    o->v = (mw_op *)(void *)o->vbuf.data;
     mw_op *op = &o->v[o->n];
     memset(op, 0, sizeof(*op));
     op->kind = kind;
@@ -87,6 +40,7 @@ static mw_op *mw_append(mw_ops *o, char kind, const char *key, const char *arg)
         free(op->arg);
         return NULL;
     }
+    nw_buf_commit(&o->vbuf, sizeof(*op));
     o->n++;
     o->bytes += sizeof(*op) + strlen(key) + strlen(arg) + 2;
     return op;
@@ -95,15 +49,25 @@ static mw_op *mw_append(mw_ops *o, char kind, const char *key, const char *arg)
 /* An op that merges with an equal (kind, key, arg) earlier in the batch. */
 static mw_op *mw_merge(mw_ops *o, char kind, const char *key, const char *arg)
 {
-    if ((o->n + 1) * 2 > o->nslots && mw_grow_index(o) != 0)
+    size_t kl = strlen(key), al = strlen(arg), len = 1 + kl + 1 + al;
+    char stack[MW_KEY_STACK];
+    char *k = len <= sizeof(stack) ? stack : malloc(len);
+    if (!k)
         return NULL;
-    size_t slot = 0;
-    mw_op *op = mw_find(o, kind, key, arg, &slot);
-    if (op)
-        return op;
-    op = mw_append(o, kind, key, arg);
-    if (op)
-        o->slots[slot] = o->n;
+    k[0] = kind;
+    memcpy(k + 1, key, kl + 1);
+    memcpy(k + 2 + kl, arg, al);
+    void *v = NULL;
+    mw_op *op = NULL;
+    int rc = ut_htab_put(&o->index, k, len, &v);
+    if (rc == 0)
+        op = &o->v[*(size_t *)v];
+    else if (rc == 1 && (op = mw_append(o, kind, key, arg)) == NULL)
+        ut_htab_del(&o->index, k, len);
+    else if (rc == 1)
+        *(size_t *)v = o->n - 1;
+    if (k != stack)
+        free(k);
     return op;
 }
 
@@ -355,6 +319,10 @@ mw_ops *mw_ops_from_body(const void *body, size_t len, const char *coin, ut_meta
     if (!root)
         return NULL;
     mw_ops *o = calloc(1, sizeof(*o));
+    if (o) {
+        nw_buf_init(&o->vbuf);
+        ut_htab_init(&o->index, sizeof(size_t), 0);
+    }
     mw_ctx c = {.ops = o};
     int rc = o ? mw_header(root, &c, coin, err, errlen) : -1;
     if (rc == 0)
@@ -383,7 +351,7 @@ void mw_ops_free(mw_ops *ops)
         free(ops->v[i].key);
         free(ops->v[i].arg);
     }
-    free(ops->v);
-    free(ops->slots);
+    nw_buf_free(&ops->vbuf);
+    ut_htab_free(&ops->index);
     free(ops);
 }

@@ -7,6 +7,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "network/nw_buf.h"
+#include "utils/ut_hash.h"
 #include "utils/ut_meta.h"
 
 typedef enum {
@@ -25,10 +27,10 @@ typedef struct mw_op {
 typedef struct mw_ops {
     ut_meta_ident id;
     char idstr[128];      /* "source/epoch/seq" for logs */
-    mw_op *v;
-    size_t n, cap;
-    size_t *slots;        /* merge index: op index + 1, 0 = empty */
-    size_t nslots;
+    mw_op *v;             /* the ops, in vbuf */
+    size_t n;
+    nw_buf vbuf;
+    ut_htab index;        /* merge index: kind, key, '\0', arg -> index in v */
     size_t bytes;         /* memory held, for the writer's limits */
     size_t records;       /* share + system + event records in the body */
 } mw_ops;

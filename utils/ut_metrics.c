@@ -12,25 +12,13 @@
 #include "utils/ut_diff.h"
 #include "utils/ut_log.h"
 
-#define UT_METRICS_FIRST 4096
-
-/* Makes room for need more bytes plus the NUL. */
+/* Makes room for need more bytes plus the NUL vsnprintf writes. */
 static int ut_metrics_grow(ut_metrics *m, size_t need)
 {
-    size_t cap = m->cap ? m->cap : UT_METRICS_FIRST;
-    char *p;
-
-    while (cap < m->len + need + 1)
-        cap *= 2;
-    if (cap == m->cap)
-        return 0;
-    p = realloc(m->text, cap);
-    if (!p) {
+    if (nw_buf_reserve(&m->text, need + 1) != 0) {
         m->failed = true;
         return -1;
     }
-    m->text = p;
-    m->cap = cap;
     return 0;
 }
 
@@ -49,9 +37,9 @@ static void ut_metrics_printf(ut_metrics *m, const char *fmt, ...)
     if (n < 0 || ut_metrics_grow(m, (size_t)n) < 0)
         return;
     va_start(ap, fmt);
-    vsnprintf(m->text + m->len, m->cap - m->len, fmt, ap);
+    vsnprintf(m->text.data + m->text.wpos, m->text.cap - m->text.wpos, fmt, ap);
     va_end(ap);
-    m->len += (size_t)n;
+    nw_buf_commit(&m->text, (size_t)n);
 }
 
 void ut_metrics_add(ut_metrics *m, const char *name, const char *type, const char *help,
@@ -78,14 +66,9 @@ void ut_metrics_add(ut_metrics *m, const char *name, const char *type, const cha
 
 char *ut_metrics_end(ut_metrics *m)
 {
-    char *text = m->failed ? NULL : m->text;
+    char *text = m->failed ? NULL : nw_buf_take(&m->text, NULL);
 
-    if (m->failed)
-        free(m->text);
-    else if (!text)
-        text = strdup("");
-    m->text = NULL;
-    m->len = m->cap = 0;
+    nw_buf_free(&m->text);
     m->failed = false;
     m->dropped = 0;
     return text;

@@ -20,10 +20,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "network/nw_buf.h"
+
 typedef struct ut_metrics {
     const char *prefix;        /* put before every name; NULL: none */
-    char *text;
-    size_t len, cap;
+    nw_buf text;               /* the page so far */
     bool failed;               /* out of memory: ut_metrics_end gives NULL */
     size_t dropped;            /* non-finite samples left out since the last end */
 } ut_metrics;

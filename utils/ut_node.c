@@ -10,12 +10,15 @@
 #include "utils/ut_node.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "network/nw_buf.h"
 
 #define UT_NODE_MAX_REPLY (256u * 1024 * 1024)   /* a huge getblocktemplate fits */
 #define UT_NODE_CRED_MAX 1024
@@ -27,9 +30,7 @@ struct ut_node_conn {
     struct curl_slist *headers;
     size_t last;          /* index of the node that answered last */
     long next_id;
-    char *reply;          /* growable reply buffer, reused between calls */
-    size_t reply_len;
-    size_t reply_cap;
+    nw_buf reply;         /* reply buffer (UT_NODE_MAX_REPLY at most), reused */
     bool reply_overflow;
 };
 
@@ -50,6 +51,7 @@ ut_node_conn *ut_node_conn_new(const ut_node_cfg *cfg)
         return NULL;
     c->cfg = cfg;
     c->next_id = 1;
+    nw_buf_init_max(&c->reply, UT_NODE_MAX_REPLY);
     c->curl = curl_easy_init();
     c->headers = curl_slist_append(NULL, "Content-Type: application/json");
     /* No "Expect: 100-continue" for big bodies (submitblock): it costs a round trip. */
@@ -69,7 +71,7 @@ void ut_node_conn_free(ut_node_conn *c)
     if (c->curl)
         curl_easy_cleanup(c->curl);
     curl_slist_free_all(c->headers);
-    free(c->reply);
+    nw_buf_free(&c->reply);
     free(c);
 }
 
@@ -121,23 +123,10 @@ static size_t ut_node_on_data(char *ptr, size_t size, size_t nmemb, void *arg)
     ut_node_conn *c = arg;
     size_t n = size * nmemb;
 
-    if (c->reply_len + n + 1 > UT_NODE_MAX_REPLY) {
-        c->reply_overflow = true;
+    if (nw_buf_append(&c->reply, ptr, n) != 0) {
+        c->reply_overflow = errno == ENOBUFS;
         return 0;    /* aborts the transfer */
     }
-    if (c->reply_len + n + 1 > c->reply_cap) {
-        size_t cap = c->reply_cap ? c->reply_cap : 4096;
-        while (cap < c->reply_len + n + 1)
-            cap *= 2;
-        char *p = realloc(c->reply, cap);
-        if (!p)
-            return 0;
-        c->reply = p;
-        c->reply_cap = cap;
-    }
-    memcpy(c->reply + c->reply_len, ptr, n);
-    c->reply_len += n;
-    c->reply[c->reply_len] = '\0';
     return n;
 }
 
@@ -211,7 +200,7 @@ static int ut_node_error_object(json_t *error, const char *host, char *err, size
 static int ut_node_reply(ut_node_conn *c, const char *host, long http, json_t **result,
                          char *err, size_t errlen)
 {
-    json_t *doc = json_loadb(c->reply ? c->reply : "", c->reply_len, 0, NULL);
+    json_t *doc = json_loadb(c->reply.data ? c->reply.data : "", nw_buf_len(&c->reply), 0, NULL);
     json_t *error = doc ? json_object_get(doc, "error") : NULL;
     json_t *res = doc ? json_object_get(doc, "result") : NULL;
 
@@ -255,7 +244,7 @@ static int ut_node_try(ut_node_conn *c, const ut_node_url *node, const char *bod
     }
     cerr[0] = '\0';
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, cerr);
-    c->reply_len = 0;
+    nw_buf_reset(&c->reply);
     c->reply_overflow = false;
     rc = curl_easy_perform(c->curl);
     curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, NULL);

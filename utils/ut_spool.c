@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "network/nw_buf.h"
 #include "utils/ut_crc32c.h"
 #include "utils/ut_log.h"
 
@@ -314,21 +315,14 @@ static int spool_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends a record name (file name without the suffix) to the array. */
-static int spool_list_add(char ***arr, size_t *n, size_t *cap, const char *file)
+/* Appends a record name (file name without the suffix) to list (char *). */
+static int spool_list_add(nw_buf *list, const char *file)
 {
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 16;
-        char **na = realloc(*arr, nc * sizeof(*na));
-        if (!na)
-            return -1;
-        *arr = na;
-        *cap = nc;
-    }
     char *name = strndup(file, strlen(file) - strlen(SPOOL_SUFFIX));
-    if (!name)
+    if (!name || nw_buf_append(list, &name, sizeof(name)) != 0) {
+        free(name);
         return -1;
-    (*arr)[(*n)++] = name;
+    }
     return 0;
 }
 
@@ -344,18 +338,23 @@ char **ut_spool_list(ut_spool *s, size_t *n)
     }
     lseek(fd, 0, SEEK_SET);
     rewinddir(d);
-    char **arr = NULL;
-    size_t cap = 0;
+    nw_buf list;
     struct dirent *e;
+    nw_buf_init(&list);
     while ((e = readdir(d)) != NULL) {
-        if (spool_is_record(s, e->d_name) && spool_list_add(&arr, n, &cap, e->d_name) != 0)
+        if (spool_is_record(s, e->d_name) && spool_list_add(&list, e->d_name) != 0)
             break;
     }
     closedir(d);
-    if (*n == 0) {
-        free(arr);
+    size_t count = nw_buf_len(&list) / sizeof(char *);
+    char **arr = count ? (char **)(void *)nw_buf_take(&list, NULL) : NULL;
+    if (!arr) {                /* nothing listed, or no memory to hand it over */
+        for (size_t i = 0; i < count; i++)
+            free(((char **)(void *)list.data)[i]);
+        nw_buf_free(&list);
         return NULL;
     }
+    *n = count;
     qsort(arr, *n, sizeof(*arr), spool_cmp);
     return arr;
 }

@@ -892,6 +892,76 @@ static void test_journal_after_crash(void **state)
     remove_dir(dir);
 }
 
+/* Names longer than the cell key built on the stack (256 bytes). */
+static char long_user[301], long_worker[301];
+
+static void make_long_names(void)
+{
+    memset(long_user, 'u', 300);
+    memset(long_worker, 'w', 300);
+}
+
+/* 1,000 workers (the cell table doubles several times) and one worker with
+ * 300-byte names: one record each, in the order first counted. */
+static void count_many(ut_meta *m)
+{
+    char w[16];
+    fake_now = M0 + 5;
+    make_long_names();
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 1000; i++) {
+            snprintf(w, sizeof(w), "w%d", i);
+            ut_meta_share(m, "dave", w, 1.0, 0.5, true);
+        }
+        ut_meta_share(m, long_user, long_worker, 2.0, 0.25, true);
+    }
+    ut_meta_sync(m);
+}
+
+static void check_many(json_t *b)
+{
+    char w[16];
+    json_t *sh = json_object_get(b, "shares");
+    assert_int_equal(json_array_size(sh), 1001);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(w, sizeof(w), "w%d", i);
+        check_share(json_array_get(sh, (size_t)i), M0, "dave", w, 2, 2.0, 1.0, 0);
+    }
+    check_share(json_array_get(sh, 1000), M0, long_user, long_worker, 2, 4.0, 0.5, 0);
+}
+
+static void test_many_and_long_names(void **state)
+{
+    struct ev_loop *loop = ev_loop_new(0);
+    char *dir = make_dir();
+    ut_meta_cfg cfg = base_cfg(dir, NULL);
+    ut_meta *m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    count_many(m);
+    ut_meta_flush(m);
+    json_t *arr = read_spool(dir);
+    assert_int_equal(json_array_size(arr), 1);
+    check_many(json_array_get(arr, 0));
+    json_decref(arr);
+    ut_meta_free(m);
+    remove_dir(dir);
+
+    /* The same rebuilt from the journal of a process that died. */
+    dir = make_dir();
+    crash_child(dir, count_many);
+    cfg = base_cfg(dir, NULL);
+    fake_now = M0 + 200;
+    m = ut_meta_create(loop, &cfg);
+    assert_non_null(m);
+    arr = read_spool(dir);
+    assert_int_equal(json_array_size(arr), 1);
+    check_many(json_array_get(arr, 0));
+    json_decref(arr);
+    ut_meta_free(m);
+    ev_loop_destroy(loop);
+    remove_dir(dir);
+}
+
 static void child_torn(ut_meta *m)
 {
     fake_now = M0 + 5;
@@ -1215,6 +1285,7 @@ int main(void)
         cmocka_unit_test(test_bad_is_quarantined),
         cmocka_unit_test(test_spool_limit),
         cmocka_unit_test(test_journal_after_crash),
+        cmocka_unit_test(test_many_and_long_names),
         cmocka_unit_test(test_journal_torn_tail),
         cmocka_unit_test(test_journal_already_spooled),
         cmocka_unit_test(test_spool_limit_counts_once),

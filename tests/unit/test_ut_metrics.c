@@ -24,8 +24,8 @@ static void test_one_sample(void **state)
                               "# TYPE jobmaster_blocks_total counter\n"
                               "jobmaster_blocks_total 3\n");
     free(text);
-    assert_null(m.text);
-    assert_int_equal(m.len, 0);
+    assert_null(m.text.data);
+    assert_int_equal(nw_buf_len(&m.text), 0);
 }
 
 static void test_labels_no_prefix(void **state)
