@@ -2,7 +2,6 @@
  * (see gw_ban.h). */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include "gateway/gw_ban.h"
 
@@ -48,10 +47,7 @@ int gw_ban_table_init(gw_ip_table *t)
     pthread_mutexattr_t a;
     int rc;
 
-    if (getrandom(t->seed, sizeof(t->seed), 0) != sizeof(t->seed)) {
-        t->seed[0] = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ull;
-        t->seed[1] = (uint64_t)gw_ban_now() * 0xc2b2ae3d27d4eb4full;
-    }
+    t->seed = *ut_hash_seed();   /* the supervisor's key, before it forks */
     if (pthread_mutexattr_init(&a) != 0)
         return -1;
     rc = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
@@ -76,19 +72,9 @@ static void gw_ip_unlock(gw_ip_table *t)
     pthread_mutex_unlock(&t->lock);
 }
 
-static uint64_t gw_ip_mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
 static gw_ip_ent *gw_ip_bucket(gw_ip_table *t, const uint64_t k[2])
 {
-    uint64_t h = gw_ip_mix(k[0] ^ t->seed[0]) ^ gw_ip_mix(k[1] ^ t->seed[1] ^ 0x5bd1e995ull);
+    uint64_t h = ut_hash_bytes(&t->seed, k, 16);
 
     return &t->ents[(h & (GW_IP_BUCKETS - 1)) * GW_IP_WAYS];
 }

@@ -6,7 +6,7 @@
  * connections every other worker holds.
  *
  * The table is fixed (GW_IP_SLOTS entries in 8-way buckets chosen by a
- * seeded hash, so its memory never grows): a new address takes an empty
+ * keyed hash, ut_hash.h, so its memory never grows): a new address takes an empty
  * slot or evicts the least recently used idle one (no connections, no ban,
  * quiet for a minute). When its bucket holds only busy addresses, the
  * connection is admitted untracked (counted in `untracked`): the global

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "gateway/gw_stats.h"
+#include "utils/ut_hash.h"
 
 #define GW_MAX_WORKERS 16
 #define GW_IP_WAYS 8
@@ -31,7 +32,7 @@ typedef struct gw_ip_ent {
 
 typedef struct gw_ip_table {
     pthread_mutex_t lock;             /* process-shared, robust */
-    uint64_t seed[2];
+    ut_hash_key seed;                 /* the bucket hash's key, one for all workers */
     uint64_t untracked;
     gw_ip_ent ents[GW_IP_SLOTS];
 } gw_ip_table;
