@@ -67,7 +67,7 @@ void st_conn_free(st_conn *c)
 
     if (srv->out_owner == c) {
         srv->out_owner = NULL;
-        srv->out_len = 0;
+        nw_buf_reset(&srv->out);
     }
     if (c->has_en1 && srv->en1.release != NULL)
         srv->en1.release(srv->en1.arg, c->en1_handle);

@@ -19,35 +19,18 @@ static void st_send(st_server *srv, st_conn *c, const void *data, size_t len)
 void st_flush(st_server *srv)
 {
     st_conn *c = srv->out_owner;
-    size_t n = srv->out_len;
+    size_t n = nw_buf_len(&srv->out);
 
     if (c == NULL || n == 0)
         return;
     srv->out_owner = NULL;
-    srv->out_len = 0;
+    nw_buf_reset(&srv->out);   /* the bytes stay where they are until the next st_out */
     /* The shares these replies accept reach the user's journal first: a
      * reply "true" never leaves before its share would survive a crash. */
     if (srv->sink.sync != NULL)
         srv->sink.sync(srv->sink.arg);
     /* The hook may close (and free) c: nothing of c is used after it. */
-    st_send(srv, c, srv->out, n);
-}
-
-static int st_out_reserve(st_server *srv, size_t len)
-{
-    size_t cap = srv->out_cap ? srv->out_cap : 4096;
-    char *p;
-
-    if (srv->out_len + len <= srv->out_cap)
-        return 0;
-    while (cap < srv->out_len + len)
-        cap *= 2;
-    p = realloc(srv->out, cap);
-    if (p == NULL)
-        return -1;
-    srv->out = p;
-    srv->out_cap = cap;
-    return 0;
+    st_send(srv, c, srv->out.data, n);
 }
 
 void st_out(st_conn *c, const void *data, size_t len)
@@ -58,15 +41,13 @@ void st_out(st_conn *c, const void *data, size_t len)
         return;
     if (srv->out_owner != c)
         st_flush(srv);
-    if (st_out_reserve(srv, len) != 0) {
+    if (nw_buf_append(&srv->out, data, len) != 0) {
         log_error("stratum out of memory: peer=%s conn=%llu, %zu bytes dropped", c->peer,
                   (unsigned long long)c->id, len);
         return;
     }
-    memcpy(srv->out + srv->out_len, data, len);
-    srv->out_len += len;
     srv->out_owner = c;
-    if (srv->out_len >= ST_OUT_FLUSH_AT)
+    if (nw_buf_len(&srv->out) >= ST_OUT_FLUSH_AT)
         st_flush(srv);
 }
 

@@ -47,8 +47,7 @@ void st_server_free(st_server *srv)
         st_conn_free(srv->conns);
     st_job_store_free(&srv->jobs);
     st_names_free(&srv->seen);
-    free(srv->out);
-    srv->out = NULL;
+    nw_buf_free(&srv->out);
 }
 
 int st_server_on_job(st_server *srv, const json_t *body)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "network/nw_buf.h"
 #include "network/nw_svr.h"
 #include "stratum/st_config.h"
 #include "stratum/st_conn.h"
@@ -36,9 +37,7 @@ struct st_server {
     uint64_t next_conn_id;
 
     /* Replies of the connection being served, written out in one go. */
-    char *out;
-    size_t out_len;
-    size_t out_cap;
+    nw_buf out;
     st_conn *out_owner;
 
     nw_svr *svr;                /* st_listen; NULL without */
