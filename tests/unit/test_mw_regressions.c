@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "dir_testkit.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -42,26 +43,12 @@ static double fake_clock(void *arg)
 
 static char *make_dir(void)
 {
-    char *d = strdup("/tmp/hf-test-regress-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
+    return dirk_make("regress");
 }
 
 static void remove_dir(char *d)
 {
-    DIR *dir = opendir(d);
-    struct dirent *e;
-    while (dir && (e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
-        unlink(p);
-    }
-    if (dir)
-        closedir(dir);
-    rmdir(d);
-    free(d);
+    dirk_remove(d);
 }
 
 /* The message part of the log lines that contain needle, joined by '\n'. */

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include "dir_testkit.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -52,26 +53,12 @@ static double fake_clock(void *arg)
 
 static char *make_dir(void)
 {
-    char *d = strdup("/tmp/hf-test-meta-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
+    return dirk_make("meta");
 }
 
 static void remove_dir(char *d)
 {
-    DIR *dir = opendir(d);
-    struct dirent *e;
-    while (dir && (e = readdir(dir)) != NULL) {
-        if (e->d_name[0] == '.')
-            continue;
-        char p[512];
-        snprintf(p, sizeof(p), "%s/%s", d, e->d_name);
-        unlink(p);
-    }
-    if (dir)
-        closedir(dir);
-    rmdir(d);
-    free(d);
+    dirk_remove(d);
 }
 
 static int count_files(const char *d, const char *suffix)
