@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "network/nw_buf.h"
 #include "network/nw_timer.h"
 #include "utils/ut_log.h"
 
@@ -62,19 +63,16 @@ struct ut_http_conn {
     char name[UT_HTTP_NAME];   /* log labels */
     char peer[UT_HTTP_NAME];
     http_parser parser;
-    char *head;                /* url NUL name NUL value NUL ... */
-    size_t head_len;
-    size_t head_cap;
+    /* url NUL name NUL value NUL ...: headers are kept as offsets into
+     * it (the storage moves when it grows); never consumed, so rpos is 0 */
+    nw_buf head;
     ut_http_in in;
     size_t nheaders;
     size_t name_off[UT_HTTP_MAX_HEADERS];
     size_t value_off[UT_HTTP_MAX_HEADERS];
-    char *body;
-    size_t body_len;
-    size_t body_cap;
-    char *held;                /* input not parsed yet, kept while waiting */
-    size_t held_len;
-    size_t held_cap;
+    nw_buf body;               /* never consumed either: rpos is 0 */
+    nw_buf held;               /* input not parsed yet, kept while waiting
+                                  (at most UT_HTTP_HELD_MAX bytes) */
     int error_status;          /* 411, 413, 414, 431: answer this and close */
     bool in_request;           /* a request has begun and not completed */
     bool waiting;              /* output above max_pending: no more requests */
@@ -110,25 +108,18 @@ static void ut_http_resolve(const ut_http_cfg *in, ut_http_cfg *out)
 
 /* ---- request accumulation ---- */
 
+/* Appends n bytes to head and a NUL after them (not counted). */
 static int ut_http_head_append(ut_http_conn *c, const char *p, size_t n)
 {
-    if (c->head_len + n + 1 > c->lim.max_head) {
+    if (nw_buf_len(&c->head) + n + 1 > c->lim.max_head) {
         c->error_status = c->in == UT_HTTP_IN_URL ? 414 : 431;
         return -1;
     }
-    if (c->head_len + n + 1 > c->head_cap) {
-        size_t cap = c->head_cap ? c->head_cap : 512;
-        while (cap < c->head_len + n + 1)
-            cap *= 2;
-        char *q = realloc(c->head, cap);
-        if (!q)
-            return -1;
-        c->head = q;
-        c->head_cap = cap;
-    }
-    memcpy(c->head + c->head_len, p, n);
-    c->head_len += n;
-    c->head[c->head_len] = '\0';
+    if (nw_buf_reserve(&c->head, n + 1) != 0)
+        return -1;
+    memcpy(c->head.data + c->head.wpos, p, n);
+    nw_buf_commit(&c->head, n);
+    c->head.data[c->head.wpos] = '\0';
     return 0;
 }
 
@@ -137,7 +128,7 @@ static int ut_http_head_end(ut_http_conn *c)
 {
     if (ut_http_head_append(c, "", 0) != 0)
         return -1;
-    c->head_len++;    /* keep the NUL that append wrote */
+    nw_buf_commit(&c->head, 1);    /* keep the NUL that append wrote */
     return 0;
 }
 
@@ -145,10 +136,10 @@ static int ut_http_on_begin(http_parser *p)
 {
     ut_http_conn *c = p->data;
 
-    c->head_len = 0;
+    nw_buf_reset(&c->head);
     c->in = UT_HTTP_IN_URL;
     c->nheaders = 0;
-    c->body_len = 0;
+    nw_buf_reset(&c->body);
     c->in_request = true;
     return 0;
 }
@@ -169,7 +160,7 @@ static int ut_http_on_field(http_parser *p, const char *at, size_t n)
         }
         if (ut_http_head_end(c) != 0)
             return -1;
-        c->name_off[c->nheaders++] = c->head_len;
+        c->name_off[c->nheaders++] = nw_buf_len(&c->head);
         c->in = UT_HTTP_IN_FIELD;
     }
     return ut_http_head_append(c, at, n);
@@ -182,7 +173,7 @@ static int ut_http_on_value(http_parser *p, const char *at, size_t n)
     if (c->in != UT_HTTP_IN_VALUE) {
         if (ut_http_head_end(c) != 0)
             return -1;
-        c->value_off[c->nheaders - 1] = c->head_len;
+        c->value_off[c->nheaders - 1] = nw_buf_len(&c->head);
         c->in = UT_HTTP_IN_VALUE;
     }
     return ut_http_head_append(c, at, n);
@@ -195,7 +186,7 @@ static int ut_http_on_headers(http_parser *p)
     if (c->in == UT_HTTP_IN_FIELD) {          /* a name without a value */
         if (ut_http_head_end(c) != 0)
             return -1;
-        c->value_off[c->nheaders - 1] = c->head_len;
+        c->value_off[c->nheaders - 1] = nw_buf_len(&c->head);
     }
     if (ut_http_head_end(c) != 0)
         return -1;
@@ -214,22 +205,14 @@ static int ut_http_on_body(http_parser *p, const char *at, size_t n)
 {
     ut_http_conn *c = p->data;
 
-    if (c->body_len + n > c->lim.max_body) {
+    if (nw_buf_len(&c->body) + n > c->lim.max_body) {
         c->error_status = 413;
         return -1;
     }
-    if (c->body_len + n + 1 > c->body_cap) {
-        size_t cap = c->body_cap ? c->body_cap : 1024;
-        while (cap < c->body_len + n + 1)
-            cap *= 2;
-        char *q = realloc(c->body, cap);
-        if (!q)
-            return -1;
-        c->body = q;
-        c->body_cap = cap;
-    }
-    memcpy(c->body + c->body_len, at, n);
-    c->body_len += n;
+    if (nw_buf_reserve(&c->body, n + 1) != 0)    /* + room for the NUL */
+        return -1;
+    memcpy(c->body.data + c->body.wpos, at, n);
+    nw_buf_commit(&c->body, n);
     return 0;
 }
 
@@ -298,7 +281,7 @@ static void ut_http_send_error(ut_http_conn *c, int status)
 static void ut_http_build_req(ut_http_conn *c, ut_http_req *req, const char **names,
                               const char **values)
 {
-    char *url = c->head;
+    char *url = c->head.data;
     char *frag = strchr(url, '#');
     char *q;
 
@@ -308,20 +291,18 @@ static void ut_http_build_req(ut_http_conn *c, ut_http_req *req, const char **na
     if (q)
         *q++ = '\0';
     for (size_t i = 0; i < c->nheaders; i++) {
-        names[i] = c->head + c->name_off[i];
-        values[i] = c->head + c->value_off[i];
+        names[i] = c->head.data + c->name_off[i];
+        values[i] = c->head.data + c->value_off[i];
     }
-    if (!c->body) {
-        c->body = malloc(1);
-        c->body_cap = c->body ? 1 : 0;
-    }
-    if (c->body)
-        c->body[c->body_len] = '\0';
+    /* on_body left room for the NUL; an empty body may have no storage */
+    bool body_ok = nw_buf_reserve(&c->body, 1) == 0;
+    if (body_ok)
+        c->body.data[c->body.wpos] = '\0';
     req->method = http_method_str((enum http_method)c->parser.method);
     req->path = url;
     req->query = q ? q : "";
-    req->body = c->body ? c->body : "";
-    req->body_len = c->body_len;
+    req->body = body_ok ? c->body.data : "";
+    req->body_len = nw_buf_len(&c->body);
     req->header_names = names;
     req->header_values = values;
     req->header_count = c->nheaders;
@@ -344,11 +325,8 @@ static int ut_http_on_complete(http_parser *p)
                  resp.content_type ? resp.content_type : "application/json",
                  resp.body ? resp.body : "", resp.body_len, keep, p->method == HTTP_HEAD);
     free(resp.body);
-    if (c->body_cap > UT_HTTP_KEEP_BODY) {
-        free(c->body);
-        c->body = NULL;
-        c->body_cap = 0;
-    }
+    if (c->body.cap > UT_HTTP_KEEP_BODY)
+        nw_buf_free(&c->body);
     if (!keep)
         c->done = true;
     if (c->done || c->io.pending(c->io.arg) > c->lim.max_pending)
@@ -368,23 +346,10 @@ static const http_parser_settings ut_http_settings = {
 
 /* ---- the connection's steps ---- */
 
+/* 0, or -1: out of memory or past UT_HTTP_HELD_MAX (the buffer's max). */
 static int ut_http_hold(ut_http_conn *c, const char *data, size_t len)
 {
-    if (c->held_len + len > UT_HTTP_HELD_MAX)
-        return -1;
-    if (c->held_len + len > c->held_cap) {
-        size_t cap = c->held_cap ? c->held_cap : 4096;
-        while (cap < c->held_len + len)
-            cap *= 2;
-        char *q = realloc(c->held, cap);
-        if (!q)
-            return -1;
-        c->held = q;
-        c->held_cap = cap;
-    }
-    memcpy(c->held + c->held_len, data, len);
-    c->held_len += len;
-    return 0;
+    return nw_buf_append(&c->held, data, len);
 }
 
 static void ut_http_refuse(ut_http_conn *c, int status, const char *why)
@@ -445,13 +410,13 @@ ut_http_step ut_http_conn_resume(ut_http_conn *c)
     if (c->io.pending(c->io.arg) > c->lim.max_pending)
         return UT_HTTP_WAIT;
     c->waiting = false;
-    /* Parse from a private copy: a new pause holds the rest again. */
-    char *buf = c->held;
-    size_t len = c->held_len;
-    c->held = NULL;
-    c->held_len = c->held_cap = 0;
-    ut_http_step st = len ? ut_http_run(c, buf, len) : UT_HTTP_MORE;
-    free(buf);
+    /* Parse from the buffer taken out of c: a new pause holds the rest
+     * again in a fresh one. */
+    nw_buf buf = c->held;
+    size_t len = nw_buf_len(&buf);
+    nw_buf_init_max(&c->held, UT_HTTP_HELD_MAX);
+    ut_http_step st = len ? ut_http_run(c, buf.data + buf.rpos, len) : UT_HTTP_MORE;
+    nw_buf_free(&buf);
     return st;
 }
 
@@ -462,7 +427,7 @@ bool ut_http_conn_in_request(const ut_http_conn *c)
 
 size_t ut_http_conn_held(const ut_http_conn *c)
 {
-    return c->held_len;
+    return nw_buf_len(&c->held);
 }
 
 void ut_http_conn_timeout(ut_http_conn *c)
@@ -489,6 +454,9 @@ ut_http_conn *ut_http_conn_new(const ut_http_cfg *cfg, ut_http_handler handler, 
     snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "");
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
+    nw_buf_init(&c->head);
+    nw_buf_init(&c->body);
+    nw_buf_init_max(&c->held, UT_HTTP_HELD_MAX);
     return c;
 }
 
@@ -496,9 +464,9 @@ void ut_http_conn_free(ut_http_conn *c)
 {
     if (!c)
         return;
-    free(c->head);
-    free(c->body);
-    free(c->held);
+    nw_buf_free(&c->head);
+    nw_buf_free(&c->body);
+    nw_buf_free(&c->held);
     free(c);
 }
 

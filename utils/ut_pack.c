@@ -1,59 +1,38 @@
-/* ut_pack: Bitcoin serialization into a growable byte buffer.
+/* ut_pack: Bitcoin serialization into a growable byte buffer (nw_buf).
  *
  * A ut_bytes owns its data (free with ut_bytes_free). Writers never fail
  * loudly: when an allocation fails the buffer sets oom and drops every
  * later write, so a caller checks oom once after building a message.
  * Script pushes follow Bitcoin Core's CScript operator<<, so scripts built
  * here are byte-identical to the ones Core builds and checks (BIP34). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "utils/ut_pack.h"
 
 void ut_bytes_init(ut_bytes *b)
 {
+    nw_buf_init(&b->buf);
     b->data = NULL;
     b->len = 0;
-    b->cap = 0;
     b->oom = 0;
 }
 
 void ut_bytes_free(ut_bytes *b)
 {
-    free(b->data);
+    nw_buf_free(&b->buf);
     ut_bytes_init(b);
-}
-
-/* Makes room for n more bytes; 0 or -1 (and oom set). */
-static int bytes_reserve(ut_bytes *b, size_t n)
-{
-    if (b->oom)
-        return -1;
-    if (n <= b->cap - b->len)
-        return 0;
-    if (n > SIZE_MAX / 2 - b->len) {
-        b->oom = 1;
-        return -1;
-    }
-    size_t cap = b->cap ? b->cap : 64;
-    while (cap - b->len < n)
-        cap *= 2;
-    uint8_t *p = realloc(b->data, cap);
-    if (p == NULL) {
-        b->oom = 1;
-        return -1;
-    }
-    b->data = p;
-    b->cap = cap;
-    return 0;
 }
 
 void ut_bytes_put(ut_bytes *b, const void *p, size_t n)
 {
-    if (n == 0 || bytes_reserve(b, n) != 0)
+    if (n == 0 || b->oom)
         return;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
+    if (nw_buf_append(&b->buf, p, n) != 0) {
+        b->oom = 1;
+        return;
+    }
+    b->data = (uint8_t *)b->buf.data;   /* nothing is consumed: rpos is 0 */
+    b->len = nw_buf_len(&b->buf);
 }
 
 void ut_bytes_u8(ut_bytes *b, uint8_t v)

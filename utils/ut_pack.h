@@ -1,16 +1,21 @@
-/* ut_pack: Bitcoin serialization into a growable byte buffer: little- and
- * big-endian integers, CompactSize, script pushes. */
+/* ut_pack: Bitcoin serialization into a growable byte buffer (an nw_buf):
+ * little- and big-endian integers, CompactSize, script pushes. */
 #ifndef UT_PACK_H
 #define UT_PACK_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "network/nw_buf.h"
 
+/* data and len are a read-only view of buf, brought up to date by every
+ * writer: read them directly. data is the start of buf's malloc'd storage
+ * (NULL while empty), so a caller may keep it and free() it later instead
+ * of calling ut_bytes_free. */
 typedef struct ut_bytes {
     uint8_t *data;
     size_t len;
-    size_t cap;
     int oom;           /* set when an allocation failed; later writes are dropped */
+    nw_buf buf;        /* the storage; written only through ut_bytes_* */
 } ut_bytes;
 
 void ut_bytes_init(ut_bytes *b);

@@ -156,7 +156,7 @@ static void test_bytes_buffer(void **state)
     ut_bytes_put(&b, NULL, 0);
     assert_false(b.oom);
     assert_int_equal(b.len, 1000 + 2 + 4 + 8 + 3);
-    assert_true(b.cap >= b.len);
+    assert_true(b.buf.cap >= b.len);
     for (int i = 0; i < 1000; i++)
         assert_int_equal(b.data[i], (uint8_t)i);
     const uint8_t tail[] = { 0x02, 0x01, 0x06, 0x05, 0x04, 0x03, 0x0e, 0x0d, 0x0c, 0x0b,

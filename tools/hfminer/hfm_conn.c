@@ -48,27 +48,33 @@ static void hfm_recent_clear(hfm_conn *c)
 
 /* ---- output ------------------------------------------------------------- */
 
-/* Room for one more line in the batch. 0 or -1. */
+/* Room for one more line (HFM_LINE_RESERVE bytes at hfm_out_at) in the
+ * batch. 0 or -1. */
 static int hfm_out_reserve(hfm_conn *c)
 {
-    if (c->out_cap - c->out_len >= HFM_LINE_RESERVE)
-        return 0;
-    size_t cap = c->out_cap ? c->out_cap * 2 : 2 * HFM_LINE_RESERVE;
-    char *p = realloc(c->out, cap);
-    if (!p)
-        return -1;
-    c->out = p;
-    c->out_cap = cap;
-    return 0;
+    return nw_buf_reserve(&c->out, HFM_LINE_RESERVE);
+}
+
+/* Where the next line is written (after hfm_out_reserve). */
+static char *hfm_out_at(hfm_conn *c)
+{
+    return c->out.data + c->out.wpos;
+}
+
+/* Counts a line of n bytes (n < 0: none) written at hfm_out_at. */
+static void hfm_out_commit(hfm_conn *c, int n)
+{
+    nw_buf_commit(&c->out, n > 0 ? (size_t)n : 0);
 }
 
 void hfm_conn_flush(hfm_conn *c)
 {
-    if (c->out_len == 0)
+    size_t len = nw_buf_len(&c->out);
+    if (len == 0)
         return;
-    if (!c->clt || nw_clt_send(c->clt, c->out, c->out_len) != 0)
-        log_warn("conn %zu: send of %zu bytes failed", c->index, c->out_len);
-    c->out_len = 0;
+    if (!c->clt || nw_clt_send(c->clt, c->out.data, len) != 0)
+        log_warn("conn %zu: send of %zu bytes failed", c->index, len);
+    nw_buf_reset(&c->out);
 }
 
 /* ---- requests in flight ------------------------------------------------- */
@@ -136,8 +142,8 @@ static void hfm_send_subscribe(hfm_conn *c)
 {
     uint64_t id;
     if (hfm_send_request(c, HFM_REQ_SUBSCRIBE, &id) == 0) {
-        int n = hfm_req_subscribe(c->out + c->out_len, HFM_LINE_RESERVE, id, c->cfg->agent);
-        c->out_len += n > 0 ? (size_t)n : 0;
+        hfm_out_commit(c, hfm_req_subscribe(hfm_out_at(c), HFM_LINE_RESERVE, id,
+                                            c->cfg->agent));
     }
     hfm_conn_flush(c);
 }
@@ -146,8 +152,8 @@ static void hfm_send_configure(hfm_conn *c)
 {
     uint64_t id;
     if (hfm_send_request(c, HFM_REQ_CONFIGURE, &id) == 0) {
-        int n = hfm_req_configure(c->out + c->out_len, HFM_LINE_RESERVE, id, c->cfg->vr_mask);
-        c->out_len += n > 0 ? (size_t)n : 0;
+        hfm_out_commit(c, hfm_req_configure(hfm_out_at(c), HFM_LINE_RESERVE, id,
+                                            c->cfg->vr_mask));
     }
     hfm_conn_flush(c);
 }
@@ -160,10 +166,9 @@ static void hfm_send_authorize(hfm_conn *c)
             break;
         hfm_pend_slot(c, id)->worker = c->workers[i];
         c->auth_pending++;
-        int n = hfm_req_authorize(c->out + c->out_len, HFM_LINE_RESERVE, id,
-                                  c->cfg->names[c->workers[i]], c->cfg->password);
-        c->out_len += n > 0 ? (size_t)n : 0;
-        if (c->out_len > 64 * 1024)
+        hfm_out_commit(c, hfm_req_authorize(hfm_out_at(c), HFM_LINE_RESERVE, id,
+                                            c->cfg->names[c->workers[i]], c->cfg->password));
+        if (nw_buf_len(&c->out) > 64 * 1024)
             hfm_conn_flush(c);
     }
     hfm_conn_flush(c);
@@ -209,13 +214,13 @@ int hfm_conn_submit(hfm_conn *c, const hfm_share *s)
         .en2 = s->en2, .en2_len = s->en2_len, .ntime = s->ntime, .nonce = s->nonce,
         .has_vbits = s->has_vbits, .vbits = s->vbits,
     };
-    int n = hfm_req_submit(c->out + c->out_len, HFM_LINE_RESERVE, id, &sub);
+    int n = hfm_req_submit(hfm_out_at(c), HFM_LINE_RESERVE, id, &sub);
     if (n < 0) {
         p->id = 0;
         c->next_id--;
         return -1;
     }
-    c->out_len += (size_t)n;
+    hfm_out_commit(c, n);
     c->inflight++;
     c->submitted++;
     hfm_stats_submitted(c->stats, p->worker, s->block, p->t_sent);
@@ -428,8 +433,8 @@ static void hfm_answer_call(hfm_conn *c, const hfm_msg *m, const char *result,
 {
     if (!m->id_json || json_is_null(m->id_json) || hfm_out_reserve(c))
         return;
-    int n = hfm_reply_call(c->out + c->out_len, HFM_LINE_RESERVE, m->id_json, result, err);
-    c->out_len += n > 0 ? (size_t)n : 0;
+    hfm_out_commit(c, hfm_reply_call(hfm_out_at(c), HFM_LINE_RESERVE, m->id_json, result,
+                                     err));
 }
 
 static void hfm_on_call(hfm_conn *c, const hfm_msg *m)
@@ -512,7 +517,7 @@ static void hfm_session_reset(hfm_conn *c)
     c->n_authorized = 0;
     c->auth_pending = 0;
     memset(c->authorized, 0, c->n_workers * sizeof(*c->authorized));
-    c->out_len = 0;
+    nw_buf_reset(&c->out);
     c->epoch++;
     hfm_conn_set_diff(c, 1.0);
 }
@@ -582,6 +587,7 @@ hfm_conn *hfm_conn_create(struct ev_loop *loop, size_t index, const char *host, 
     c->port = port;
     c->next_id = 1;
     c->tail_id = 1;
+    nw_buf_init(&c->out);
     snprintf(c->host, sizeof(c->host), "%s", host);
     /* Room for every request in flight plus slack, so that one request
      * the pool never answers does not stall the session at once. */
@@ -629,6 +635,6 @@ void hfm_conn_free(hfm_conn *c)
     free(c->pend);
     free(c->workers);
     free(c->authorized);
-    free(c->out);
+    nw_buf_free(&c->out);
     free(c);
 }

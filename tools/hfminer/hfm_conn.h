@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "network/nw_buf.h"
 #include "network/nw_clt.h"
 #include "network/nw_timer.h"
 #include "tools/hfminer/hfm_stats.h"
@@ -103,10 +104,8 @@ struct hfm_conn {
     hfm_pending *pend;
     size_t pend_cap;
     size_t inflight;             /* submits without a reply */
-    /* Lines waiting for hfm_conn_flush. */
-    char *out;
-    size_t out_len;
-    size_t out_cap;
+    /* Lines waiting for hfm_conn_flush (never consumed: rpos is 0). */
+    nw_buf out;
     uint64_t submitted;
     hfm_stats *stats;
     const hfm_conn_cb *cb;
