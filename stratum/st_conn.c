@@ -164,6 +164,12 @@ void st_conn_activate(st_conn *c, st_wname *w, bool first_seen)
     w->active = true;
     if (srv->sink.worker != NULL)
         srv->sink.worker(srv->sink.arg, c, w, first_seen);
+    /* The rejects it had before count now (as code 20, without a job). */
+    for (; w->held_rejects > 0 && srv->sink.share != NULL; w->held_rejects--) {
+        st_share_ev ev = { .conn = c, .worker = w, .job = NULL, .accepted = false,
+                           .code = ST_ERR_OTHER, .diff = c->diff, .goal = 0 };
+        srv->sink.share(srv->sink.arg, &ev);
+    }
     log_info("worker active: peer=%s conn=%llu worker=%s en1=%s%s", c->peer,
              (unsigned long long)c->id, w->full, c->en1_hex, first_seen ? " (new)" : "");
 }

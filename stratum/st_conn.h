@@ -21,12 +21,16 @@
 /* An authorized worker name on a connection. A name costs the server
  * nothing beyond this entry (bounded by max_workers) until it has an
  * accepted share, or did on this server before: only then is it active,
- * the sink hears `worker` and its shares reach the accounting. */
+ * the sink hears `worker` and its shares reach the accounting (with the
+ * rejects it had before, so an honest miner's counts stay exact while a
+ * name that never does work leaves no trace). */
 typedef struct st_wname {
     char full[2 * ST_NAME_MAX + 2];   /* "user.worker" as the miner sent it */
     char user[ST_NAME_MAX + 1];
     char worker[ST_NAME_MAX + 1];     /* "" when the name had no '.' part */
     bool active;                      /* had an accepted share on this connection */
+    uint32_t held_rejects;            /* rejected before it was active: reported
+                                         when it becomes active, else dropped */
 } st_wname;
 
 typedef struct st_server st_server;

@@ -10,6 +10,11 @@
 #include "stratum/st_share.h"
 #include "utils/ut_log.h"
 
+/* Rejects held for a name that is not active yet, at most (past it they
+ * are not counted: a miner that far from its first accepted share is
+ * banned long before). */
+#define ST_HELD_REJECTS_MAX (1u << 16)
+
 /* The job id a miner sent, printable characters only, for the log. */
 static void st_submit_job_text(const st_jv *jid, char *buf, size_t cap)
 {
@@ -29,8 +34,15 @@ static void st_submit_report(st_conn *c, const st_wname *w, const st_job *job, i
         .diff = diff, .goal = job ? diff / job->network_diff : 0,
     };
 
-    if (w != NULL && (w->active || ev.accepted) && k->share != NULL)
+    if (w == NULL || k->share == NULL)
+        return;
+    if (w->active || ev.accepted) {
         k->share(k->arg, &ev);
+    } else {
+        st_wname *wm = &c->names[w - c->names];
+        if (wm->held_rejects < ST_HELD_REJECTS_MAX)
+            wm->held_rejects++;
+    }
 }
 
 /* The first accepted share of a name new to this server makes it active:

@@ -136,13 +136,16 @@ static void test_shares(void **state)
 
     H.n = 0;
     /* A rejected share of a name with no accepted share yet: answered,
-     * counted by the server, not reported (no accounting for junk names). */
+     * counted by the server, held (no accounting for names that never work). */
     submit(c, "alice.rig1", "ffff", 7);
     assert_string_equal(H.log, "yo");
+    assert_int_equal(c->names[0].held_rejects, 1);
     H.n = 0;
     assert_string_equal(submit(c, "alice.rig1", "00000000000000c1", 1), OK_REPLY);
-    /* The worker becomes active, then the share, then sync, then the write. */
-    assert_string_equal(H.log, "wsyo");
+    /* The worker becomes active, its held reject is reported, then the
+     * share, then sync, then the write. */
+    assert_string_equal(H.log, "wssyo");
+    assert_int_equal(c->names[0].held_rejects, 0);
     assert_true(H.share.accepted);
     assert_int_equal(H.share.code, ST_OK);
     assert_string_equal(H.share_worker, "alice.rig1");
