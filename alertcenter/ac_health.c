@@ -102,7 +102,7 @@ static void ac_on_get(nw_job_entry *e, void *ctx)
     CURLcode rc = curl_easy_perform(c);
     g->ok = rc == CURLE_OK;
     if (!g->ok)
-        snprintf(g->err, sizeof(g->err), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        snprintf(g->err, sizeof(g->err), "%.150s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     curl_easy_cleanup(c);
 }
 

@@ -188,7 +188,7 @@ static void ac_on_job(nw_job_entry *e, void *ctx)
     CURLcode rc = curl_easy_perform(c);
     p->ok = rc == CURLE_OK;
     if (!p->ok)
-        snprintf(p->err, sizeof(p->err), "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        snprintf(p->err, sizeof(p->err), "%.190s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     curl_slist_free_all(hdr);
     curl_easy_cleanup(c);
 }

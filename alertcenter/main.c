@@ -40,7 +40,7 @@ static void ac_store_rec(ac_app *a, const ut_alert_rec *rec, const char *gkey)
 static void ac_on_alert(const ut_alert_rec *rec, void *arg)
 {
     ac_app *a = arg;
-    char key[200], source[160], what[200];
+    char key[200], source[160], what[300];
 
     snprintf(key, sizeof(key), "%s %s", rec->module, rec->key);
     ac_store_rec(a, rec, key);
