@@ -147,6 +147,16 @@ static int ut_alert_str(json_t *o, const char *name, char *out, size_t cap, bool
     return 0;
 }
 
+/* Names (module, host, key) are printable ASCII that needs no escaping:
+ * they go into mail subjects and Redis keys as they are. */
+static bool ut_alert_ident(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f || *s == '"' || *s == '\\')
+            return false;
+    return true;
+}
+
 static int ut_alert_fields(json_t *o, ut_alert_rec *out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(o, "v"), *pid = json_object_get(o, "pid");
@@ -163,6 +173,9 @@ static int ut_alert_fields(json_t *o, ut_alert_rec *out, char *err, size_t errle
         return -1;
     if (!out->module[0] || !out->key[0])
         return snprintf(err, errlen, "\"module\" and \"key\" must not be empty"), -1;
+    if (!ut_alert_ident(out->module) || !ut_alert_ident(out->host) || !ut_alert_ident(out->key))
+        return snprintf(err, errlen, "\"module\", \"host\" and \"key\" must be printable "
+                        "ASCII without quotes or backslashes"), -1;
     if (ut_alert_level_parse(level, &out->level) != 0)
         return snprintf(err, errlen, "\"level\": unknown level"), -1;
     if (!json_is_integer(pid) || json_integer_value(pid) < 0 ||

@@ -107,6 +107,7 @@ static void test_parse_refusals(void **state)
     expect_refused("{\"v\":1,\"module\":\"m\\u0000x\"," OK_TAIL, "not allowed");
     expect_refused("{\"v\":1,\"module\":\"0123456789012345678901234567890123456789\","
                    OK_TAIL, "module");
+    expect_refused("{\"v\":1,\"module\":\"j\u0492m\"," OK_TAIL, "printable ASCII");
 }
 
 /* ---- the config section ---- */
