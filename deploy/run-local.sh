@@ -60,7 +60,7 @@ choose_ports() {
     used=" "
     for spec in NODE_RPC:48332 NODE_P2P:48444 JM:7001 JM_HTTP:7003 STRATUM:3333 \
                 GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380 \
-                AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500; do
+                AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500 AC:7700 AC_HTTP:7710 SMTP:2525; do
         name=${spec%%:*} def=${spec#*:}
         p=$(pick_port "$def")
         # Two names must not get the same kernel-chosen port.
@@ -70,7 +70,7 @@ choose_ports() {
     done
     {
         for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS \
-                    AGENT AG_STRATUM AG_HTTP; do
+                    AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP; do
             eval "echo ${name}_PORT=\$${name}_PORT"
         done
     } >"$run/ports.env"
@@ -177,6 +177,8 @@ make_agent_creds() {
 
 # ---- configs ----------------------------------------------------------------------
 write_configs() {
+    # Every module sends its ERROR/FATAL lines to alertcenter (when it runs).
+    alert="\"alert\": {\"addr\": [\"udp@127.0.0.1:$AC_PORT\"]},"
     mkdir -p "$run/conf" "$run/spool/gateway" "$run/spool/metarelay" "$run/spool/mineragent" \
         "$run/redis"
     cat >"$run/conf/jobmaster.json" <<EOF
@@ -190,6 +192,7 @@ write_configs() {
   "refresh_interval": 10,
   "gateway": {"bind": "tcp@127.0.0.1:$JM_PORT", "allow": ["127.0.0.1"]},
   "http": {"bind": "tcp@127.0.0.1:$JM_HTTP_PORT", "allow": ["127.0.0.1"]},
+  $alert
   "log": {"path": "$run/log/jobmaster.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
@@ -203,6 +206,7 @@ EOF
   "http": {"bind": "tcp@127.0.0.1:$MW_HTTP_PORT", "allow": ["127.0.0.1"]},
   "coin": "btc",
   "redis": {"host": "127.0.0.1", "port": $REDIS_PORT, "db": 0, "timeout": 10},
+  $alert
   "log": {"path": "$run/log/metawriter.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
@@ -212,6 +216,7 @@ EOF
   "http": {"bind": "tcp@127.0.0.1:$MR_HTTP_PORT", "allow": ["127.0.0.1"]},
   "upstream": {"addr": "tcp@127.0.0.1:$MW_PORT"},
   "spool_dir": "$run/spool/metarelay",
+  $alert
   "log": {"path": "$run/log/metarelay.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
@@ -230,6 +235,7 @@ EOF
   "agents": {"bind": "tcp@127.0.0.1:$AGENT_PORT", "allow": ["127.0.0.1"],
              "tls": {"cert_file": "$run/certs/gateway.pem", "key_file": "$run/certs/gateway.key"},
              "list": [{"id": "farm1", "num": 1, "secret": "$AGENT_SECRET"}]},
+  $alert
   "log": {"path": "$run/log/gateway.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
@@ -243,10 +249,32 @@ EOF
   "vardiff": {"start": 0.0001, "min": 0.000001, "max": 1000000, "target": 2, "retarget": 10},
   "meta": {"coin": "btc", "spool_dir": "$run/spool/mineragent", "flush_interval": 5},
   "http": {"bind": "tcp@127.0.0.1:$AG_HTTP_PORT", "allow": ["127.0.0.1"]},
+  $alert
   "log": {"path": "$run/log/mineragent.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
     chmod 600 "$run/conf/gateway.json" "$run/conf/mineragent.json"
+    if [ "$ACCOUNTING" = 1 ]; then
+        cat >"$run/conf/alertcenter.json" <<EOF
+{
+  "recv": {"bind": "udp@127.0.0.1:$AC_PORT", "allow": ["127.0.0.1"]},
+  "http": {"bind": "tcp@127.0.0.1:$AC_HTTP_PORT", "allow": ["127.0.0.1"]},
+  "coin": "btc",
+  "redis": {"host": "127.0.0.1", "port": $REDIS_PORT},
+  "mail": {"url": "smtp://127.0.0.1:$SMTP_PORT", "from": "alertcenter@localhost",
+           "to": ["ops@localhost"], "gather": 2, "interval": 60},
+  "health": {"interval": 5,
+             "jobmaster": {"url": "http://127.0.0.1:$JM_HTTP_PORT/status", "no_job_after": 600},
+             "watch": [{"name": "gateway", "url": "http://127.0.0.1:$GW_HTTP_PORT/status",
+                        "backlog": "meta.pending_batches", "backlog_max": 100},
+                       {"name": "metawriter", "url": "http://127.0.0.1:$MW_HTTP_PORT/status"}]},
+  "miners": {"interval": 10, "offline_after": 60,
+             "subscriptions": [{"user": "demo", "email": "demo@localhost"},
+                               {"user": "farm", "email": "farm@localhost"}]},
+  "log": {"path": "$run/log/alertcenter.log", "level": "info", "max_size": 104857600, "max_files": 3}
+}
+EOF
+    fi
 }
 
 # ---- start ------------------------------------------------------------------------
@@ -316,6 +344,13 @@ start() {
         wait_port "$MW_PORT" 20 metawriter metawriter
         spawn metarelay "$bin/metarelay" --config "$run/conf/metarelay.json"
         wait_port "$MR_PORT" 20 metarelay metarelay
+        if [ -x "$bin/alertcenter" ]; then
+            say "starting the SMTP catcher (127.0.0.1:$SMTP_PORT, mails in $run/mail/) and alertcenter"
+            spawn smtp-catcher /usr/bin/python3 "$root/deploy/smtp-catcher.py" "$SMTP_PORT" "$run/mail"
+            wait_port "$SMTP_PORT" 20 smtp-catcher smtp-catcher
+            spawn alertcenter "$bin/alertcenter" --config "$run/conf/alertcenter.json"
+            wait_port "$AC_HTTP_PORT" 20 alertcenter alertcenter
+        fi
     else
         say "accounting not built (metarelay/metawriter) or redis-server missing: skipped"
     fi
@@ -373,6 +408,13 @@ EOF
   Redis keys:       redis-cli -p $REDIS_PORT keys 'btc:*'
                     redis-cli -p $REDIS_PORT lrange newblock 0 -1
 EOF
+        if [ -x "$bin/alertcenter" ]; then
+            cat <<EOF
+  alertcenter:      http://127.0.0.1:$AC_HTTP_PORT/status   http://127.0.0.1:$AC_HTTP_PORT/metrics
+  alert mails:      $run/mail/  (one .eml file per mail; ops@localhost, and demo@localhost
+                    when a demo worker stops hashing for 1 minute)
+EOF
+        fi
     fi
     cat <<EOF
   payout address:   $PAYOUT_ADDRESS   (key: $run/payout-key.json)
@@ -413,6 +455,8 @@ stop() {
     stop_pid mineragent mineragent
     stop_pid gateway gateway
     stop_pid jobmaster jobmaster
+    stop_pid alertcenter alertcenter
+    stop_pid smtp-catcher smtp-catcher
     stop_pid metarelay metarelay
     stop_pid metawriter metawriter
     stop_pid redis redis-server
@@ -431,6 +475,7 @@ status() {
     NODE_KEY=$(cat "$run/node.key" 2>/dev/null || true)
     any=0
     for spec in node:bcoin redis:redis-server metawriter:metawriter metarelay:metarelay \
+                alertcenter:alertcenter smtp-catcher:smtp-catcher \
                 jobmaster:jobmaster gateway:gateway mineragent:mineragent hfminer:hfminer \
                 hfminer-agent:hfminer; do
         name=${spec%%:*} pat=${spec#*:}

@@ -50,6 +50,7 @@ void gw_config_free(gw_config *cfg)
     free(cfg->meta_spool_dir);
     free(cfg->meta_source);
     free(cfg->log_path);
+    ut_alert_cfg_free(&cfg->alert);
     free(cfg->ban.exempt);
     ut_cfg_listen_free(&cfg->agents_listen);
     free(cfg->agents_cert);
@@ -273,7 +274,7 @@ static int gw_cfg_parse(ut_cfg *c, void *arg)
         gw_cfg_jobmaster(c, cfg) != 0 || gw_cfg_ban(c, cfg) != 0 ||
         gw_cfg_http_meta(c, cfg) != 0 || gw_cfg_agents(c, cfg) != 0)
         return -1;
-    return ut_cfg_log(c, &cfg->log, &cfg->log_path);
+    return ut_cfg_log(c, &cfg->log, &cfg->log_path) < 0 ? -1 : ut_cfg_alert(c, &cfg->alert);
 }
 
 int gw_config_load(gw_config *cfg, const char *path, char *err, size_t errlen)

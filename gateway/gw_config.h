@@ -88,6 +88,7 @@
 #include "stratum/st_config.h"
 #include "utils/ut_cfg_listen.h"
 #include "utils/ut_config.h"
+#include "utils/ut_alert.h"
 #include "utils/ut_log.h"
 
 #define GW_EXTRANONCE_TOTAL 12   /* extranonce bytes in every job (en1 + en2) */
@@ -140,6 +141,7 @@ typedef struct gw_config {
 
     ut_log_cfg log;
     char *log_path;
+    ut_alert_cfg alert;       /* "alert": {"addr": [...]} (ut_alert.h) */
 } gw_config;
 
 /* Reads path into cfg. Returns 0, or -1 with a message in err. */

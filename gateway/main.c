@@ -9,6 +9,7 @@
 #include "gateway/gw_config.h"
 #include "gateway/gw_shm.h"
 #include "gateway/gw_super.h"
+#include "utils/ut_alert.h"
 #include "utils/ut_log.h"
 #include "utils/ut_proc.h"
 
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ut_proc_raise_nofile("gateway");   /* before the fork: every worker inherits it */
+    ut_alert_start("gateway", &cfg.alert);   /* and this socket and log hook */
     gw_shm *shm = gw_shm_create();
     if (shm == NULL) {
         log_fatal("cannot map shared memory: %m");
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
         rc = gw_super_run(&cfg, shm);
         gw_shm_free(shm);
     }
+    ut_alert_stop();
     ut_log_close();
     gw_config_free(&cfg);
     return rc;

@@ -211,7 +211,8 @@ static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
 static int jm_cfg_parse(ut_cfg *uc, void *arg)
 {
     jm_config *cfg = arg;
-    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || jm_cfg_nodes(cfg, uc) < 0 ||
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || ut_cfg_alert(uc, &cfg->alert) < 0 ||
+        jm_cfg_nodes(cfg, uc) < 0 ||
         jm_cfg_coinbase(cfg, uc) < 0 || jm_cfg_timing(cfg, uc) < 0)
         return -1;
     return jm_cfg_listeners(cfg, uc);
@@ -262,6 +263,7 @@ void jm_config_free(jm_config *cfg)
     ut_cfg_listen_free(&cfg->http);
     free(cfg->file);
     free(cfg->log_path);
+    ut_alert_cfg_free(&cfg->alert);
     free(cfg->network);
     free(cfg->pool_tag);
     memset(cfg, 0, sizeof(*cfg));

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "utils/ut_cfg_listen.h"
 #include "utils/ut_config.h"
+#include "utils/ut_alert.h"
 #include "utils/ut_log.h"
 #include "utils/ut_node.h"
 
@@ -32,6 +33,7 @@ typedef struct jm_config {
     /* log */
     ut_log_cfg log;             /* log.path points to log_path */
     char *log_path;             /* NULL: stderr */
+    ut_alert_cfg alert;       /* "alert": {"addr": [...]} (ut_alert.h) */
 
     /* node(s) */
     ut_node_cfg node;           /* nodes[] owned here */

@@ -67,7 +67,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ut_proc proc;
-    if (ut_proc_start(&proc, "jobmaster", &cfg.log) < 0) {
+    if (ut_proc_start_alert(&proc, "jobmaster", &cfg.log, &cfg.alert) < 0) {
         jm_config_free(&cfg);
         return 1;
     }

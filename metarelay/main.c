@@ -66,7 +66,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ut_proc proc;
-    if (ut_proc_start(&proc, "metarelay", &cfg.log) < 0) {
+    if (ut_proc_start_alert(&proc, "metarelay", &cfg.log, &cfg.alert) < 0) {
         mr_config_free(&cfg);
         return 1;
     }

@@ -53,7 +53,7 @@ static int mr_cfg_main(mr_config *cfg, ut_cfg *uc)
 static int mr_cfg_parse(ut_cfg *uc, void *arg)
 {
     mr_config *cfg = arg;
-    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0)
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || ut_cfg_alert(uc, &cfg->alert) < 0)
         return -1;
     return mr_cfg_main(cfg, uc);
 }
@@ -96,6 +96,7 @@ void mr_config_free(mr_config *cfg)
     ut_cfg_listen_free(&cfg->http);
     free(cfg->file);
     free(cfg->log_path);
+    ut_alert_cfg_free(&cfg->alert);
     free(cfg->upstream);
     free(cfg->spool_dir);
     memset(cfg, 0, sizeof(*cfg));

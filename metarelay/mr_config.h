@@ -23,12 +23,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "utils/ut_cfg_listen.h"
+#include "utils/ut_alert.h"
 #include "utils/ut_log.h"
 
 typedef struct mr_config {
     char *file;
     ut_log_cfg log;            /* log.path points to log_path */
     char *log_path;
+    ut_alert_cfg alert;       /* "alert": {"addr": [...]} (ut_alert.h) */
 
     ut_cfg_listen rpc;         /* rpc.bind, rpc.allow (NULL: everyone) */
     ut_cfg_listen http;        /* http.bind NULL: no HTTP */

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
         return 1;
     }
     ut_proc proc;
-    if (ut_proc_start(&proc, "metawriter", &cfg.log) < 0) {
+    if (ut_proc_start_alert(&proc, "metawriter", &cfg.log, &cfg.alert) < 0) {
         mw_config_free(&cfg);
         return 1;
     }

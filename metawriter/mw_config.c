@@ -74,7 +74,8 @@ static int mw_cfg_main(mw_config *cfg, ut_cfg *uc)
 static int mw_cfg_parse(ut_cfg *uc, void *arg)
 {
     mw_config *cfg = arg;
-    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || mw_cfg_main(cfg, uc) < 0)
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || ut_cfg_alert(uc, &cfg->alert) < 0 ||
+        mw_cfg_main(cfg, uc) < 0)
         return -1;
     return mw_cfg_redis(cfg, uc) < 0 || mw_cfg_limits(cfg, uc) < 0 ? -1 : 0;
 }
@@ -112,6 +113,7 @@ void mw_config_free(mw_config *cfg)
     ut_cfg_listen_free(&cfg->http);
     free(cfg->file);
     free(cfg->log_path);
+    ut_alert_cfg_free(&cfg->alert);
     free(cfg->coin);
     free(cfg->redis_host);
     free(cfg->redis_password);

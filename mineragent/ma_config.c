@@ -99,7 +99,7 @@ static int ma_cfg_parse(ut_cfg *c, void *arg)
     if (ma_cfg_agent(c, cfg) != 0 || ma_cfg_upstream(c, cfg) != 0 ||
         ma_cfg_stratum(c, cfg) != 0 || ma_cfg_meta_http(c, cfg) != 0)
         return -1;
-    return ut_cfg_log(c, &cfg->log, &cfg->log_path);
+    return ut_cfg_log(c, &cfg->log, &cfg->log_path) < 0 ? -1 : ut_cfg_alert(c, &cfg->alert);
 }
 
 static void ma_config_defaults(ma_config *cfg)
@@ -160,5 +160,6 @@ void ma_config_free(ma_config *cfg)
     free(cfg->meta_spool_dir);
     ut_cfg_listen_free(&cfg->http);
     free(cfg->log_path);
+    ut_alert_cfg_free(&cfg->alert);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -44,6 +44,7 @@
 #include "stratum/st_config.h"
 #include "utils/ut_cfg_listen.h"
 #include "utils/ut_config.h"
+#include "utils/ut_alert.h"
 #include "utils/ut_log.h"
 
 typedef struct ma_config {
@@ -70,6 +71,7 @@ typedef struct ma_config {
     ut_cfg_listen http;        /* http.bind NULL: no HTTP; http.allow */
     ut_log_cfg log;
     char *log_path;
+    ut_alert_cfg alert;       /* "alert": {"addr": [...]} (ut_alert.h) */
 } ma_config;
 
 /* 0, or -1 with the file, the key and the reason in err. */

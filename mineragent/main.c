@@ -115,7 +115,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mineragent: %s\n", err);
         return 1;
     }
-    if (ut_proc_start(&proc, "mineragent", &cfg.log) < 0) {
+    if (ut_proc_start_alert(&proc, "mineragent", &cfg.log, &cfg.alert) < 0) {
         ma_config_free(&cfg);
         return 1;
     }

@@ -11,7 +11,8 @@
  * path.lock by the process that finds the file at path still too big; the
  * others find path renamed and reopen it, so no line is lost or written
  * into a file that was just shifted away. FATAL lines are also handed to a hook,
- * outside the lock, so the hook may log itself without deadlocking. */
+ * and ERROR/FATAL lines to the alert hook (ut_alert), outside the lock, so
+ * a hook may log itself without deadlocking. */
 #include "utils/ut_log.h"
 
 #include <errno.h>
@@ -43,6 +44,8 @@ typedef struct ut_log_state {
     int max_files;
     void (*hook)(const char *line, void *arg);
     void *hook_arg;
+    ut_log_alert_fn alert;      /* ERROR and FATAL records */
+    void *alert_arg;
 } ut_log_state;
 
 static ut_log_state ut_log_g = {
@@ -111,6 +114,8 @@ void ut_log_close(void)
     st->path[0] = '\0';
     st->hook = NULL;
     st->hook_arg = NULL;
+    st->alert = NULL;
+    st->alert_arg = NULL;
     pthread_mutex_unlock(&st->lock);
 }
 
@@ -141,6 +146,14 @@ void ut_log_set_fatal_hook(void (*hook)(const char *line, void *arg), void *arg)
     pthread_mutex_lock(&ut_log_g.lock);
     ut_log_g.hook = hook;
     ut_log_g.hook_arg = arg;
+    pthread_mutex_unlock(&ut_log_g.lock);
+}
+
+void ut_log_set_alert_hook(ut_log_alert_fn hook, void *arg)
+{
+    pthread_mutex_lock(&ut_log_g.lock);
+    ut_log_g.alert = hook;
+    ut_log_g.alert_arg = arg;
     pthread_mutex_unlock(&ut_log_g.lock);
 }
 
@@ -283,7 +296,8 @@ void ut_log_write(ut_log_level level, const char *file, int line, const char *fm
     ut_log_state *st = &ut_log_g;
     char buf[UT_LOG_LINE_MAX];
     void (*hook)(const char *, void *);
-    void *hook_arg;
+    void *hook_arg, *alert_arg;
+    ut_log_alert_fn alert;
     va_list ap;
     size_t len;
 
@@ -299,12 +313,17 @@ void ut_log_write(ut_log_level level, const char *file, int line, const char *fm
     ut_log_emit(st, buf, len);
     hook = st->hook;
     hook_arg = st->hook_arg;
+    alert = level >= UT_LOG_ERROR ? st->alert : NULL;
+    alert_arg = st->alert_arg;
     pthread_mutex_unlock(&st->lock);
 
-    if (level == UT_LOG_FATAL && hook && !ut_log_in_hook) {
-        buf[len - 1] = '\0';    /* the hook gets the line without its newline */
+    if ((alert || (level == UT_LOG_FATAL && hook)) && !ut_log_in_hook) {
+        buf[len - 1] = '\0';    /* the hooks get the line without its newline */
         ut_log_in_hook = true;
-        hook(buf, hook_arg);
+        if (alert)
+            alert(level, file, line, buf, alert_arg);
+        if (level == UT_LOG_FATAL && hook)
+            hook(buf, hook_arg);
         ut_log_in_hook = false;
     }
 }

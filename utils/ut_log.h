@@ -26,6 +26,14 @@ int ut_log_level_parse(const char *name, ut_log_level *out); /* "debug".."fatal"
 void ut_log_set_level(ut_log_level level);
 /* Called (on the logging thread) with the formatted line of each FATAL record. */
 void ut_log_set_fatal_hook(void (*hook)(const char *line, void *arg), void *arg);
+/* Called (on the logging thread, outside the log's lock) for each ERROR and
+ * FATAL record that is written, with its level, source file and line (the
+ * alert's grouping key) and the formatted line without its newline. Must
+ * be cheap and must not block (ut_alert's sender); a record the hook logs
+ * itself does not reach it again. NULL removes it. */
+typedef void (*ut_log_alert_fn)(ut_log_level level, const char *file, int line,
+                                const char *text, void *arg);
+void ut_log_set_alert_hook(ut_log_alert_fn hook, void *arg);
 /* After an external logrotate (SIGHUP). Takes a lock: call it from the loop
  * (an ev_signal watcher), not from a raw signal handler. */
 void ut_log_reopen(void);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "utils/ut_alert.h"
 #include "utils/ut_log.h"
 
 /* --help: the usage and every key of the module's config. */
@@ -164,8 +165,18 @@ int ut_proc_start(ut_proc *p, const char *name, const ut_log_cfg *log)
     return 0;
 }
 
+int ut_proc_start_alert(ut_proc *p, const char *name, const ut_log_cfg *log,
+                        const struct ut_alert_cfg *alert)
+{
+    if (ut_proc_start(p, name, log) < 0)
+        return -1;
+    ut_alert_start(name, alert);     /* a socket that cannot open is logged, not fatal */
+    return 0;
+}
+
 void ut_proc_end(ut_proc *p)
 {
+    ut_alert_stop();
     ut_proc_sig_stop(&p->sig);
     ev_loop_destroy(p->loop);
     p->loop = NULL;

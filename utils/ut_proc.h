@@ -82,7 +82,13 @@ typedef struct ut_proc {
  * signal watchers, SIGTERM/SIGINT breaking the loop. Returns 0, or -1 when
  * the log cannot be opened (said on stderr) or there is no loop. */
 int ut_proc_start(ut_proc *p, const char *name, const ut_log_cfg *log);
-/* Stops the watchers, destroys the loop and closes the log. */
+/* ut_proc_start, then the alert sender (utils/ut_alert.h) for the
+ * module's "alert" config section: ERROR and FATAL log lines go to the
+ * alertcenters from here on. alert NULL or without addresses: none. */
+struct ut_alert_cfg;
+int ut_proc_start_alert(ut_proc *p, const char *name, const ut_log_cfg *log,
+                        const struct ut_alert_cfg *alert);
+/* Stops the alert sender and the watchers, destroys the loop and closes the log. */
 void ut_proc_end(ut_proc *p);
 
 #endif

@@ -26,6 +26,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -780,3 +781,74 @@ class TcpCounter:
 
     def connections(self):
         return len(self.seen)
+
+
+def alertcenter(workdir, redis_port, smtp_port, name="alertcenter", level="info", start=True,
+                **keys):
+    """An alertcenter taking alert datagrams on .port (UDP), mailing to the
+    SMTP server on smtp_port (from alertcenter@test, to ops@test), storing in
+    the redis-server on redis_port; keys are merged into the config. Ports:
+    .port, .http_port. Ready once /status answers."""
+    port, http_port = free_port(), free_port()
+    return _service("alertcenter", workdir, name, level, {
+        "recv": {"bind": "udp@127.0.0.1:%d" % port},
+        "http": {"bind": _addr(http_port)},
+        "coin": "btc",
+        "redis": {"host": "127.0.0.1", "port": redis_port},
+        "mail": {"url": "smtp://127.0.0.1:%d" % smtp_port, "from": "alertcenter@test",
+                 "to": ["ops@test"], "gather": 0.5, "interval": 3, "retry_max": 1},
+    }, keys, lambda s: http_ok(s.http_port), start, {"port": port, "http_port": http_port})
+
+
+def _aiosmtpd():
+    """aiosmtpd's Controller: Debian's python3-aiosmtpd, also when python3 is
+    another interpreter than Debian's (its dist-packages are added then)."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        sys.path.append("/usr/lib/python3/dist-packages")
+        from aiosmtpd.controller import Controller
+    return Controller
+
+
+class SmtpCatcher:
+    """A real SMTP server (aiosmtpd) on loopback, in this process: every mail
+    it accepts is appended to .mails as (mail_from, rcpt_tos, email.message).
+    stop() and start() again keep the port (an SMTP server down for a while)."""
+
+    def __init__(self, port=None):
+        import email
+        import email.policy
+        self.port = port or free_port()
+        self.mails = []
+        self.lock = threading.Lock()
+        catcher = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                msg = email.message_from_bytes(envelope.original_content or envelope.content,
+                                               policy=email.policy.default)
+                with catcher.lock:
+                    catcher.mails.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
+                return "250 OK"
+        self.handler = Handler()
+        self.ctl = None
+        self.start()
+
+    def start(self):
+        Controller = _aiosmtpd()
+        self.ctl = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.ctl.start()
+
+    def stop(self):
+        if self.ctl:
+            self.ctl.stop()
+            self.ctl = None
+
+    def count(self):
+        with self.lock:
+            return len(self.mails)
+
+    def get(self):
+        with self.lock:
+            return list(self.mails)
