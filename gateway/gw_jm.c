@@ -66,9 +66,12 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
                    b->peer, b->user, b->worker, b->job, b->hash, b->height);
     } else {
         st_stat_add(&srv->stats->blocks_rejected, 1);
-        log_error("block rejected: peer=%s worker=%s.%s job=%s hash=%s height=%" PRId64
-                  " status=%u reason=\"%s\"", b->peer, b->user, b->worker, b->job, b->hash,
-                  b->height, msg->status, reason);
+        /* A block the node took onto a side chain lost a race (an orphan):
+         * part of mining, not an operator's error (no alert mail). */
+        UT_LOG_AT(taken ? UT_LOG_WARN : UT_LOG_ERROR,
+                  "block %s: peer=%s worker=%s.%s job=%s hash=%s height=%" PRId64
+                  " status=%u reason=\"%s\"", taken ? "orphaned" : "rejected", b->peer,
+                  b->user, b->worker, b->job, b->hash, b->height, msg->status, reason);
     }
     free(b);
 }

@@ -90,8 +90,11 @@ static void ma_block_verdict(ma_upstream *u, ma_block *b, const ut_rpc_msg *msg)
                    b->user, b->worker, ma_upstream_gateway(u));
     } else {
         u->st.blocks_rejected++;
-        log_error("block rejected: hash=%s job=%s worker=%s.%s status=%u reason=\"%s\"",
-                  b->hash, b->job, b->user, b->worker, msg->status, reason);
+        /* Taken onto a side chain: an orphan, not an error (see gw_jm.c). */
+        UT_LOG_AT(taken ? UT_LOG_WARN : UT_LOG_ERROR,
+                  "block %s: hash=%s job=%s worker=%s.%s status=%u reason=\"%s\"",
+                  taken ? "orphaned" : "rejected", b->hash, b->job, b->user, b->worker,
+                  msg->status, reason);
     }
     free(b);
 }
