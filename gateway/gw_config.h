@@ -13,6 +13,8 @@
  *                       and SIGINT are forwarded, SIGHUP reopens the log.
  *   stratum.bind        "tcp@0.0.0.0:3333" (required)
  *   stratum.max_line    longest request line in bytes, 256..65536 [4096]
+ *   stratum.max_output  bytes queued for a miner that does not read (jobs,
+ *                       replies), 16 KiB..64 MiB; past it it is closed [262144]
  *   stratum.idle_timeout       seconds without any input before a
  *                              connection is closed [600]
  *   stratum.subscribe_timeout  seconds a connection may stay unsubscribed

@@ -13,6 +13,8 @@
 
 typedef struct st_config {
     size_t max_line;            /* longest request line in bytes */
+    size_t max_output;          /* output queued for a connection that does not
+                                   read (jobs, replies); past it it is closed */
     double idle_timeout;        /* seconds without input before closing; 0 = never */
     double subscribe_timeout;   /* seconds a connection may stay unsubscribed
                                    or unauthorized */
@@ -29,7 +31,7 @@ typedef struct st_config {
 } st_config;
 
 /* The defaults (the gateway's): max_line 4096, idle 600 s, subscribe 60 s,
- * 64 workers, en1 4 + en2 8, mask 1fffe000, vardiff 1024 in [1, 1e15]
+ * 256 KiB of output per connection, 64 workers, en1 4 + en2 8, mask 1fffe000, vardiff 1024 in [1, 1e15]
  * aiming at a share per 10 s retargeted every 60 s, 16 jobs for 600 s with
  * 4 Mi shares each, strikes: 200 invalid shares or 20 junk lines per 60 s. */
 void st_config_defaults(st_config *cfg);

@@ -17,6 +17,7 @@ static int st_cfg_stratum(ut_cfg *c, st_config *st)
         return c->err[0] ? -1 : 0;
     snprintf(def, sizeof(def), "%08x", (unsigned)st->version_mask);   /* --help shows it */
     if (ut_cfg_size(c, o, "max_line", &st->max_line, 256, 65536, false) != 0 ||
+        ut_cfg_size(c, o, "max_output", &st->max_output, 16384, 64 << 20, false) != 0 ||
         ut_cfg_double(c, o, "idle_timeout", &st->idle_timeout, 0, 1e7, false) != 0 ||
         ut_cfg_double(c, o, "subscribe_timeout", &st->subscribe_timeout, 1, 1e6, false) != 0 ||
         ut_cfg_size(c, o, "max_workers", &st->max_workers, 1, 1024, false) != 0 ||

@@ -3,6 +3,8 @@
  * st_config, with the same names, ranges and error messages everywhere:
  *
  *   stratum.max_line           longest request line, 256..65536 [4096]
+ *   stratum.max_output         output queued for a connection that does not
+ *                              read, 16 KiB..64 MiB; past it it is closed [262144]
  *   stratum.idle_timeout       seconds without input before closing [600]
  *   stratum.subscribe_timeout  seconds unsubscribed or unauthorized [60]
  *   stratum.max_workers        worker names per connection 1..1024 [64]

@@ -99,6 +99,7 @@ int st_listen(st_server *srv, const char *bind, size_t max_sessions)
         .idle_timeout = srv->cfg->idle_timeout,
         .reuseport = true,
         .max_sessions = max_sessions,
+        .wbuf_limit = srv->cfg->max_output,
     };
 
     srv->svr = nw_svr_create(srv->loop, &s, &st_listen_handlers, srv);
