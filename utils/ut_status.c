@@ -21,6 +21,8 @@ struct ut_status {
     ut_status_text_fn metrics;
     void *arg;
     char module[64];           /* metric-name safe: [a-z0-9_] */
+    ut_http_handler other;     /* every other request, or NULL: 404/405 */
+    void *other_arg;
     time_t started;
 };
 
@@ -105,7 +107,11 @@ static void ut_status_handle(const ut_http_req *req, ut_http_resp *resp, void *u
 {
     const ut_status *s = udata;
 
-    if (strcmp(req->method, "GET") != 0)
+    bool own = strcmp(req->path, "/status") == 0 || strcmp(req->path, "/metrics") == 0;
+
+    if (!own && s->other)
+        s->other(req, resp, s->other_arg);
+    else if (strcmp(req->method, "GET") != 0)
         ut_http_resp_text(resp, 405, "text/plain", "method not allowed\n");
     else if (strcmp(req->path, "/status") == 0)
         ut_status_json(s, resp);
@@ -150,6 +156,12 @@ void ut_status_set_module(ut_status *s, const char *module)
     s->module[i] = '\0';
     if (i == 0)
         snprintf(s->module, sizeof(s->module), "unknown");
+}
+
+void ut_status_set_other(ut_status *s, ut_http_handler handler, void *arg)
+{
+    s->other = handler;
+    s->other_arg = arg;
 }
 
 int ut_status_port(const ut_status *s)

@@ -14,6 +14,8 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "utils/ut_http.h"
+
 /* The /status body: a new reference (NULL answers an empty body). */
 typedef json_t *(*ut_status_json_fn)(void *arg);
 /* The /metrics body: malloc'd text, or NULL (answered 500). */
@@ -30,6 +32,10 @@ ut_status *ut_status_start(struct ev_loop *loop, const char *bind, const char *c
 /* The module name of /status and of the common metrics (lower-cased,
  * characters other than [a-z0-9] become '_'). */
 void ut_status_set_module(ut_status *s, const char *module);
+/* Requests for paths other than /status and /metrics go to handler (a
+ * module that serves more pages on the same port: the statistics API and
+ * dashboard) instead of 404/405. */
+void ut_status_set_other(ut_status *s, ut_http_handler handler, void *arg);
 /* The bound TCP port (the real one after binding port 0), or -1. */
 int ut_status_port(const ut_status *s);
 void ut_status_free(ut_status *s);
