@@ -159,7 +159,7 @@ static int sa_rescan(sa_redis *r)
 /* The new entries of the newworker list ({"user","worker","coin"}). */
 static int sa_new_workers(sa_redis *r)
 {
-    redisReply *rep = redisCommand(r->c, "LRANGE newworker %zu -1", r->newworker_read);
+    redisReply *rep = redisCommand(r->c, "LRANGE newworker %lld -1", (long long)r->newworker_read);
 
     if (!rep || rep->type != REDIS_REPLY_ARRAY) {
         freeReplyObject(rep);
@@ -219,7 +219,7 @@ out:
 /* The new entries of newblock ({"name","hash","user","worker"}). */
 static int sa_blocks(sa_redis *r)
 {
-    redisReply *rep = redisCommand(r->c, "LRANGE newblock %zu -1", r->newblock_read);
+    redisReply *rep = redisCommand(r->c, "LRANGE newblock %lld -1", (long long)r->newblock_read);
     sa_store *st = r->st;
 
     if (!rep || rep->type != REDIS_REPLY_ARRAY) {
@@ -361,7 +361,7 @@ static int sa_fetch(sa_redis *r, sa_target *t, size_t n)
 /* Whether e is read this round, and from which minute. */
 static bool sa_due(const sa_redis *r, sa_ent *e, int64_t cur, int64_t *from)
 {
-    bool idle = e->last_share < cur - 3600;
+    bool idle = e != &r->st->pool && e->last_share < cur - 3600;
 
     if (e->fetched == 0) {
         *from = cur - 60 * SA_LOAD_MINUTES;
