@@ -97,6 +97,7 @@ testmod = $(strip \
   $(if $(filter test_ma_%,$(1)),$(call modobjs,mineragent)) \
   $(if $(filter test_mr_%,$(1)),$(call modobjs,metarelay)) \
   $(if $(filter test_mw_%,$(1)),$(call modobjs,metawriter)) \
+  $(if $(filter test_sa_%,$(1)),$(call modobjs,statsapi)) \
   $(if $(filter test_hfm_%,$(1)),$(call modobjs,tools/hfminer)) \
   $(if $(filter test_ac_%,$(1)),$(call modobjs,alertcenter)))
 $(B)/tests/test_st_%: $(B)/obj/tests/unit/test_st_%.o $(LIBS)

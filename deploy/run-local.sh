@@ -60,7 +60,8 @@ choose_ports() {
     used=" "
     for spec in NODE_RPC:48332 NODE_P2P:48444 JM:7001 JM_HTTP:7003 STRATUM:3333 \
                 GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380 \
-                AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500 AC:7700 AC_HTTP:7710 SMTP:2525; do
+                AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500 AC:7700 AC_HTTP:7710 SMTP:2525 \
+                STATS:7620; do
         name=${spec%%:*} def=${spec#*:}
         p=$(pick_port "$def")
         # Two names must not get the same kernel-chosen port.
@@ -70,7 +71,7 @@ choose_ports() {
     done
     {
         for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS \
-                    AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP; do
+                    AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP STATS; do
             eval "echo ${name}_PORT=\$${name}_PORT"
         done
     } >"$run/ports.env"
@@ -208,6 +209,18 @@ EOF
   "redis": {"host": "127.0.0.1", "port": $REDIS_PORT, "db": 0, "timeout": 10},
   $alert
   "log": {"path": "$run/log/metawriter.log", "level": "info", "max_size": 104857600, "max_files": 3}
+}
+EOF
+        cat >"$run/conf/statsapi.json" <<EOF
+{
+  "http": {"bind": "tcp@127.0.0.1:$STATS_PORT"},
+  "coin": "btc",
+  "redis": {"host": "127.0.0.1", "port": $REDIS_PORT, "db": 0, "timeout": 5},
+  "jobmaster_status": "http://127.0.0.1:$JM_HTTP_PORT/status",
+  "refresh": 5,
+  "stratum_url": "stratum+tcp://127.0.0.1:$STRATUM_PORT",
+  "web_dir": "$root/statsapi/web",
+  "log": {"path": "$run/log/statsapi.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
         cat >"$run/conf/metarelay.json" <<EOF
@@ -359,6 +372,13 @@ start() {
     wait_port "$JM_PORT" 20 jobmaster jobmaster
     spawn gateway "$bin/gateway" --config "$run/conf/gateway.json"
     wait_port "$STRATUM_PORT" 20 gateway gateway
+    STATS=0
+    if [ "$ACCOUNTING" = 1 ] && [ -x "$bin/statsapi" ]; then
+        say "starting statsapi (the dashboard and the statistics API)"
+        spawn statsapi "$bin/statsapi" --config "$run/conf/statsapi.json"
+        wait_port "$STATS_PORT" 20 statsapi statsapi
+        STATS=1
+    fi
     AGENT=0
     if [ -x "$bin/mineragent" ]; then
         say "starting mineragent farm1 (TLS to the gateway's agent port $AGENT_PORT)"
@@ -390,6 +410,15 @@ info() {
     cat <<EOF
 
 Headframe is running on this machine (bcoin regtest):
+EOF
+    if [ "${STATS:-0}" = 1 ]; then
+        cat <<EOF
+
+  Dashboard:        http://127.0.0.1:$STATS_PORT/   (the demo's workers: http://127.0.0.1:$STATS_PORT/user/demo)
+  Statistics API:   http://127.0.0.1:$STATS_PORT/api/v1/pool   (docs/stats-api.md)
+EOF
+    fi
+    cat <<EOF
 
   Stratum:          stratum+tcp://127.0.0.1:$STRATUM_PORT   user: any name, e.g. alice.rig1, password: anything
                     (a password "d=0.01" suggests a start difficulty)
@@ -457,6 +486,7 @@ stop() {
     stop_pid jobmaster jobmaster
     stop_pid alertcenter alertcenter
     stop_pid smtp-catcher smtp-catcher
+    stop_pid statsapi statsapi
     stop_pid metarelay metarelay
     stop_pid metawriter metawriter
     stop_pid redis redis-server
@@ -475,7 +505,7 @@ status() {
     NODE_KEY=$(cat "$run/node.key" 2>/dev/null || true)
     any=0
     for spec in node:bcoin redis:redis-server metawriter:metawriter metarelay:metarelay \
-                alertcenter:alertcenter smtp-catcher:smtp-catcher \
+                alertcenter:alertcenter smtp-catcher:smtp-catcher statsapi:statsapi \
                 jobmaster:jobmaster gateway:gateway mineragent:mineragent hfminer:hfminer \
                 hfminer-agent:hfminer; do
         name=${spec%%:*} pat=${spec#*:}

@@ -7,6 +7,7 @@
 #include "gateway/gw_ban.h"
 #include "gateway/gw_http.h"
 #include "gateway/gw_jm.h"
+#include "stratum/st_report.h"
 #include "utils/ut_hex.h"
 #include "utils/ut_meta.h"
 #include "utils/ut_metrics.h"
@@ -21,7 +22,7 @@ static json_t *gw_stats_json(gw_stats *s)
         json_object_set_new(rej, code,
                             json_integer((json_int_t)st_stat_get(&s->st.rejected[i])));
     }
-    return json_pack("{s:I,s:I,s:I,s:{s:I,s:f,s:o},s:{s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:I,s:{s:I,s:f,s:o,s:o},s:{s:I,s:I,s:I,s:I},s:I,s:I,s:I,s:I}",
                      "connections", (json_int_t)st_stat_get(&s->st.connections),
                      "subscribed", (json_int_t)st_stat_get(&s->st.subscribed),
                      "authorized_workers", (json_int_t)st_stat_get(&s->st.workers),
@@ -29,6 +30,7 @@ static json_t *gw_stats_json(gw_stats *s)
                      "accepted", (json_int_t)st_stat_get(&s->st.accepted),
                      "accepted_diff", atomic_load(&s->st.accepted_diff),
                      "rejected", rej,
+                     "rejected_by_reason", st_reasons_json(&s->st),
                      "blocks",
                      "found", (json_int_t)st_stat_get(&s->blocks_found),
                      "accepted", (json_int_t)st_stat_get(&s->blocks_accepted),
@@ -83,11 +85,11 @@ json_t *gw_http_status(gw_server *srv)
     if (srv->meta != NULL)
         meta = json_pack("{s:I,s:I}", "pending_batches", (json_int_t)ut_meta_pending(srv->meta),
                          "spooled_bytes", (json_int_t)ut_meta_spooled_bytes(srv->meta));
-    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:f,s:b,s:b,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:I}",
+    return json_pack("{s:s,s:i,s:i,s:i,s:I,s:I,s:b,s:b,s:o,s:o,s:o,s:I,s:I,s:I,s:o,s:I}",
                      "module", "gateway", "gateway_id", srv->cfg->gateway_id,
                      "process", srv->worker, "processes", srv->cfg->workers,
                      "pid", (json_int_t)atomic_load(&srv->stats->pid),
-                     "uptime", (double)time(NULL) - srv->started,
+                     "uptime", (json_int_t)(time(NULL) - srv->started),
                      "jobmaster_up", gw_jm_up(srv->jm), "stopping", srv->stopping,
                      "job", gw_job_json(srv),
                      "this", gw_stats_json(srv->stats),
@@ -99,55 +101,61 @@ json_t *gw_http_status(gw_server *srv)
                      "agents_connected", (json_int_t)gw_agent_count(srv->agents));
 }
 
-/* One sample labelled with this gateway and process, plus extra labels. */
-static void gw_metric(ut_metrics *m, const gw_server *srv, const char *name, const char *type,
-                      const char *extra, double v)
+/* One family with one sample labelled with this gateway and process. */
+static void gw_metric(ut_metrics *m, const char *labels, const char *name, const char *type,
+                      const char *help, double v)
 {
-    char labels[128];
-
-    snprintf(labels, sizeof(labels), "gateway=\"%d\",process=\"%d\"%s", srv->cfg->gateway_id,
-             srv->worker, extra);
-    ut_metrics_add(m, name, type, NULL, labels, v);
+    ut_metrics_add(m, name, type, help, labels, v);
 }
 
 char *gw_http_metrics(gw_server *srv)
 {
     gw_stats *s = srv->stats;
-    ut_metrics t = { .prefix = NULL };
+    ut_metrics t = { .prefix = "hf_gateway_" };
+    uint64_t r[ST_NREASONS];
+    char l[64];
 
-    gw_metric(&t, srv, "hf_gateway_connections", "gauge", "", (double)srv->st.nconns);
-    gw_metric(&t, srv, "hf_gateway_subscribed", "gauge", "",
+    snprintf(l, sizeof(l), "gateway=\"%d\",process=\"%d\"", srv->cfg->gateway_id, srv->worker);
+    gw_metric(&t, l, "connections", "gauge", "Open miner connections of this process.",
+              (double)srv->st.nconns);
+    gw_metric(&t, l, "subscribed", "gauge", "Subscribed miner connections.",
               (double)st_stat_get(&s->st.subscribed));
-    gw_metric(&t, srv, "hf_gateway_workers", "gauge", "", (double)st_stat_get(&s->st.workers));
-    gw_metric(&t, srv, "hf_gateway_shares_accepted_total", "counter", "",
+    gw_metric(&t, l, "workers", "gauge", "Authorized worker names.",
+              (double)st_stat_get(&s->st.workers));
+    gw_metric(&t, l, "shares_accepted_total", "counter", "Accepted shares.",
               (double)st_stat_get(&s->st.accepted));
-    gw_metric(&t, srv, "hf_gateway_shares_accepted_diff_total", "counter", "",
-              atomic_load(&s->st.accepted_diff));
-    for (int i = 0; i < ST_NCODES; i++) {
-        char extra[32];
-        snprintf(extra, sizeof(extra), ",code=\"%d\"", 20 + i);
-        gw_metric(&t, srv, "hf_gateway_shares_rejected_total", "counter", extra,
-                  (double)st_stat_get(&s->st.rejected[i]));
+    gw_metric(&t, l, "shares_accepted_diff_total", "counter",
+              "Sum of the difficulty of accepted shares.", atomic_load(&s->st.accepted_diff));
+    st_stats_reasons(&s->st, r);
+    ut_metrics_family(&t, "shares_rejected_total", "counter", "Rejected shares by reason.");
+    for (int i = 0; i < ST_NREASONS; i++) {
+        char labels[128];
+        snprintf(labels, sizeof(labels), "%s,reason=\"%s\"", l, st_reason_names[i]);
+        ut_metrics_sample(&t, labels, (double)r[i]);
     }
-    gw_metric(&t, srv, "hf_gateway_blocks_found_total", "counter", "",
+    gw_metric(&t, l, "blocks_found_total", "counter", "Shares that met the network target.",
               (double)st_stat_get(&s->blocks_found));
-    gw_metric(&t, srv, "hf_gateway_blocks_accepted_total", "counter", "",
+    gw_metric(&t, l, "blocks_accepted_total", "counter", "Blocks the node accepted.",
               (double)st_stat_get(&s->blocks_accepted));
-    gw_metric(&t, srv, "hf_gateway_blocks_rejected_total", "counter", "",
+    gw_metric(&t, l, "blocks_rejected_total", "counter", "Blocks the node rejected.",
               (double)st_stat_get(&s->blocks_rejected));
-    gw_metric(&t, srv, "hf_gateway_blocks_skipped_total", "counter", "",
+    gw_metric(&t, l, "blocks_skipped_total", "counter",
+              "Block candidates not submitted (a stale or unknown job).",
               (double)st_stat_get(&s->blocks_skipped));
-    gw_metric(&t, srv, "hf_gateway_jobs_total", "counter", "", (double)st_stat_get(&s->st.jobs));
-    gw_metric(&t, srv, "hf_gateway_bans_total", "counter", "", (double)st_stat_get(&s->bans));
-    gw_metric(&t, srv, "hf_gateway_refused_total", "counter", "", (double)st_stat_get(&s->refused));
-    gw_metric(&t, srv, "hf_gateway_parse_errors_total", "counter", "",
+    gw_metric(&t, l, "jobs_total", "counter", "Jobs taken into the job store.",
+              (double)st_stat_get(&s->st.jobs));
+    gw_metric(&t, l, "bans_total", "counter", "Peer bans.", (double)st_stat_get(&s->bans));
+    gw_metric(&t, l, "refused_total", "counter", "Connections refused at accept.",
+              (double)st_stat_get(&s->refused));
+    gw_metric(&t, l, "parse_errors_total", "counter", "Unparsable request lines.",
               (double)st_stat_get(&s->st.parse_errors));
-    gw_metric(&t, srv, "hf_gateway_jobmaster_up", "gauge", "", gw_jm_up(srv->jm) ? 1 : 0);
-    gw_metric(&t, srv, "hf_gateway_agents_connected", "gauge", "",
+    gw_metric(&t, l, "jobmaster_up", "gauge", "1 when the jobmaster link is up.",
+              gw_jm_up(srv->jm) ? 1 : 0);
+    gw_metric(&t, l, "agents_connected", "gauge", "Connected mineragents.",
               (double)gw_agent_count(srv->agents));
     if (srv->meta != NULL)
-        gw_metric(&t, srv, "hf_gateway_meta_pending_batches", "gauge", "",
-                  (double)ut_meta_pending(srv->meta));
+        gw_metric(&t, l, "meta_pending_batches", "gauge",
+                  "Accounting batches not yet acknowledged.", (double)ut_meta_pending(srv->meta));
     return ut_metrics_end(&t);
 }
 

@@ -46,7 +46,7 @@ char *jm_http_metrics_text(const jm_server *srv)
 {
     const jm_stats *st = &srv->stats;
     const jm_job *job = jm_server_current_job(srv);
-    ut_metrics t = {.prefix = "jobmaster_"};
+    ut_metrics t = {.prefix = "hf_jobmaster_"};
     jm_metric(&t, "height", "gauge", "Height of the current job.", job ? job->tmpl->height : 0);
     jm_metric(&t, "job_transactions", "gauge", "Transactions in the current job.",
               job ? (double)job->tmpl->tx_count : 0);

@@ -21,18 +21,18 @@ static json_t *mr_http_status(void *arg)
 static char *mr_http_metrics(void *arg)
 {
     mr_relay_stats st;
-    ut_metrics m = {.prefix = "metarelay_"};
+    ut_metrics m = {.prefix = "hf_metarelay_"};
     mr_relay_get_stats(arg, &st);
-    ut_metrics_add(&m, "requests_total", "counter", NULL, NULL, (double)st.received);
-    ut_metrics_add(&m, "joined_total", "counter", NULL, NULL, (double)st.joined);
-    ut_metrics_add(&m, "forwarded_total", "counter", NULL, NULL, (double)st.forwarded);
-    ut_metrics_add(&m, "acked_total", "counter", NULL, NULL, (double)st.acked);
-    ut_metrics_add(&m, "retries_total", "counter", NULL, NULL, (double)st.retries);
-    ut_metrics_add(&m, "refused_busy_total", "counter", NULL, NULL, (double)st.refused_busy);
-    ut_metrics_add(&m, "refused_bad_total", "counter", NULL, NULL, (double)st.refused_bad);
-    ut_metrics_add(&m, "held_batches", "gauge", NULL, NULL, (double)st.held);
-    ut_metrics_add(&m, "mem_bytes", "gauge", NULL, NULL, (double)st.mem_bytes);
-    ut_metrics_add(&m, "spool_bytes", "gauge", NULL, NULL, (double)st.spool_bytes);
+    ut_metrics_add(&m, "requests_total", "counter", "Batches received.", NULL, (double)st.received);
+    ut_metrics_add(&m, "joined_total", "counter", "Batches joined into larger ones.", NULL, (double)st.joined);
+    ut_metrics_add(&m, "forwarded_total", "counter", "Batches forwarded upstream.", NULL, (double)st.forwarded);
+    ut_metrics_add(&m, "acked_total", "counter", "Batches acknowledged upstream.", NULL, (double)st.acked);
+    ut_metrics_add(&m, "retries_total", "counter", "Batch sends retried.", NULL, (double)st.retries);
+    ut_metrics_add(&m, "refused_busy_total", "counter", "Batches refused: too much held.", NULL, (double)st.refused_busy);
+    ut_metrics_add(&m, "refused_bad_total", "counter", "Batches refused as malformed.", NULL, (double)st.refused_bad);
+    ut_metrics_add(&m, "held_batches", "gauge", "Batches held, not yet acknowledged.", NULL, (double)st.held);
+    ut_metrics_add(&m, "mem_bytes", "gauge", "Bytes of batches held in memory.", NULL, (double)st.mem_bytes);
+    ut_metrics_add(&m, "spool_bytes", "gauge", "Bytes of batches in the spool.", NULL, (double)st.spool_bytes);
     return ut_metrics_end(&m);
 }
 

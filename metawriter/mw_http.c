@@ -36,22 +36,23 @@ static char *mw_http_metrics(void *arg)
 {
     const mw_http *h = arg;
     mw_server_stats st;
-    ut_metrics m = {.prefix = "metawriter_"};
+    ut_metrics m = {.prefix = "hf_metawriter_"};
     mw_server_get_stats(h->srv, &st);
-    ut_metrics_add(&m, "redis_ready", "gauge", NULL, NULL, mw_redis_ready(h->redis) ? 1 : 0);
-    ut_metrics_add(&m, "requests_total", "counter", NULL, NULL, (double)st.received);
-    ut_metrics_add(&m, "batches_applied_total", "counter", NULL, NULL, (double)st.applied);
-    ut_metrics_add(&m, "batches_duplicate_total", "counter", NULL, NULL,
+    ut_metrics_add(&m, "redis_ready", "gauge", "1 when the Redis link is up.", NULL, mw_redis_ready(h->redis) ? 1 : 0);
+    ut_metrics_add(&m, "requests_total", "counter", "Batches received.", NULL, (double)st.received);
+    ut_metrics_add(&m, "batches_applied_total", "counter", "Batches written to Redis.", NULL, (double)st.applied);
+    ut_metrics_add(&m, "batches_duplicate_total", "counter",
+                   "Batches already applied (acknowledged, not written again).", NULL,
                    (double)st.duplicates);
-    ut_metrics_add(&m, "records_total", "counter", NULL, NULL, (double)st.records);
-    ut_metrics_add(&m, "redis_writes_total", "counter", NULL, NULL, (double)st.writes);
-    ut_metrics_add(&m, "redis_write_errors_total", "counter", NULL, NULL,
+    ut_metrics_add(&m, "records_total", "counter", "Records of applied batches.", NULL, (double)st.records);
+    ut_metrics_add(&m, "redis_writes_total", "counter", "Redis writes sent.", NULL, (double)st.writes);
+    ut_metrics_add(&m, "redis_write_errors_total", "counter", "Redis writes that failed.", NULL,
                    (double)st.write_errors);
-    ut_metrics_add(&m, "apply_failures_total", "counter", NULL, NULL, (double)st.failures);
-    ut_metrics_add(&m, "refused_busy_total", "counter", NULL, NULL, (double)st.refused_busy);
-    ut_metrics_add(&m, "refused_bad_total", "counter", NULL, NULL, (double)st.refused_bad);
-    ut_metrics_add(&m, "pending_batches", "gauge", NULL, NULL, (double)st.pending);
-    ut_metrics_add(&m, "pending_bytes", "gauge", NULL, NULL, (double)st.pending_bytes);
+    ut_metrics_add(&m, "apply_failures_total", "counter", "Batches whose apply failed.", NULL, (double)st.failures);
+    ut_metrics_add(&m, "refused_busy_total", "counter", "Batches refused: too much pending.", NULL, (double)st.refused_busy);
+    ut_metrics_add(&m, "refused_bad_total", "counter", "Batches refused as malformed.", NULL, (double)st.refused_bad);
+    ut_metrics_add(&m, "pending_batches", "gauge", "Batches waiting for Redis.", NULL, (double)st.pending);
+    ut_metrics_add(&m, "pending_bytes", "gauge", "Bytes of batches waiting for Redis.", NULL, (double)st.pending_bytes);
     return ut_metrics_end(&m);
 }
 

@@ -32,9 +32,9 @@ json_t *ma_http_status(ma_agent *ag)
 {
     json_t *farm = ag->farm ? st_stats_json(ma_farm_server(ag->farm)->stats) : json_null();
 
-    return json_pack("{s:s,s:s,s:s,s:I,s:f,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
+    return json_pack("{s:s,s:s,s:s,s:I,s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
                      "module", "mineragent", "agent", ag->cfg->id, "host", ag->cfg->host,
-                     "pid", (json_int_t)getpid(), "uptime", (double)time(NULL) - ag->started,
+                     "pid", (json_int_t)getpid(), "uptime", (json_int_t)(time(NULL) - ag->started),
                      "upstream", ma_upstream_json(ag), "farm", farm, "meta",
                      "pending_batches", (json_int_t)ut_meta_pending(ag->meta),
                      "spooled_bytes", (json_int_t)ut_meta_spooled_bytes(ag->meta),
@@ -45,7 +45,7 @@ json_t *ma_http_status(ma_agent *ag)
 char *ma_http_metrics(ma_agent *ag)
 {
     const ma_upstream_stats *s = ma_upstream_stats_get(ag->up);
-    ut_metrics m = { .prefix = "hf_agent_" };
+    ut_metrics m = { .prefix = "hf_mineragent_" };
     uint64_t in, out;
 
     ma_upstream_bytes(ag->up, &in, &out);

@@ -2,6 +2,35 @@
 #include <stdio.h>
 #include "stratum/st_report.h"
 
+const char *const st_reason_names[ST_NREASONS] = {
+    "invalid", "stale", "unknown_job", "duplicate", "low_difficulty", "unauthorized",
+    "not_subscribed",
+};
+
+void st_stats_reasons(st_stats *s, uint64_t out[ST_NREASONS])
+{
+    uint64_t job = st_stat_get(&s->rejected[1]), stale = st_stat_get(&s->stale);
+
+    out[ST_R_INVALID] = st_stat_get(&s->rejected[0]);
+    out[ST_R_STALE] = stale < job ? stale : job;
+    out[ST_R_UNKNOWN_JOB] = job - out[ST_R_STALE];
+    out[ST_R_DUPLICATE] = st_stat_get(&s->rejected[2]);
+    out[ST_R_LOW_DIFFICULTY] = st_stat_get(&s->rejected[3]);
+    out[ST_R_UNAUTHORIZED] = st_stat_get(&s->rejected[4]);
+    out[ST_R_NOT_SUBSCRIBED] = st_stat_get(&s->rejected[5]);
+}
+
+json_t *st_reasons_json(st_stats *s)
+{
+    uint64_t r[ST_NREASONS];
+    json_t *o = json_object();
+
+    st_stats_reasons(s, r);
+    for (int i = 0; i < ST_NREASONS && o != NULL; i++)
+        json_object_set_new(o, st_reason_names[i], json_integer((json_int_t)r[i]));
+    return o;
+}
+
 json_t *st_stats_json(st_stats *s)
 {
     json_t *rej = json_object();
@@ -11,20 +40,21 @@ json_t *st_stats_json(st_stats *s)
         snprintf(code, sizeof(code), "%d", 20 + i);
         json_object_set_new(rej, code, json_integer((json_int_t)st_stat_get(&s->rejected[i])));
     }
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:f,s:o}}",
+    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:f,s:o,s:o}}",
                      "connections", (json_int_t)st_stat_get(&s->connections),
                      "subscribed", (json_int_t)st_stat_get(&s->subscribed),
                      "authorized_workers", (json_int_t)st_stat_get(&s->workers),
                      "jobs", (json_int_t)st_stat_get(&s->jobs),
                      "parse_errors", (json_int_t)st_stat_get(&s->parse_errors),
                      "shares", "accepted", (json_int_t)st_stat_get(&s->accepted),
-                     "accepted_diff", atomic_load(&s->accepted_diff), "rejected", rej);
+                     "accepted_diff", atomic_load(&s->accepted_diff), "rejected", rej,
+                     "rejected_by_reason", st_reasons_json(s));
 }
 
 static void st_sample(ut_metrics *m, const char *name, const char *type, const char *help,
                       const char *labels, const char *extra, double v)
 {
-    char all[256];
+    char all[512];
 
     snprintf(all, sizeof(all), "%s%s%s", labels ? labels : "", labels && extra ? "," : "",
              extra ? extra : "");
@@ -33,6 +63,8 @@ static void st_sample(ut_metrics *m, const char *name, const char *type, const c
 
 void st_stats_metrics(ut_metrics *m, st_stats *s, const char *labels)
 {
+    uint64_t r[ST_NREASONS];
+
     st_sample(m, "connections", "gauge", "Open miner connections.", labels, NULL,
               (double)st_stat_get(&s->connections));
     st_sample(m, "subscribed", "gauge", "Subscribed miner connections.", labels, NULL,
@@ -43,12 +75,13 @@ void st_stats_metrics(ut_metrics *m, st_stats *s, const char *labels)
               (double)st_stat_get(&s->accepted));
     st_sample(m, "shares_accepted_diff_total", "counter", "Sum of accepted share difficulty.",
               labels, NULL, atomic_load(&s->accepted_diff));
-    for (int i = 0; i < ST_NCODES; i++) {
-        char code[32];
-        snprintf(code, sizeof(code), "code=\"%d\"", 20 + i);
-        st_sample(m, "shares_rejected_total", i == 0 ? "counter" : NULL,
-                  i == 0 ? "Rejected shares by Stratum error code." : NULL, labels, code,
-                  (double)st_stat_get(&s->rejected[i]));
+    st_stats_reasons(s, r);
+    ut_metrics_family(m, "shares_rejected_total", "counter", "Rejected shares by reason.");
+    for (int i = 0; i < ST_NREASONS; i++) {
+        char reason[48], all[512];
+        snprintf(reason, sizeof(reason), "reason=\"%s\"", st_reason_names[i]);
+        snprintf(all, sizeof(all), "%s%s%s", labels ? labels : "", labels ? "," : "", reason);
+        ut_metrics_sample(m, all, (double)r[i]);
     }
     st_sample(m, "jobs_total", "counter", "Jobs taken into the job store.", labels, NULL,
               (double)st_stat_get(&s->jobs));

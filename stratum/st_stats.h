@@ -20,6 +20,8 @@ typedef struct st_stats {
     _Atomic uint64_t accepted;
     _Atomic double accepted_diff;     /* sum of credited difficulty */
     _Atomic uint64_t rejected[ST_NCODES];
+    _Atomic uint64_t stale;           /* of rejected[21]: a known job gone stale
+                                         (the rest: a job id not known at all) */
     _Atomic uint64_t jobs;            /* jobs taken into the store */
     _Atomic uint64_t parse_errors;
 } st_stats;
@@ -66,6 +68,7 @@ static inline void st_stats_sum(st_stats *out, st_stats *in)
     st_stat_add_double(&out->accepted_diff, atomic_load(&in->accepted_diff));
     for (int i = 0; i < ST_NCODES; i++)
         st_stat_add(&out->rejected[i], st_stat_get(&in->rejected[i]));
+    st_stat_add(&out->stale, st_stat_get(&in->stale));
     st_stat_add(&out->jobs, st_stat_get(&in->jobs));
     st_stat_add(&out->parse_errors, st_stat_get(&in->parse_errors));
 }

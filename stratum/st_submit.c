@@ -63,6 +63,8 @@ static void st_submit_reject(st_conn *c, const st_wname *w, const st_job *job,
 
     c->rejected++;
     st_stat_add(&c->srv->stats->rejected[code - ST_ERR_OTHER], 1);
+    if (code == ST_ERR_JOB && job != NULL)
+        st_stat_add(&c->srv->stats->stale, 1);
     st_submit_report(c, w, job, code, job ? st_sess_job_diff(c, job->seq) : c->diff);
     if (job != NULL && ut_log_on(UT_LOG_DEBUG))
         snprintf(jobtxt, sizeof(jobtxt), "%s", job->id);

@@ -248,8 +248,8 @@ class JobmasterTest(unittest.TestCase):
         self.assertEqual(st["blocks_accepted"], 3)
         self.assertEqual(st["last_block"]["accepted"], False)
         text = hflib.http_get(self.jm.http_port, "/metrics")[1].decode()
-        self.assertRegex(text, r"\njobmaster_blocks_accepted_total %d\n" % st["blocks_accepted"])
-        self.assertIn("# TYPE jobmaster_gateways gauge", text)
+        self.assertRegex(text, r"\nhf_jobmaster_blocks_accepted_total %d\n" % st["blocks_accepted"])
+        self.assertIn("# TYPE hf_jobmaster_gateways gauge", text)
         # SIGHUP reopens the log and keeps running
         self.jm.signal(signal.SIGHUP)
         hflib.wait_for(lambda: "log reopened" in self.log(), 15, what="SIGHUP log line")

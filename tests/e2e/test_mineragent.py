@@ -383,8 +383,8 @@ class TestMinerAgent(Base):
                   st["meta"]["acked_batches"]))
         self.assertEqual(farm_tcp.connections(), 4)
         _, metrics = hflib.http_get(ag.http_port, "/metrics")
-        self.assertIn(b"hf_agent_upstream_up 1", metrics)
-        self.assertIn(b"hf_agent_upstream_bytes_out_total ", metrics)
+        self.assertIn(b"hf_mineragent_upstream_up 1", metrics)
+        self.assertIn(b"hf_mineragent_upstream_bytes_out_total ", metrics)
         self.stop_ok(ag, gw)
 
     # -- 2 ----------------------------------------------------------------------

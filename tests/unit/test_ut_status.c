@@ -27,12 +27,15 @@ typedef struct server {
     int metrics_calls;
     int metrics_fail;          /* metrics returns NULL */
     int status_nan;            /* status packs a NaN, which jansson refuses */
+    int status_anon;           /* status has no "module" */
 } server;
 
 static json_t *status_cb(void *arg)
 {
     server *s = arg;
     s->status_calls++;
+    if (s->status_anon)
+        return json_pack("{s:i}", "calls", s->status_calls);
     if (s->status_nan)
         return json_pack("{s:s, s:f}", "module", "test", "rate", NAN);
     return json_pack("{s:s, s:i}", "module", "test", "calls", s->status_calls);
@@ -44,7 +47,8 @@ static char *metrics_cb(void *arg)
     s->metrics_calls++;
     if (s->metrics_fail)
         return NULL;
-    return strdup("test_requests_total 5\n");
+    return strdup("# HELP test_requests_total Requests.\n# TYPE test_requests_total counter\n"
+                  "test_requests_total 5\n");
 }
 
 static int setup(void **state)
@@ -158,7 +162,32 @@ static void test_status_page(void **state)
     assert_string_equal(json_string_value(json_object_get(j, "module")), "test");
     assert_int_equal(json_integer_value(json_object_get(j, "calls")), 1);
     assert_string_equal(json_string_value(json_object_get(j, "version")), HF_VERSION);
+    assert_int_equal(json_integer_value(json_object_get(j, "pid")), getpid());
+    assert_true(json_is_integer(json_object_get(j, "uptime")));
+    assert_in_range(json_integer_value(json_object_get(j, "uptime")), 0, 1);
     json_decref(j);
+}
+
+/* A module without its own identity gets the program's name, renamed by
+ * ut_status_set_module to a metric-safe one. */
+static void test_status_module_name(void **state)
+{
+    server *s = *state;
+    reply r;
+
+    s->status_anon = 1;
+    request(s, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "module")), "test_ut_status");
+    json_decref(j);
+    ut_status_set_module(s->status, "Stats-API");
+    request(s, "GET /status HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    j = json_loads(r.body, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(j, "module")), "stats_api");
+    json_decref(j);
+    request(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
+    assert_non_null(strstr(r.body, "\nhf_build_info{module=\"stats_api\",version=\""));
+    assert_non_null(strstr(r.body, "\nhf_stats_api_uptime_seconds "));
 }
 
 /* A /status body that cannot be built (a NaN in it: jansson refuses it)
@@ -185,7 +214,22 @@ static void test_metrics_page(void **state)
     request(s, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", &r);
     assert_int_equal(r.status, 200);
     assert_non_null(strcasestr(r.head, "Content-Type: text/plain; version=0.0.4"));
-    assert_string_equal(r.body, "test_requests_total 5\n");
+    /* the module's families, then the build and uptime every page has
+     * (a fresh server: uptime 0 or 1 s) */
+    const char *head = "# HELP test_requests_total Requests.\n"
+                       "# TYPE test_requests_total counter\n"
+                       "test_requests_total 5\n"
+                       "# HELP hf_build_info Always 1; the labels name the module and its "
+                       "version.\n"
+                       "# TYPE hf_build_info gauge\n"
+                       "hf_build_info{module=\"test_ut_status\",version=\"" HF_VERSION "\"} 1\n"
+                       "# HELP hf_test_ut_status_uptime_seconds Seconds since the process "
+                       "started.\n"
+                       "# TYPE hf_test_ut_status_uptime_seconds gauge\n"
+                       "hf_test_ut_status_uptime_seconds ";
+    assert_memory_equal(r.body, head, strlen(head));
+    assert_true(strcmp(r.body + strlen(head), "0\n") == 0 ||
+                strcmp(r.body + strlen(head), "1\n") == 0);
     assert_int_equal(s->metrics_calls, 1);
 
     s->metrics_fail = 1;
@@ -260,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_status_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_not_finite, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_module_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use, setup, teardown),

@@ -1,0 +1,37 @@
+/* sa_redis: the refresh thread of the statistics service. It alone talks
+ * to Redis (its own synchronous connection, read-only commands) and to the
+ * jobmaster, and writes what it read into the store under its lock:
+ *   - every `rescan` seconds a SCAN of <coin>:s:* finds users and workers
+ *     (and every refresh the new entries of the `newworker` list);
+ *   - every `refresh` seconds, pipelined HMGETs of the minute fields not
+ *     yet read (the last 3 minutes again, which senders may still be
+ *     adding to) of the pool keys <coin>:m:{pow,share,reject} and of the
+ *     user and worker keys <coin>:{p,s}:<who> and <coin>:s:<who>:reject;
+ *     a worker with no accepted share for an hour is read every
+ *     `idle_refresh` seconds only; the first read of an entity takes the
+ *     minutes of the last 24 hours;
+ *   - the `newblock` list (only its new entries) and <coin>:m:block, whose
+ *     minute counts give each block its minute;
+ *   - the jobmaster's /status: network difficulty, height, reward.
+ * Pipelines are cut every SA_PIPE commands so other Redis clients (the
+ * metawriter) are served between them. */
+#ifndef SA_REDIS_H
+#define SA_REDIS_H
+
+#include "statsapi/sa_config.h"
+#include "statsapi/sa_store.h"
+
+typedef struct sa_redis sa_redis;
+
+/* Starts the thread (the store must outlive it). NULL when it cannot. */
+sa_redis *sa_redis_start(sa_store *st, const sa_config *cfg);
+/* Stops the thread (within a second or the Redis timeout) and frees r. */
+void sa_redis_stop(sa_redis *r);
+
+/* Splits a <coin>:s: key's rest ("user", "user:worker", "user:reject",
+ * "user:worker:reject") into user and worker (worker "" for the user-level
+ * key). Returns 0 for a user-level key, 1 for a worker key, -1 for a name
+ * that is not one (too long). */
+int sa_key_split(const char *rest, char *user, char *worker, size_t cap);
+
+#endif
