@@ -849,7 +849,7 @@ class SmtpCatcher:
         ok = self.users.get(login) == password
         with self.lock:
             self.auths.append((login, password, ok))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)   # False: aiosmtpd answers 535
 
     def start(self):
         Controller = _aiosmtpd()
