@@ -71,6 +71,7 @@ static int ac_cfg_mail(ac_config *cfg, ut_cfg *uc)
     cfg->max_interval = 3600;
     cfg->retry_max = 300;
     cfg->mail_timeout = 30;
+    cfg->shutdown_wait = 10;
     if (!m || ut_cfg_str_dup(uc, m, "url", &cfg->mail_url, true) < 0 ||
         ac_cfg_mail_tls(cfg, uc, m) < 0 ||
         ut_cfg_str_dup(uc, m, "user", &cfg->mail_user, false) < 0 ||
@@ -83,7 +84,9 @@ static int ac_cfg_mail(ac_config *cfg, ut_cfg *uc)
         ut_cfg_double(uc, m, "max_interval", &cfg->max_interval, 0.1, 86400 * 7, false) < 0 ||
         ut_cfg_int(uc, m, "max_groups", &groups, 1, 10000000, false) < 0 ||
         ut_cfg_double(uc, m, "retry_max", &cfg->retry_max, 0.1, 86400, false) < 0 ||
-        ut_cfg_double(uc, m, "timeout", &cfg->mail_timeout, 1, 3600, false) < 0)
+        ut_cfg_double(uc, m, "timeout", &cfg->mail_timeout, 1, 3600, false) < 0 ||
+        ut_cfg_str_dup(uc, m, "ca_file", &cfg->mail_ca_file, false) < 0 ||
+        ut_cfg_double(uc, m, "shutdown_wait", &cfg->shutdown_wait, 0, 3600, false) < 0)
         return -1;
     cfg->max_groups = (size_t)groups;
     if (!ut_cfg_describing(uc) && (!cfg->mail_to || !cfg->mail_to[0]))
@@ -248,6 +251,7 @@ void ac_config_free(ac_config *cfg)
     free(cfg->mail_url);
     free(cfg->mail_user);
     free(cfg->mail_password);
+    free(cfg->mail_ca_file);
     free(cfg->mail_from);
     ut_cfg_host_list_free(cfg->mail_to);
     free(cfg->mail_prefix);

@@ -12,7 +12,8 @@
  *               "user": "", "password": "", "from": "alertcenter@pool.example",
  *               "to": ["ops@pool.example"], "level": "error", "prefix": "[headframe]",
  *               "gather": 2, "interval": 60, "max_interval": 3600,
- *               "max_groups": 10000, "retry_max": 300, "timeout": 30},
+ *               "max_groups": 10000, "retry_max": 300, "timeout": 30,
+ *               "ca_file": "", "insecure": false, "shutdown_wait": 10},
  *     "webhook": {"url": "https://hooks.slack.com/...", "chat_id": ""},   // optional
  *     "health": {...},                          // optional, ac_health.h
  *     "miners": {...}                           // optional, ac_miner.h
@@ -63,6 +64,8 @@ typedef struct ac_config {
     char *mail_url;
     ac_tls mail_tls;
     bool mail_insecure;        /* accept any server certificate (tests, self-signed) */
+    char *mail_ca_file;        /* CA bundle the server's certificate must chain to */
+    double shutdown_wait;      /* s to deliver what is pending when stopped */
     char *mail_user, *mail_password, *mail_from;
     char **mail_to;            /* NULL-terminated */
     ut_log_level mail_level;   /* alerts below it are stored, not mailed */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "network/nw_buf.h"
+#include "utils/ut_log.h"
 
 #define AC_LIST_MAX 50         /* lines a list group keeps per mail */
 #define AC_OTHER_KEY "(other keys)"
@@ -343,6 +344,36 @@ void ac_group_done(ac_group *g, const ac_out *out)
                 r->due = r->next_ok;
         }
     }
+}
+
+void ac_group_flush(ac_group *g, double now)
+{
+    ut_htab_iter it;
+    ac_grp **v;
+
+    ut_htab_iter_init(&it, &g->tab);
+    while ((v = ut_htab_next(&it, NULL, NULL)))
+        if ((*v)->count > 0 && (*v)->due > now)
+            (*v)->due = now;
+}
+
+size_t ac_group_log_unmailed(const ac_group *g)
+{
+    ut_htab_iter it;
+    ac_grp **v;
+    size_t n = 0;
+
+    ut_htab_iter_init(&it, &g->tab);
+    while ((v = ut_htab_next(&it, NULL, NULL))) {
+        const ac_grp *r = *v;
+        if (r->count == 0)
+            continue;
+        n++;
+        log_error("alerts lost at shutdown, in no mail: %llu of %s to %s (%s %s)",
+                  (unsigned long long)r->count, r->key, r->to[0] ? r->to : "operators",
+                  r->level, r->what);
+    }
+    return n;
 }
 
 void ac_out_free(ac_out *o)

@@ -66,6 +66,11 @@ ac_out *ac_group_next(ac_group *g, double now);
 /* The mail with these keys for `to` was delivered: its groups may compose again. */
 void ac_group_done(ac_group *g, const ac_out *out);
 void ac_out_free(ac_out *o);
+/* Makes every group with alerts not yet mailed due at now, gather and
+ * interval notwithstanding (shutdown: mail what is known before exiting). */
+void ac_group_flush(ac_group *g, double now);
+/* Logs (ERROR) each group whose alerts are in no mail yet; returns how many. */
+size_t ac_group_log_unmailed(const ac_group *g);
 /* The earliest time a group is due (for a timer), or 0 when none waits. */
 double ac_group_due(const ac_group *g);
 

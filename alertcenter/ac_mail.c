@@ -2,6 +2,7 @@
 #include "alertcenter/ac_mail.h"
 
 #include <curl/curl.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,7 @@ struct ac_mail {
     uint64_t seq;
     char host[64];
     double started;
+    atomic_bool stopping;      /* ac_mail_free: attempts in flight give up now */
     ac_mail_stats st;
 };
 
@@ -55,6 +57,7 @@ typedef struct ac_mreq {
 
 typedef struct ac_mrep {
     bool ok;
+    int rc;                    /* the CURLcode */
     char err[200];
 } ac_mrep;
 
@@ -132,12 +135,21 @@ static size_t ac_discard(char *p, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
+/* libcurl's progress callback: non-zero aborts the transfer (shutdown). */
+static int ac_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    ac_mreq *q = arg;
+    return atomic_load(&q->m->stopping) ? 1 : 0;
+}
+
 static void ac_curl_smtp(CURL *c, ac_mreq *q)
 {
     const ac_config *cfg = q->m->cfg;
     curl_easy_setopt(c, CURLOPT_URL, cfg->mail_url);
     if (cfg->mail_tls == AC_TLS_STARTTLS)
         curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    if (cfg->mail_ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, cfg->mail_ca_file);
     if (cfg->mail_user) {
         curl_easy_setopt(c, CURLOPT_USERNAME, cfg->mail_user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, cfg->mail_password ? cfg->mail_password : "");
@@ -178,6 +190,9 @@ static void ac_on_job(nw_job_entry *e, void *ctx)
     else
         ac_curl_smtp(c, q);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, ac_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, q);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(q->m->cfg->mail_timeout * 1000));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
@@ -187,6 +202,7 @@ static void ac_on_job(nw_job_entry *e, void *ctx)
     }
     CURLcode rc = curl_easy_perform(c);
     p->ok = rc == CURLE_OK;
+    p->rc = (int)rc;
     if (!p->ok)
         snprintf(p->err, sizeof(p->err), "%.190s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
     curl_slist_free_all(hdr);
@@ -232,6 +248,28 @@ static double ac_backoff(const ac_mail *m, int attempts)
     return d < m->cfg->retry_max ? d : m->cfg->retry_max;
 }
 
+/* A refused login or a TLS failure is the operator's to fix (an ERROR that
+ * names the setting); a server that is down or slow is retried (WARN). The
+ * password is never logged: libcurl's messages do not carry it. */
+static void ac_log_failure(ac_mail *m, const ac_entry *e, int rc, const char *why,
+                           size_t waiting, double next)
+{
+    const char *to = e->out->to[0] ? e->out->to : "operators";
+    if (rc == CURLE_LOGIN_DENIED)
+        log_error("mail: attempt %d to %s: the SMTP server %s refused the login of user '%s' "
+                  "(%s): check mail.user and mail.password; %zu mail(s) waiting, next try in "
+                  "%.0f s", e->attempts, to, m->cfg->mail_url,
+                  m->cfg->mail_user ? m->cfg->mail_user : "", why, waiting, next);
+    else if (rc == CURLE_USE_SSL_FAILED || rc == CURLE_SSL_CONNECT_ERROR ||
+             rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE)
+        log_error("mail: attempt %d to %s: TLS with the SMTP server %s failed (%s): check "
+                  "mail.tls, mail.ca_file and the server's certificate; %zu mail(s) waiting, "
+                  "next try in %.0f s", e->attempts, to, m->cfg->mail_url, why, waiting, next);
+    else
+        log_warn("mail: attempt %d to %s failed (%s); %zu mail(s) waiting, next try in %.0f s",
+                 e->attempts, to, why, waiting, next);
+}
+
 static void ac_on_finish(nw_job_entry *je, void *udata)
 {
     ac_mail *m = udata;
@@ -267,9 +305,7 @@ static void ac_on_finish(nw_job_entry *je, void *udata)
         } else {
             m->st.attempts_failed++;
             e->next_try = now + ac_backoff(m, e->attempts);
-            log_warn("mail: attempt %d to %s failed (%s); %zu mail(s) waiting, next try in "
-                     "%.0f s", e->attempts, e->out->to[0] ? e->out->to : "operators", why,
-                     qu->n, e->next_try - now);
+            ac_log_failure(m, e, p ? p->rc : -1, why, qu->n, e->next_try - now);
         }
     }
     ac_mail_try(m, qu);
@@ -418,12 +454,20 @@ void ac_mail_free(ac_mail *m)
     if (!m)
         return;
     ev_timer_stop(m->loop, &m->tick);
+    atomic_store(&m->stopping, true);
     nw_job_free(m->job);
-    if (m->mails.n)
-        log_warn("mail: %zu mail(s) not delivered at shutdown", m->mails.n);
+    for (ac_entry *e = m->mails.head; e; e = e->next)
+        log_error("mail: lost at shutdown, not delivered after %d attempt(s): to %s, %llu "
+                  "alert(s): %s", e->attempts, e->out->to[0] ? e->out->to : "operators",
+                  (unsigned long long)e->out->alerts, e->out->subject);
     ac_queue_free(&m->mails);
     ac_queue_free(&m->hooks);
     free(m);
+}
+
+bool ac_mail_idle(const ac_mail *m)
+{
+    return m->mails.n == 0 && m->hooks.n == 0;
 }
 
 void ac_mail_stats_get(const ac_mail *m, ac_mail_stats *out)

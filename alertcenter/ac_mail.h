@@ -7,9 +7,11 @@
  * lost and none is sent twice by alertcenter (an accepted mail whose 250
  * was lost on the way would be sent again: every attempt of one mail
  * carries the same Message-ID, so the receiving side can tell). The outbox
- * is in memory: bounded by ac_group (one mail per group); a restart of
- * alertcenter loses what was not delivered yet (the alerts themselves are
- * in Redis). Operator mails also go to the webhook when one is set
+ * is in memory: bounded by ac_group (one mail per group). When stopped,
+ * alertcenter mails what it holds at once and waits up to
+ * mail.shutdown_wait s for it to go out (main.c); what could not be
+ * delivered by then is lost, each such mail logged as an ERROR with its
+ * subject (the alerts themselves are in Redis). Operator mails also go to the webhook when one is set
  * (POST {"text": ...} for Slack, with "chat_id" for Telegram's
  * sendMessage), 3 attempts each. */
 #ifndef AC_MAIL_H
@@ -24,7 +26,10 @@
 typedef struct ac_mail ac_mail;
 
 ac_mail *ac_mail_create(struct ev_loop *loop, const ac_config *cfg, ac_group *grp);
+/* Mails still in the outbox are logged (ERROR, with their subjects) as lost. */
 void ac_mail_free(ac_mail *m);
+/* Nothing waits: no mail, no webhook post. */
+bool ac_mail_idle(const ac_mail *m);
 
 typedef struct ac_mail_stats {
     uint64_t sent;             /* mails the server accepted */

@@ -109,6 +109,12 @@ void ac_recv_free(ac_recv *r)
     free(r);
 }
 
+void ac_recv_stop(ac_recv *r)
+{
+    if (r)
+        ev_io_stop(r->loop, &r->io);
+}
+
 void ac_recv_stats_get(const ac_recv *r, ac_recv_stats *out)
 {
     *out = r->st;

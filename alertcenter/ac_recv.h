@@ -18,6 +18,8 @@ typedef struct ac_recv ac_recv;
 ac_recv *ac_recv_start(struct ev_loop *loop, const char *bind, char **allow, ac_recv_fn fn,
                        void *arg);
 void ac_recv_free(ac_recv *r);
+/* Takes no more datagrams (shutdown); the counters stay readable. */
+void ac_recv_stop(ac_recv *r);
 
 typedef struct ac_recv_stats {
     uint64_t received, bad, refused;

@@ -5,8 +5,11 @@
  *
  *   alertcenter --config FILE | -c FILE
  *
- * SIGTERM/SIGINT stop (mails not yet delivered are logged as lost);
- * SIGHUP reopens the log file. */
+ * SIGTERM/SIGINT stop: alertcenter stops taking alerts, mails at once what
+ * it holds (gather and interval notwithstanding) and waits up to
+ * mail.shutdown_wait s for the outbox to empty; what is still undelivered
+ * then is logged as lost, an ERROR line per mail or group (a second
+ * SIGTERM stops the wait). SIGHUP reopens the log file. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,6 +109,44 @@ static void ac_app_free(ac_app *a)
     ac_store_free(a->store);
 }
 
+static void ac_on_drain(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ac_app *a = w->data;
+    ac_group_flush(a->grp, ev_now(loop));
+    if (ac_mail_idle(a->mail) && ac_group_due(a->grp) == 0)
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void ac_on_drain_end(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ev_break(loop, EVBREAK_ALL);
+}
+
+/* Stopped: no more alerts in; what is held goes out now, for at most
+ * shutdown_wait s. */
+static void ac_drain(ac_app *a)
+{
+    ev_timer tick, end;
+    ac_mail_stats ms;
+    ac_recv_stop(a->recv);      /* health and miner checks go on: their Redis and */
+                                /* HTTP answers may still be on the way */
+    if (a->cfg->shutdown_wait > 0) {
+        ev_timer_init(&tick, ac_on_drain, 0, 0.1);
+        ev_timer_init(&end, ac_on_drain_end, a->cfg->shutdown_wait, 0);
+        tick.data = a;
+        ev_timer_start(a->loop, &tick);
+        ev_timer_start(a->loop, &end);
+        ev_run(a->loop, 0);
+        ev_timer_stop(a->loop, &tick);
+        ev_timer_stop(a->loop, &end);
+    }
+    ac_mail_stats_get(a->mail, &ms);
+    size_t lost = ac_group_log_unmailed(a->grp);
+    log_notice("alertcenter: stopping with %llu mail(s) undelivered and %zu group(s) of alerts "
+               "in no mail (%llu mail(s) sent since start)", (unsigned long long)ms.outbox,
+               lost, (unsigned long long)ms.sent);
+}
+
 static int ac_run(struct ev_loop *loop, const ac_config *cfg)
 {
     ac_app app = {0};
@@ -116,6 +157,7 @@ static int ac_run(struct ev_loop *loop, const ac_config *cfg)
                    cfg->http.bind ? cfg->http.bind : "off", cfg->redis_host, cfg->redis_port,
                    cfg->mail_url, cfg->mail_to[0], cfg->mail_to[1] ? " and more" : "");
         ev_run(loop, 0);
+        ac_drain(&app);
         log_notice("alertcenter: stopped");
         rc = 0;
     }

@@ -46,12 +46,14 @@ int ut_cfg_alert(ut_cfg *c, ut_alert_cfg *out)
     memset(out, 0, sizeof(*out));
     out->rate = 20;
     out->burst = 100;
+    out->report = 60;
     if (!sec)
         return c->err[0] ? -1 : 0;
     if (ut_cfg_str_list(c, sec, "addr", &out->addr, true,
                         "an array of addresses \"udp@HOST:PORT\"") != 0 ||
         ut_cfg_double(c, sec, "rate", &out->rate, 0.01, 1e6, false) < 0 ||
-        ut_cfg_double(c, sec, "burst", &out->burst, 1, 1e6, false) < 0)
+        ut_cfg_double(c, sec, "burst", &out->burst, 1, 1e6, false) < 0 ||
+        ut_cfg_double(c, sec, "report", &out->report, 0, 86400, false) < 0)
         return -1;
     for (out->n = 0; out->addr && out->addr[out->n]; out->n++) {
         if (nw_addr_parse(&a, out->addr[out->n]) != 0 || a.proto != NW_UDP)
@@ -223,6 +225,8 @@ typedef struct ut_alert_state {
     char module[32];
     char host[64];
     double rate, burst, tokens, last;
+    double report, last_report;    /* the counter line: period, when last said */
+    unsigned long long said[3];    /* sent, limited, failed when last said */
     unsigned long long unsent;     /* left out since the last datagram */
     _Atomic unsigned long long sent, limited, failed;
 } ut_alert_state;
@@ -287,6 +291,8 @@ int ut_alert_start(const char *module, const ut_alert_cfg *cfg)
     st->burst = cfg->burst >= 1 ? cfg->burst : 100;
     st->tokens = st->burst;
     st->last = ut_alert_mono();
+    st->report = cfg->report >= 0 ? cfg->report : 60;
+    st->last_report = st->last;
     st->unsent = 0;
     pthread_mutex_unlock(&st->lock);
     ut_log_set_alert_hook(ut_alert_hook, NULL);
@@ -326,6 +332,34 @@ static bool ut_alert_take(ut_alert_state *st)
     return true;
 }
 
+/* The counters, when report seconds passed since they were last said and
+ * they moved; lock held. Fills out[] and returns true when it is time. */
+static bool ut_alert_due(ut_alert_state *st, unsigned long long out[6])
+{
+    double now = ut_alert_mono();
+    unsigned long long cur[3] = {atomic_load(&st->sent), atomic_load(&st->limited),
+                                 atomic_load(&st->failed)};
+
+    if (st->report <= 0 || now - st->last_report < st->report ||
+        (cur[0] == st->said[0] && cur[1] == st->said[1] && cur[2] == st->said[2]))
+        return false;
+    for (int i = 0; i < 3; i++) {
+        out[i] = cur[i];
+        out[3 + i] = cur[i] - st->said[i];
+        st->said[i] = cur[i];
+    }
+    st->last_report = now;
+    return true;
+}
+
+/* Said after the lock is released: a NOTICE never comes back to the hook. */
+static void ut_alert_report(const char *module, const unsigned long long c[6])
+{
+    log_notice("alert: %s pid %ld: %llu alert(s) sent, %llu over the rate (not sent), %llu "
+               "send error(s) since start; %llu, %llu, %llu since the last such line",
+               module, (long)getpid(), c[0], c[1], c[2], c[3], c[4], c[5]);
+}
+
 bool ut_alert_send(ut_log_level level, const char *file, int line, const char *text)
 {
     ut_alert_state *st = &ut_alert_g;
@@ -335,9 +369,21 @@ bool ut_alert_send(ut_log_level level, const char *file, int line, const char *t
     struct timespec ts;
     bool ok = false;
 
+    unsigned long long counts[6];
+    char module[sizeof(st->module)];
+    bool due;
+
     pthread_mutex_lock(&st->lock);
-    if (st->fd < 0 || !ut_alert_take(st)) {
+    if (st->fd < 0) {
         pthread_mutex_unlock(&st->lock);
+        return false;
+    }
+    if (!ut_alert_take(st)) {
+        due = ut_alert_due(st, counts);
+        memcpy(module, st->module, sizeof(module));
+        pthread_mutex_unlock(&st->lock);
+        if (due)
+            ut_alert_report(module, counts);
         return false;
     }
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -363,7 +409,11 @@ bool ut_alert_send(ut_log_level level, const char *file, int line, const char *t
     } else {
         st->unsent++;
     }
+    due = ut_alert_due(st, counts);
+    memcpy(module, st->module, sizeof(module));
     pthread_mutex_unlock(&st->lock);
+    if (due)
+        ut_alert_report(module, counts);
     return ok;
 }
 

@@ -13,11 +13,16 @@
  * second, burst); a record over it is not sent and counted, and the next
  * datagram says how many were left out ("dropped"). A dead or absent
  * alertcenter costs a sendto that fails or goes nowhere: never a wait.
+ * The sender's own counters (sent, over the rate, send errors) are logged
+ * at NOTICE at most every `report` seconds while alerts are being made
+ * ("alert: gateway pid 4242: ... since start"), so an operator sees from
+ * the module's log alone that alerts are being left out or go nowhere.
  * Thread-safe (one mutex around the bucket and the sendto); after a fork
  * the child goes on with the parent's socket and its own pid.
  *
  * The config section every module accepts (ut_cfg_alert):
- *   "alert": {"addr": ["udp@127.0.0.1:7700"], "rate": 20, "burst": 100}
+ *   "alert": {"addr": ["udp@127.0.0.1:7700"], "rate": 20, "burst": 100,
+ *             "report": 60}
  * absent: no alerts are sent.
  *
  * The receiver: ut_alert_parse reads one datagram back (alertcenter; the
@@ -40,10 +45,11 @@ typedef struct ut_alert_cfg {
     size_t n;
     double rate;               /* datagrams per second on average */
     double burst;              /* and at most this many at once */
+    double report;             /* s between two counter lines on the log; 0 = never */
 } ut_alert_cfg;
 
 /* Reads the optional "alert" section of the config root into *out
- * (defaults: off, rate 20, burst 100). 0, or -1 with c->err set. */
+ * (defaults: off, rate 20, burst 100, report 60). 0, or -1 with c->err set. */
 int ut_cfg_alert(ut_cfg *c, ut_alert_cfg *out);
 void ut_alert_cfg_free(ut_alert_cfg *cfg);
 

@@ -814,14 +814,19 @@ def _aiosmtpd():
 class SmtpCatcher:
     """A real SMTP server (aiosmtpd) on loopback, in this process: every mail
     it accepts is appended to .mails as (mail_from, rcpt_tos, email.message).
-    stop() and start() again keep the port (an SMTP server down for a while)."""
+    stop() and start() again keep the port (an SMTP server down for a while).
+    With tls=(cert, key) it offers STARTTLS and requires it before MAIL; with
+    users={login: password} it requires AUTH (PLAIN/LOGIN, over TLS only) and
+    appends each attempt to .auths as (login, password, ok)."""
 
-    def __init__(self, port=None):
+    def __init__(self, port=None, tls=None, users=None):
         import email
         import email.policy
         self.port = port or free_port()
         self.mails = []
+        self.auths = []
         self.lock = threading.Lock()
+        self.tls, self.users = tls, users
         catcher = self
 
         class Handler:
@@ -835,9 +840,29 @@ class SmtpCatcher:
         self.ctl = None
         self.start()
 
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = auth_data.login.decode(errors="replace")
+        password = auth_data.password.decode(errors="replace")
+        ok = self.users.get(login) == password
+        with self.lock:
+            self.auths.append((login, password, ok))
+        return AuthResult(success=ok, handled=False)   # False: aiosmtpd answers 535
+
     def start(self):
         Controller = _aiosmtpd()
-        self.ctl = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        kw = {}
+        if self.tls:
+            import ssl
+            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            ctx.load_cert_chain(*self.tls)
+            kw.update(tls_context=ctx, require_starttls=True)
+        if self.users is not None:
+            kw.update(authenticator=self._authenticate, auth_required=True,
+                      auth_require_tls=True)
+        self.ctl = Controller(self.handler, hostname="127.0.0.1", port=self.port, **kw)
         self.ctl.start()
 
     def stop(self):

@@ -3,7 +3,8 @@
  * interval (doubling) with the counts of each period: the counts add up
  * to 10,000. A group with an undelivered mail composes no other until
  * ac_group_done; groups of one recipient due together share one mail;
- * another recipient gets its own. And --help's keys match
+ * another recipient gets its own. At shutdown every held group is mailed
+ * at once (test_flush). And --help's keys match
  * deploy/conf/alertcenter.json. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -118,6 +119,37 @@ static void test_waiting_and_sharing(void **state)
     ac_group_free(g);
 }
 
+/* Shutdown: ac_group_flush makes held groups due at once (gather and the
+ * interval after a mail notwithstanding); ac_group_log_unmailed counts the
+ * groups whose alerts are in no mail. */
+static void test_flush(void **state)
+{
+    ac_group_cfg cfg = {.gather = 60, .interval = 600, .max_interval = 600, .host = "ac1"};
+    ac_group *g = ac_group_create(&cfg);
+    ac_item a = item("", "a", 100), b = item("", "b", 100);
+
+    ac_group_add(g, &a, 100);
+    assert_null(ac_group_next(g, 101));        /* held by gather */
+    ac_group_flush(g, 101);
+    ac_out *o = ac_group_next(g, 101);
+    assert_non_null(o);
+    assert_int_equal(count_of(o), 1);
+    ac_group_done(g, o);
+    ac_out_free(o);
+    ac_group_add(g, &a, 102);                  /* within the interval after the mail */
+    ac_group_add(g, &b, 102);
+    assert_int_equal(ac_group_log_unmailed(g), 2);
+    assert_null(ac_group_next(g, 103));
+    ac_group_flush(g, 103);
+    o = ac_group_next(g, 103);
+    assert_non_null(o);
+    assert_int_equal(o->nkeys, 2);             /* both, in one mail */
+    assert_int_equal(o->alerts, 2);
+    assert_int_equal(ac_group_log_unmailed(g), 0);
+    ac_out_free(o);
+    ac_group_free(g);
+}
+
 static void test_help_keys(void **state)
 {
     const char *renames[] = {"_webhook_example", "webhook", NULL};
@@ -129,6 +161,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_storm),
         cmocka_unit_test(test_waiting_and_sharing),
+        cmocka_unit_test(test_flush),
         cmocka_unit_test(test_help_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
