@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utils/ut_alert.h"
 #include "utils/ut_http.h"
 #include "utils/ut_log.h"
 #include "utils/ut_metrics.h"
@@ -26,8 +27,24 @@ struct ut_status {
     time_t started;
 };
 
-/* The /metrics families every module has: the build and the uptime. A
- * module that declares one of them itself keeps its own. */
+/* This process's alert sender (utils/ut_alert.h): what a dead alertcenter
+ * costs is these counters. */
+static void ut_status_alert_metrics(const ut_status *s, ut_metrics *m)
+{
+    ut_alert_stats a;
+    char name[128];
+
+    ut_alert_stats_get(&a);
+    snprintf(name, sizeof(name), "hf_%s_alerts_total", s->module);
+    ut_metrics_family(m, name, "counter",
+                      "ERROR/FATAL log lines for alertcenter, by what became of them.");
+    ut_metrics_sample(m, "result=\"sent\"", (double)a.sent);
+    ut_metrics_sample(m, "result=\"limited\"", (double)a.limited);
+    ut_metrics_sample(m, "result=\"failed\"", (double)a.failed);
+}
+
+/* The /metrics families every module has: the build, the uptime and the
+ * alert counters. A module that declares one of the first two keeps its own. */
 static char *ut_status_common(const ut_status *s, const char *text)
 {
     ut_metrics m = {.prefix = NULL};
@@ -44,6 +61,7 @@ static char *ut_status_common(const ut_status *s, const char *text)
     if (!strstr(text, type))
         ut_metrics_add(&m, name, "gauge", "Seconds since the process started.", NULL,
                        (double)(time(NULL) - s->started));
+    ut_status_alert_metrics(s, &m);
     return ut_metrics_end(&m);
 }
 
@@ -84,6 +102,14 @@ static void ut_status_identity(const ut_status *s, json_t *body)
         json_object_set_new(body, "pid", json_integer((json_int_t)getpid()));
     if (!json_object_get(body, "uptime"))
         json_object_set_new(body, "uptime", json_integer((json_int_t)(time(NULL) - s->started)));
+    if (!json_object_get(body, "alerts")) {
+        ut_alert_stats a;
+        ut_alert_stats_get(&a);
+        json_object_set_new(body, "alerts", json_pack("{s:I,s:I,s:I}", "sent",
+                                                      (json_int_t)a.sent, "limited",
+                                                      (json_int_t)a.limited, "failed",
+                                                      (json_int_t)a.failed));
+    }
 }
 
 /* NULL from the callback means json_pack failed: out of memory, or a value
