@@ -329,8 +329,8 @@ int ut_p2p_block_parse(const uint8_t *raw, size_t len, ut_p2p_block *b)
     rd r = {raw, len, false};
     const uint8_t *hdr = rd_take(&r, 80);
     uint64_t n = rd_compact(&r);
-    /* every transaction takes at least 60 bytes */
-    if (r.bad || n == 0 || n > r.left / 60)
+    /* every transaction takes at least 10 bytes (no input, no output) */
+    if (r.bad || n == 0 || n > r.left / 10)
         return -1;
     ut_p2p_header_parse(hdr, &b->header);
     b->txs = calloc((size_t)n, sizeof(ut_p2p_tx));
@@ -437,7 +437,7 @@ int ut_p2p_cmpct_parse(const uint8_t *p, size_t len, ut_p2p_cmpct *c)
         return -1;
     rd_take(&r, (size_t)c->shortids * 6);
     c->prefilled = rd_compact(&r);
-    if (r.bad || c->prefilled > r.left / 61)
+    if (r.bad || c->prefilled > r.left / 11)   /* an index and at least 10 bytes */
         return -1;
     uint64_t total = c->shortids + c->prefilled, next = 0;
     for (uint64_t i = 0; i < c->prefilled && !r.bad; i++) {
