@@ -99,7 +99,8 @@ testmod = $(strip \
   $(if $(filter test_mw_%,$(1)),$(call modobjs,metawriter)) \
   $(if $(filter test_sa_%,$(1)),$(call modobjs,statsapi)) \
   $(if $(filter test_hfm_%,$(1)),$(call modobjs,tools/hfminer)) \
-  $(if $(filter test_ac_%,$(1)),$(call modobjs,alertcenter)))
+  $(if $(filter test_ac_%,$(1)),$(call modobjs,alertcenter)) \
+  $(if $(filter test_bp_%,$(1)),$(call modobjs,bitpeer)))
 $(B)/tests/test_st_%: $(B)/obj/tests/unit/test_st_%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

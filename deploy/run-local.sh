@@ -61,7 +61,7 @@ choose_ports() {
     for spec in NODE_RPC:48332 NODE_P2P:48444 JM:7001 JM_HTTP:7003 STRATUM:3333 \
                 GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380 \
                 AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500 AC:7700 AC_HTTP:7710 SMTP:2525 \
-                STATS:7620; do
+                STATS:7620 NODE2_RPC:48342 NODE2_P2P:48454 BP:7801 BP_HTTP:7811; do
         name=${spec%%:*} def=${spec#*:}
         p=$(pick_port "$def")
         # Two names must not get the same kernel-chosen port.
@@ -71,7 +71,8 @@ choose_ports() {
     done
     {
         for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS \
-                    AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP STATS; do
+                    AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP STATS NODE2_RPC NODE2_P2P BP \
+                    BP_HTTP; do
             eval "echo ${name}_PORT=\$${name}_PORT"
         done
     } >"$run/ports.env"
@@ -193,8 +194,19 @@ write_configs() {
   "refresh_interval": 10,
   "gateway": {"bind": "tcp@127.0.0.1:$JM_PORT", "allow": ["127.0.0.1"]},
   "http": {"bind": "tcp@127.0.0.1:$JM_HTTP_PORT", "allow": ["127.0.0.1"]},
+  "bitpeer": {"addr": ["tcp@127.0.0.1:$BP_PORT"]},
   $alert
   "log": {"path": "$run/log/jobmaster.log", "level": "info", "max_size": 104857600, "max_files": 3}
+}
+EOF
+    cat >"$run/conf/bitpeer.json" <<EOF
+{
+  "network": "regtest",
+  "peers": {"addr": ["tcp@127.0.0.1:$NODE_P2P_PORT", "tcp@127.0.0.1:$NODE2_P2P_PORT"]},
+  "rpc": {"bind": "tcp@127.0.0.1:$BP_PORT", "allow": ["127.0.0.1"]},
+  "http": {"bind": "tcp@127.0.0.1:$BP_HTTP_PORT", "allow": ["127.0.0.1"]},
+  $alert
+  "log": {"path": "$run/log/bitpeer.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
     meta=""
@@ -367,6 +379,14 @@ start() {
     else
         say "accounting not built (metarelay/metawriter) or redis-server missing: skipped"
     fi
+    BITPEER=0
+    if [ -x "$bin/bitpeer" ]; then
+        start_node2
+        say "starting bitpeer (P2P to both nodes, jobmaster link on $BP_PORT)"
+        spawn bitpeer "$bin/bitpeer" --config "$run/conf/bitpeer.json"
+        wait_port "$BP_HTTP_PORT" 20 bitpeer bitpeer
+        BITPEER=1
+    fi
     say "starting jobmaster and gateway"
     spawn jobmaster "$bin/jobmaster" --config "$run/conf/jobmaster.json"
     wait_port "$JM_PORT" 20 jobmaster jobmaster
@@ -406,6 +426,30 @@ start() {
     echo "The cluster keeps running: 'make stop' (or ./deploy/run-local.sh stop) stops it."
 }
 
+# A second regtest node for bitpeer: peered with the first (it syncs the
+# chain from it over P2P), data in run/node2.
+start_node2() {
+    key2=$(cat "$run/node.key")
+    if ! is_ours node2 bcoin; then
+        say "starting the second regtest node (RPC 127.0.0.1:$NODE2_RPC_PORT, P2P $NODE2_P2P_PORT)"
+        setsid "$regtest" start "$run/node2" "$NODE2_RPC_PORT" "$NODE2_P2P_PORT" "$key2" \
+            >"$run/log/node2-start.out" 2>&1 || die "the second regtest node did not start"
+        tail -1 "$run/log/node2-start.out" >"$run/node2.pid"
+    fi
+    "$regtest" rpc "$NODE2_RPC_PORT" "$key2" addnode "[\"127.0.0.1:$NODE_P2P_PORT\", \"add\"]" \
+        >/dev/null
+    want=$(rpc getblockcount) i=0 got=0
+    while [ $i -lt 120 ]; do
+        got=$("$regtest" rpc "$NODE2_RPC_PORT" "$key2" getblockcount |
+              python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])' 2>/dev/null ||
+              echo 0)
+        [ "$got" -ge "$want" ] && break
+        sleep 0.5
+        i=$((i + 1))
+    done
+    say "second node at height $got (first node $want)"
+}
+
 info() {
     cat <<EOF
 
@@ -425,6 +469,12 @@ EOF
   gateway status:   http://127.0.0.1:$GW_HTTP_PORT/status   http://127.0.0.1:$GW_HTTP_PORT/metrics
   jobmaster status: http://127.0.0.1:$JM_HTTP_PORT/status   http://127.0.0.1:$JM_HTTP_PORT/metrics
 EOF
+    if [ "${BITPEER:-0}" = 1 ]; then
+        cat <<EOF
+  bitpeer status:   http://127.0.0.1:$BP_HTTP_PORT/status   http://127.0.0.1:$BP_HTTP_PORT/metrics
+                    (P2P to the node :$NODE_P2P_PORT and the second node :$NODE2_P2P_PORT, RPC $NODE2_RPC_PORT)
+EOF
+    fi
     if [ "${AGENT:-0}" = 1 ]; then
         cat <<EOF
   agent Stratum: stratum+tcp://127.0.0.1:$AG_STRATUM_PORT   (mineragent farm1, TLS to gateway port $AGENT_PORT)
@@ -484,6 +534,12 @@ stop() {
     stop_pid mineragent mineragent
     stop_pid gateway gateway
     stop_pid jobmaster jobmaster
+    stop_pid bitpeer bitpeer
+    if [ -f "$run/node2/node.pid" ]; then
+        "$regtest" stop "$run/node2"
+        say "stopped the second regtest node"
+    fi
+    rm -f "$run/node2.pid"
     stop_pid alertcenter alertcenter
     stop_pid smtp-catcher smtp-catcher
     stop_pid statsapi statsapi
@@ -506,6 +562,7 @@ status() {
     any=0
     for spec in node:bcoin redis:redis-server metawriter:metawriter metarelay:metarelay \
                 alertcenter:alertcenter smtp-catcher:smtp-catcher statsapi:statsapi \
+                node2:bcoin bitpeer:bitpeer \
                 jobmaster:jobmaster gateway:gateway mineragent:mineragent hfminer:hfminer \
                 hfminer-agent:hfminer; do
         name=${spec%%:*} pat=${spec#*:}

@@ -208,6 +208,22 @@ static int jm_cfg_listeners(jm_config *cfg, ut_cfg *uc)
     return 0;
 }
 
+/* "bitpeer": {"addr": [...], "heartbeat": 2} (optional), "empty_jobs", "empty_hold". */
+static int jm_cfg_bitpeer(jm_config *cfg, ut_cfg *uc)
+{
+    json_t *bp = ut_cfg_object(uc, uc->root, "bitpeer", false);
+    cfg->bitpeer_heartbeat = 2;
+    cfg->empty_jobs = true;
+    cfg->empty_hold = 10;
+    if ((bp && (ut_cfg_peer_addrs(uc, bp, &cfg->bitpeer, &cfg->bitpeer_count) < 0 ||
+                ut_cfg_double(uc, bp, "heartbeat", &cfg->bitpeer_heartbeat, 0.1, 600,
+                              false) < 0)) ||
+        ut_cfg_bool(uc, uc->root, "empty_jobs", &cfg->empty_jobs, false) < 0 ||
+        ut_cfg_double(uc, uc->root, "empty_hold", &cfg->empty_hold, 0, 600, false) < 0)
+        return -1;
+    return 0;
+}
+
 static int jm_cfg_parse(ut_cfg *uc, void *arg)
 {
     jm_config *cfg = arg;
@@ -215,7 +231,9 @@ static int jm_cfg_parse(ut_cfg *uc, void *arg)
         jm_cfg_nodes(cfg, uc) < 0 ||
         jm_cfg_coinbase(cfg, uc) < 0 || jm_cfg_timing(cfg, uc) < 0)
         return -1;
-    return jm_cfg_listeners(cfg, uc);
+    if (jm_cfg_listeners(cfg, uc) < 0)
+        return -1;
+    return jm_cfg_bitpeer(cfg, uc);
 }
 
 static int jm_config_run(jm_config *cfg, const char *path, ut_cfg_keys *keys, char *err,
@@ -261,6 +279,7 @@ void jm_config_free(jm_config *cfg)
     ut_cfg_listen_free(&cfg->gateway);
     ut_cfg_listen_free(&cfg->blocknotify);
     ut_cfg_listen_free(&cfg->http);
+    ut_cfg_host_list_free(cfg->bitpeer);
     free(cfg->file);
     free(cfg->log_path);
     ut_alert_cfg_free(&cfg->alert);

@@ -62,6 +62,13 @@ typedef struct jm_config {
     double gateway_heartbeat;
     ut_cfg_listen blocknotify;  /* blocknotify.bind "udp@...", or NULL */
     ut_cfg_listen http;         /* http.bind "tcp@...", or NULL; http.allow */
+
+    /* bitpeer links and empty-block jobs */
+    char **bitpeer;             /* bitpeer.addr: every one is connected, NULL: none */
+    size_t bitpeer_count;
+    double bitpeer_heartbeat;
+    bool empty_jobs;            /* an empty-block job on a new-tip signal */
+    double empty_hold;          /* seconds a node template below the empty job is dropped */
 } jm_config;
 
 /* Reads path into cfg. Returns 0, or -1 with a message in err naming the

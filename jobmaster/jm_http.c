@@ -33,6 +33,18 @@ json_t *jm_http_status_json(const jm_server *srv)
     json_object_set_new(o, "last_block", st->last_block ? json_incref(st->last_block)
                                                         : json_null());
     json_object_set_new(o, "uptime", json_integer((json_int_t)(time(NULL) - srv->started)));
+    json_object_set_new(o, "empty", json_boolean(jm_server_current_job(srv) &&
+                                                 jm_server_current_job(srv)->empty));
+    json_object_set_new(o, "empty_jobs", json_pack(
+        "{s:I, s:I, s:I, s:f, s:f, s:I}", "jobs", (json_int_t)st->empty_jobs, "tip_signals",
+        (json_int_t)st->tip_signals, "replaced", (json_int_t)st->empty_replaced,
+        "last_signal_to_job_ms", st->empty_signal_ms, "last_replaced_after_ms",
+        st->empty_replaced_ms, "templates_dropped", (json_int_t)st->templates_dropped));
+    json_object_set_new(o, "bitpeers", json_pack(
+        "{s:I, s:I, s:I}", "configured",
+        (json_int_t)(srv->bitpeer ? jm_bitpeer_count(srv->bitpeer) : 0), "up",
+        (json_int_t)(srv->bitpeer ? jm_bitpeer_up(srv->bitpeer) : 0), "blocks_sent",
+        (json_int_t)st->bitpeer_blocks));
     return o;
 }
 
@@ -75,6 +87,22 @@ char *jm_http_metrics_text(const jm_server *srv)
               srv->node ? (double)jm_node_pending(srv->node) : 0);
     jm_metric(&t, "blocknotify_total", "counter", "Blocknotify datagrams received.",
               srv->notify ? (double)jm_notify_count(srv->notify) : 0);
+    jm_metric(&t, "tip_signals_total", "counter", "New-tip signals (bitpeer, blocknotify).",
+              (double)st->tip_signals);
+    jm_metric(&t, "empty_jobs_total", "counter", "Empty-block jobs sent on a new tip.",
+              (double)st->empty_jobs);
+    jm_metric(&t, "empty_job_signal_ms", "gauge", "Last empty job: signal -> job pushed (ms).",
+              st->empty_signal_ms);
+    jm_metric(&t, "empty_job_signal_ms_sum", "counter", "Sum of signal -> empty job times.",
+              st->empty_signal_ms_sum);
+    jm_metric(&t, "empty_jobs_replaced_total", "counter", "Empty jobs replaced by a full one.",
+              (double)st->empty_replaced);
+    jm_metric(&t, "empty_job_lifetime_ms", "gauge", "Last empty job: until the full job (ms).",
+              st->empty_replaced_ms);
+    jm_metric(&t, "empty_job_lifetime_ms_sum", "counter", "Sum of empty job lifetimes.",
+              st->empty_replaced_ms_sum);
+    jm_metric(&t, "bitpeer_blocks_total", "counter", "Found blocks handed to bitpeer links.",
+              (double)st->bitpeer_blocks);
     jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
               (double)(time(NULL) - srv->started));
     return ut_metrics_end(&t);

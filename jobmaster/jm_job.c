@@ -153,6 +153,14 @@ fail:
     return NULL;
 }
 
+int jm_job_mark_empty(jm_job *job, char *err, size_t errlen)
+{
+    job->empty = true;
+    free(job->body);
+    job->body = NULL;
+    return jm_job_render(job, err, errlen);
+}
+
 void jm_job_free(jm_job *job)
 {
     if (!job)

@@ -41,6 +41,9 @@ uint64_t jm_job_next_id(uint64_t last, double now);
 jm_job *jm_job_new(uint64_t id, jm_template *tmpl, const jm_coinbase_params *cbp, bool clean,
                    double now, char *err, size_t errlen);
 void jm_job_free(jm_job *job);
+/* Flags job as an empty-block job (jm_empty) and renders its body again
+ * with "empty": true. 0, or -1 with err set. */
+int jm_job_mark_empty(jm_job *job, char *err, size_t errlen);
 
 /* The CMD_JM_JOB body as a new JSON object. */
 json_t *jm_job_to_json(const jm_job *job);

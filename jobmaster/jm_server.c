@@ -8,9 +8,11 @@
 #include <string.h>
 #include <time.h>
 #include "jobmaster/jm_block.h"
+#include "jobmaster/jm_empty.h"
 #include "jobmaster/jm_found.h"
 #include "jobmaster/jm_http.h"
 #include "utils/ut_cmd.h"
+#include "utils/ut_hex.h"
 #include "utils/ut_log.h"
 
 #define JM_VERDICT_BUDGET 28.0    /* seconds; gateways wait 30 s for the verdict */
@@ -36,14 +38,75 @@ static jm_coinbase_params jm_server_cb_params(const jm_config *cfg)
     return p;
 }
 
+/* Keeps job, sends it to the gateways, tells the bitpeers what it builds on. */
+static void jm_server_publish(jm_server *srv, jm_job *job, const char *reason)
+{
+    srv->last_job_id = job->id;
+    srv->stats.jobs++;
+    srv->stats.clean_jobs += job->clean;
+    log_info("job: new job=%s height=%u prev=%s clean=%d empty=%d txs=%zu value=%llu "
+             "ntime=%08x reason=%s", job->id_hex, job->tmpl->height, job->tmpl->prev_hex,
+             job->clean, job->empty, job->tmpl->tx_count,
+             (unsigned long long)job->tmpl->coinbase_value, job->tmpl->curtime, reason);
+    jm_jobs_add(&srv->jobs, job, ev_now(srv->loop));
+    jm_gateway_push_job(srv->gw, job);
+    if (job->clean && srv->bitpeer)
+        jm_bitpeer_send_best(srv->bitpeer, job->tmpl->height - 1, job->tmpl->prev_hex);
+}
+
+static uint64_t jm_server_next_id(jm_server *srv)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return jm_job_next_id(srv->last_job_id, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+/* While the newest job is an empty one and within empty_hold, a template
+ * below its height is the node lagging behind the signal: dropped, and the
+ * node asked again shortly. */
+static bool jm_server_lagging(jm_server *srv, const jm_job *cur, const jm_template *tmpl)
+{
+    if (!cur || !cur->empty || tmpl->height >= cur->tmpl->height ||
+        ev_now(srv->loop) - cur->created > srv->cfg->empty_hold)
+        return false;
+    srv->stats.templates_dropped++;
+    log_info("job: node template height=%u prev=%s is behind the empty job height=%u; "
+             "asking again", tmpl->height, tmpl->prev_hex, cur->tmpl->height);
+    if (!nw_timer_active(&srv->empty_retry))
+        nw_timer_start(&srv->empty_retry);
+    return true;
+}
+
+static void jm_server_on_empty_retry(nw_timer *t, void *privdata)
+{
+    jm_server *srv = privdata;
+    if (!srv->stopping)
+        jm_poller_trigger(srv->poller, "node behind the empty job");
+}
+
+/* The full template on the tip of an empty job: how long the empty one lived. */
+static void jm_server_replaced(jm_server *srv, const jm_job *cur, const jm_job *job)
+{
+    if (!cur || !cur->empty || memcmp(cur->tmpl->prev, job->tmpl->prev, 32) != 0)
+        return;
+    double ms = (ev_now(srv->loop) - cur->created) * 1e3;
+    srv->stats.empty_replaced++;
+    srv->stats.empty_replaced_ms = ms;
+    srv->stats.empty_replaced_ms_sum += ms;
+    log_info("job: full job=%s replaces empty job=%s height=%u after %.1f ms", job->id_hex,
+             cur->id_hex, job->tmpl->height, ms);
+}
+
 static void jm_server_on_template(jm_template *tmpl, const char *reason, void *arg)
 {
     jm_server *srv = arg;
     const jm_job *cur = jm_jobs_latest(&srv->jobs);
+    if (jm_server_lagging(srv, cur, tmpl)) {
+        jm_template_free(tmpl);
+        return;
+    }
     bool clean = !cur || memcmp(cur->tmpl->prev, tmpl->prev, 32) != 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t id = jm_job_next_id(srv->last_job_id, (double)ts.tv_sec + ts.tv_nsec / 1e9);
+    uint64_t id = jm_server_next_id(srv);
     jm_coinbase_params p = jm_server_cb_params(srv->cfg);
     char err[256];
     jm_job *job = jm_job_new(id, tmpl, &p, clean, ev_now(srv->loop), err, sizeof(err));
@@ -51,15 +114,61 @@ static void jm_server_on_template(jm_template *tmpl, const char *reason, void *a
         log_error("job: cannot build a job: %s", err);
         return;
     }
-    srv->last_job_id = id;
-    srv->stats.jobs++;
-    srv->stats.clean_jobs += clean;
-    log_info("job: new job=%s height=%u prev=%s clean=%d txs=%zu value=%llu ntime=%08x "
-             "reason=%s", job->id_hex, job->tmpl->height, job->tmpl->prev_hex, clean,
-             job->tmpl->tx_count, (unsigned long long)job->tmpl->coinbase_value,
-             job->tmpl->curtime, reason);
-    jm_jobs_add(&srv->jobs, job, ev_now(srv->loop));
-    jm_gateway_push_job(srv->gw, job);
+    jm_server_replaced(srv, cur, job);
+    jm_server_publish(srv, job, reason);
+}
+
+/* ---- new-tip signals -> empty-block jobs ---- */
+
+/* A tip ahead of the newest job: an empty job on it at once, and the node
+ * asked for the full template. */
+static void jm_server_on_tip(jm_server *srv, const jm_tip *tip, double t0)
+{
+    const jm_job *cur = jm_jobs_latest(&srv->jobs);
+    srv->stats.tip_signals++;
+    if (!cur || tip->height + 1 <= cur->tmpl->height || srv->stopping)
+        return;                       /* not ahead (or no template to start from yet) */
+    jm_poller_trigger(srv->poller, "new tip signal");
+    if (!srv->cfg->empty_jobs)
+        return;
+    char err[256];
+    jm_template *t = jm_empty_template(cur->tmpl, tip, srv->cfg->network, (uint32_t)time(NULL),
+                                       err, sizeof(err));
+    if (!t) {
+        log_warn("job: no empty job on tip %s height=%u: %s", tip->hash_hex, tip->height, err);
+        return;
+    }
+    jm_coinbase_params p = jm_server_cb_params(srv->cfg);
+    jm_job *job = jm_job_new(jm_server_next_id(srv), t, &p, true, ev_now(srv->loop), err,
+                             sizeof(err));
+    if (!job || jm_job_mark_empty(job, err, sizeof(err)) < 0) {
+        jm_job_free(job);
+        log_error("job: cannot build an empty job on %s: %s", tip->hash_hex, err);
+        return;
+    }
+    char reason[128];
+    snprintf(reason, sizeof(reason), "tip from %s via %s", tip->peer[0] ? tip->peer : "?",
+             tip->via[0] ? tip->via : "?");
+    jm_server_publish(srv, job, reason);
+    double ms = (ev_time() - t0) * 1e3;
+    srv->stats.empty_jobs++;
+    srv->stats.empty_signal_ms = ms;
+    srv->stats.empty_signal_ms_sum += ms;
+    log_notice("job: empty job=%s height=%u on tip %s (%s) pushed %.3f ms after the signal",
+               job->id_hex, job->tmpl->height, tip->hash_hex, reason, ms);
+}
+
+static void jm_server_on_bp_tip(const json_t *body, const char *from, double t0, void *arg)
+{
+    jm_server *srv = arg;
+    jm_tip tip;
+    char err[256];
+    if (jm_tip_parse(body, &tip, err, sizeof(err)) < 0) {
+        srv->stats.tip_bad++;
+        log_warn("bitpeer %s: bad CMD_BP_TIP: %s", from, err);
+        return;
+    }
+    jm_server_on_tip(srv, &tip, t0);
 }
 
 /* ---- found blocks ---- */
@@ -158,7 +267,12 @@ static void jm_server_submit(jm_server *srv, jm_gw_pending *pending, const jm_fo
                         blk->raw.len, jm_server_on_submitted, ctx) < 0) {
         free(ctx);
         jm_server_reject(srv, pending, req, job->tmpl->height, blk->hash_hex, "out of memory");
+        return;
     }
+    if (srv->bitpeer)               /* the same moment: every P2P peer through bitpeer */
+        srv->stats.bitpeer_blocks += jm_bitpeer_send_block(srv->bitpeer, blk->hash_hex,
+                                                           job->tmpl->height, blk->raw.data,
+                                                           blk->raw.len);
 }
 
 static void jm_server_on_found(jm_gw_pending *pending, const json_t *body, void *arg)
@@ -204,10 +318,50 @@ const jm_job *jm_server_current_job(const jm_server *srv)
 
 /* ---- blocknotify ---- */
 
+typedef struct jm_notify_ctx {
+    jm_server *srv;
+    double t0;
+} jm_notify_ctx;
+
+static void jm_server_on_header(json_t *result, int rc, const char *err, void *arg)
+{
+    jm_notify_ctx *ctx = arg;
+    jm_server *srv = ctx->srv;
+    jm_tip tip;
+    char perr[256];
+    if (err || srv->stopping) {
+        if (err)
+            log_warn("blocknotify: getblockheader failed: %s", err);
+    } else if (jm_tip_from_header_json(result, &tip, perr, sizeof(perr)) < 0) {
+        srv->stats.tip_bad++;
+        log_warn("blocknotify: %s", perr);
+    } else {
+        jm_server_on_tip(srv, &tip, ctx->t0);
+    }
+    free(ctx);
+}
+
+/* A datagram whose text is a block hash: its header from the node (urgent
+ * lane, ahead of template polls) makes a tip signal. */
+static void jm_server_notify_tip(jm_server *srv, const char *text)
+{
+    uint8_t h[32];
+    jm_notify_ctx *ctx = NULL;
+    if (!srv->cfg->empty_jobs || strlen(text) != 64 || ut_hash_from_hex(text, h) < 0 ||
+        !(ctx = malloc(sizeof(*ctx))))
+        return;
+    ctx->srv = srv;
+    ctx->t0 = ev_time();
+    if (jm_node_call_urgent(srv->node, "getblockheader", json_pack("[s, b]", text, 1),
+                            jm_server_on_header, ctx) < 0)
+        free(ctx);
+}
+
 static void jm_server_on_notify(const char *text, const char *peer, void *arg)
 {
     jm_server *srv = arg;
     log_info("blocknotify from %s: %s", peer, text[0] ? text : "(empty)");
+    jm_server_notify_tip(srv, text);
     jm_poller_trigger(srv->poller, "blocknotify");
 }
 
@@ -232,6 +386,14 @@ static int jm_server_listen(jm_server *srv)
             return -1;
         }
     }
+    if (cfg->bitpeer_count) {
+        srv->bitpeer = jm_bitpeer_create(srv->loop, cfg->bitpeer, cfg->bitpeer_count,
+                                         cfg->bitpeer_heartbeat, jm_server_on_bp_tip, srv);
+        if (!srv->bitpeer || jm_bitpeer_start(srv->bitpeer) < 0) {
+            log_fatal("bitpeer: cannot start the links");
+            return -1;
+        }
+    }
     if (cfg->http.bind) {
         srv->http = jm_http_start(srv->loop, cfg->http.bind,
                                   (const char *const *)cfg->http.allow, srv);
@@ -252,6 +414,8 @@ jm_server *jm_server_create(struct ev_loop *loop, const jm_config *cfg)
     srv->cfg = cfg;
     srv->started = (double)time(NULL);
     jm_jobs_init(&srv->jobs, cfg->job_keep_count, cfg->job_keep_seconds);
+    nw_timer_set(&srv->empty_retry, loop, 0.05, false, jm_server_on_empty_retry, srv);
+    nw_timer_stop(&srv->empty_retry);
     srv->node = jm_node_create(loop, &cfg->node, cfg->node_threads);
     if (!srv->node) {
         log_fatal("node: cannot start %d worker threads", cfg->node_threads);
@@ -282,6 +446,8 @@ void jm_server_free(jm_server *srv)
     jm_submit_free(srv->submit);      /* verdicts "shutting down" still reach gateways */
     jm_poller_free(srv->poller);
     srv->poller = NULL;
+    nw_timer_stop(&srv->empty_retry);
+    jm_bitpeer_free(srv->bitpeer);
     ut_status_free(srv->http);
     jm_notify_free(srv->notify);
     jm_gateway_free(srv->gw);

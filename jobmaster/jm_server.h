@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "jobmaster/jm_bitpeer.h"
 #include "jobmaster/jm_config.h"
 #include "jobmaster/jm_gateway.h"
 #include "jobmaster/jm_jobs.h"
@@ -17,6 +18,7 @@
 #include "jobmaster/jm_notify.h"
 #include "jobmaster/jm_poller.h"
 #include "jobmaster/jm_submit.h"
+#include "network/nw_timer.h"
 #include "utils/ut_status.h"
 
 typedef struct jm_stats {
@@ -28,6 +30,17 @@ typedef struct jm_stats {
     uint64_t blocks_bad_pow;      /* hash above the network target: gateway bug */
     uint64_t blocks_unknown_job;
     json_t *last_block;           /* the last verdict (BLOCK_RESULT form) or NULL */
+    /* new-tip signals and empty-block jobs (jm_empty) */
+    uint64_t tip_signals;         /* CMD_BP_TIP / blocknotify tips received */
+    uint64_t tip_bad;             /* signals that did not decode or check */
+    uint64_t empty_jobs;
+    double empty_signal_ms;       /* signal read -> empty job pushed, last one */
+    double empty_signal_ms_sum;
+    uint64_t empty_replaced;      /* empty jobs replaced by a full template */
+    double empty_replaced_ms;     /* empty job -> full job on its tip, last one */
+    double empty_replaced_ms_sum;
+    uint64_t templates_dropped;   /* node templates below the empty job's tip */
+    uint64_t bitpeer_blocks;      /* found blocks handed to bitpeers (links) */
 } jm_stats;
 
 typedef struct jm_server {
@@ -43,6 +56,8 @@ typedef struct jm_server {
     jm_submit *submit;
     jm_notify *notify;
     ut_status *http;
+    jm_bitpeer *bitpeer;          /* NULL without "bitpeer" in the config */
+    nw_timer empty_retry;         /* asks the node again while it lags the empty job */
     jm_stats stats;
 } jm_server;
 

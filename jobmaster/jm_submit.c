@@ -48,7 +48,10 @@ void jm_submit_judge(const char *result, bool is_tip, jm_found_verdict *v)
         return;
     }
     snprintf(v->reason, sizeof(v->reason), "%s", result);
-    bool benign = strcmp(result, "duplicate") == 0 || strcmp(result, "inconclusive") == 0;
+    /* bcoin says "rejected: duplicate": the block reached it first another
+     * way (bitpeer's P2P push races submitblock) */
+    bool benign = strcmp(result, "duplicate") == 0 || strcmp(result, "inconclusive") == 0 ||
+                  strcmp(result, "rejected: duplicate") == 0;
     v->accepted = benign && is_tip;
 }
 

@@ -33,8 +33,8 @@ int jm_submit_block(jm_submit *s, const char *hash_hex, uint32_t height, const u
 size_t jm_submit_inflight(const jm_submit *s);
 
 /* The node's submitblock result turned into (accepted, reason): null is
- * accepted; "duplicate" / "inconclusive" (Core) only when the block is the
- * tip; anything else ("rejected: bad-txnmrklroot", "high-hash", or the
+ * accepted; "duplicate" / "inconclusive" (Core) and "rejected: duplicate"
+ * (bcoin) only when the block is the tip; anything else ("rejected: bad-txnmrklroot", "high-hash", or the
  * text of an error object, "node 127.0.0.1:8332: -22: Block decode
  * failed") is not. */
 void jm_submit_judge(const char *result, bool is_tip, jm_found_verdict *v);

@@ -18,6 +18,12 @@
  * link, and receives CMD_JM_JOB pushes, with the bodies above. */
 #define CMD_AG_HELLO        0x0401  /* agent -> gateway request: who it is; reply: its extranonce1 */
 
+/* jobmaster <-> bitpeer (jobmaster connects to each bitpeer's "rpc" listener;
+ * all pushes, nothing waits for a reply) */
+#define CMD_BP_BLOCK        0x0501  /* jobmaster -> bitpeer: a found block {"v":1,"hash":..,"height":N,"block":hex} */
+#define CMD_BP_BEST         0x0502  /* jobmaster -> bitpeer: the block its jobs build on {"v":1,"height":N,"hash":..} */
+#define CMD_BP_TIP          0x0503  /* bitpeer -> jobmaster: a new tip seen on P2P {"v":1,"height":N,"hash":..,"header":hex80,"peer":..,"via":..} */
+
 /* every module -> alertcenter */
 #define CMD_ALERT           0x0301  /* push: a FATAL log line */
 

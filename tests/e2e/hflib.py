@@ -877,3 +877,28 @@ class SmtpCatcher:
     def get(self):
         with self.lock:
             return list(self.mails)
+
+
+def bitpeer(workdir, peers, name="bitpeer", level="info", start=True, **keys):
+    """A bitpeer speaking P2P to peers (a list of bcoin P2P ports on loopback);
+    keys are merged into the config. Ports: .rpc_port (jobmasters), .http_port.
+    Ready once /status answers."""
+    rpc_port, http_port = free_port(), free_port()
+    return _service("bitpeer", workdir, name, level, {
+        "network": "regtest",
+        "peers": {"addr": [_addr(p) for p in peers], "reconnect_min": 0.2,
+                  "reconnect_max": 2, "ping_interval": 5},
+        "rpc": {"bind": _addr(rpc_port)},
+        "http": {"bind": _addr(http_port)},
+    }, keys, lambda s: http_ok(s.http_port), start,
+        {"rpc_port": rpc_port, "http_port": http_port})
+
+
+def copy_chain(src, dst, start=1):
+    """Gives dst every block of src from height start on by submitblock
+    (nodes that are not peered share one chain this way)."""
+    for h in range(start, src.rpc("getblockcount") + 1):
+        raw = src.rpc("getblock", src.rpc("getblockhash", h), False)
+        res = dst.rpc("submitblock", raw)
+        if res not in (None, "duplicate"):
+            raise RuntimeError("copy_chain: block %d: %s" % (h, res))

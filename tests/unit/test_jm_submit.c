@@ -368,6 +368,23 @@ static void test_not_behind_polls(void **state)
     assert_true(o.took < 1.0);
 }
 
+/* A block that reached the node first through bitpeer: bcoin answers
+ * "rejected: duplicate"; as the tip that is accepted, elsewhere not. */
+static void test_judge_duplicate(void **state)
+{
+    jm_found_verdict v = {0};
+    jm_submit_judge("rejected: duplicate", true, &v);
+    assert_true(v.accepted);
+    jm_submit_judge("rejected: duplicate", false, &v);
+    assert_false(v.accepted);
+    jm_submit_judge("duplicate", true, &v);
+    assert_true(v.accepted);
+    jm_submit_judge("rejected: bad-txnmrklroot", true, &v);
+    assert_false(v.accepted);
+    jm_submit_judge(NULL, false, &v);
+    assert_true(v.accepted);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_node_error_is_final),
         cmocka_unit_test(test_transport_error_is_retried),
         cmocka_unit_test(test_not_behind_polls),
+        cmocka_unit_test(test_judge_duplicate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
