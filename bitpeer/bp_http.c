@@ -93,7 +93,7 @@ static char *bp_http_metrics(void *arg)
 {
     bp_server *srv = arg;
     const bp_push_stats *ps = bp_push_get_stats(srv->push);
-    ut_metrics m = {.prefix = "bitpeer_"};
+    ut_metrics m = {.prefix = "hf_bitpeer_"};
     bp_metric(&m, "peers", "gauge", "Configured P2P peers.", (double)srv->peer_count);
     bp_metric(&m, "peers_ready", "gauge", "Peers with a finished handshake.",
               (double)bp_server_ready_peers(srv));
@@ -105,12 +105,12 @@ static char *bp_http_metrics(void *arg)
               (double)ps->bad_blocks);
     bp_metric(&m, "getdata_served_total", "counter", "Kept blocks sent on getdata.",
               (double)ps->getdata_served);
-    bp_metric(&m, "push_wire_ms", "gauge", "Last block: received -> written to all peers.",
-              ps->last_wire_ms);
+    bp_metric(&m, "push_wire_seconds", "gauge", "Last block: received -> written to all peers.",
+              ps->last_wire_ms / 1e3);
     bp_metric(&m, "tips_total", "counter", "New tips told to jobmasters.",
               (double)srv->st.tips_sent);
-    bp_metric(&m, "tip_ms", "gauge", "Last tip: P2P message read -> CMD_BP_TIP written.",
-              srv->st.last_tip_ms);
+    bp_metric(&m, "tip_seconds", "gauge", "Last tip: P2P message read -> CMD_BP_TIP written.",
+              srv->st.last_tip_ms / 1e3);
     bp_metric(&m, "orphan_headers_total", "counter", "Headers with an unknown parent.",
               (double)srv->st.orphan_headers);
     bp_metric(&m, "bad_pow_total", "counter", "Headers above their own target.",

@@ -91,16 +91,16 @@ char *jm_http_metrics_text(const jm_server *srv)
               (double)st->tip_signals);
     jm_metric(&t, "empty_jobs_total", "counter", "Empty-block jobs sent on a new tip.",
               (double)st->empty_jobs);
-    jm_metric(&t, "empty_job_signal_ms", "gauge", "Last empty job: signal -> job pushed (ms).",
-              st->empty_signal_ms);
-    jm_metric(&t, "empty_job_signal_ms_sum", "counter", "Sum of signal -> empty job times.",
-              st->empty_signal_ms_sum);
+    jm_metric(&t, "empty_job_signal_seconds", "gauge",
+              "Last empty job: new-tip signal -> job pushed.", st->empty_signal_ms / 1e3);
+    jm_metric(&t, "empty_job_signal_seconds_total", "counter",
+              "Sum of new-tip signal -> empty job times.", st->empty_signal_ms_sum / 1e3);
     jm_metric(&t, "empty_jobs_replaced_total", "counter", "Empty jobs replaced by a full one.",
               (double)st->empty_replaced);
-    jm_metric(&t, "empty_job_lifetime_ms", "gauge", "Last empty job: until the full job (ms).",
-              st->empty_replaced_ms);
-    jm_metric(&t, "empty_job_lifetime_ms_sum", "counter", "Sum of empty job lifetimes.",
-              st->empty_replaced_ms_sum);
+    jm_metric(&t, "empty_job_lifetime_seconds", "gauge",
+              "Last empty job: pushed -> replaced by the full job.", st->empty_replaced_ms / 1e3);
+    jm_metric(&t, "empty_job_lifetime_seconds_total", "counter", "Sum of empty job lifetimes.",
+              st->empty_replaced_ms_sum / 1e3);
     jm_metric(&t, "bitpeer_blocks_total", "counter", "Found blocks handed to bitpeer links.",
               (double)st->bitpeer_blocks);
     jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",

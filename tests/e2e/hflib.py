@@ -282,6 +282,17 @@ def http_json(port, path, timeout=10.0):
     return json.loads(http_get(port, path, timeout)[1])
 
 
+def promtool_problems(port):
+    """"" when `promtool check metrics` (Debian's prometheus package) finds
+    nothing wrong in the /metrics page on port, else what it printed."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        return "promtool missing (Debian package prometheus)"
+    _, body = http_get(port, "/metrics")
+    p = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True)
+    return "" if p.returncode == 0 else (p.stdout + p.stderr).decode()
+
+
 def http_ok(port, path="/status"):
     try:
         return http_get(port, path, 2.0)[0] == 200

@@ -111,6 +111,7 @@ class AlertcenterTest(unittest.TestCase):
         self.assertEqual(len(stored), 1)
         self.assertEqual(json.loads(stored[0])["line"], json.loads(datagram())["line"])
         self.assertEqual(self.redis.cmd("HGET", "alert:count", "jobmaster jm_node.c:120"), "1")
+        self.assertEqual(hflib.promtool_problems(self.ac.http_port), "")
 
     def test_storm(self):
         self.start()

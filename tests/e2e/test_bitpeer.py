@@ -108,6 +108,9 @@ class BitpeerTest(unittest.TestCase):
         # B and C have no other peer: they fetched it from bitpeer
         served = [p["push"]["blocks_sent"] + p["push"]["cmpct_sent"] for p in st["peers"][1:]]
         self.assertTrue(all(s >= 1 for s in served), st["peers"])
+        # Both modules' /metrics pass promtool with the figures of this push in them.
+        for port in (self.bp.http_port, self.jm.http_port):
+            self.assertEqual(hflib.promtool_problems(port), "", port)
 
     def test_2_foreign_block_gives_empty_job_then_full_job(self):
         c = self.client()
