@@ -427,8 +427,8 @@ static multi run_multi(fake_node *f, size_t n, jm_submit_node_stats *stats)
                                 .connect_timeout = 1 };
         node[i] = jm_node_create(m.loop, &cfg[i], 0);
         assert_non_null(node[i]);
-        char label[16];
-        snprintf(label, sizeof(label), "n%zu", i);
+        char label[32];
+        snprintf(label, sizeof(label), "n%u", (unsigned)(i & 0xff));
         assert_int_equal(jm_submit_add_node(s, node[i], label), 0);
     }
     assert_int_equal(jm_node_call(node[0], "getblocktemplate", NULL, NULL, NULL), -1);
