@@ -3,7 +3,7 @@
 #
 #   deploy/install.sh [--bin DIR] [--owner USER[:GROUP]] PREFIX MODULE...
 #
-# MODULE is jobmaster, gateway, metarelay, metawriter, mineragent, alertcenter or bitpeer (a module
+# MODULE is jobmaster, gateway, metarelay, metawriter, mineragent, alertcenter, bitpeer or poolbench (a module
 # with an example config in deploy/conf/), or "all". For each one, PREFIX/<module>/:
 #   bin/<module>        the binary from --bin DIR, else $HF_BIN, else build/bin
 #                       (relative to this checkout); replaced when it changed,

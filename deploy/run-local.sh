@@ -61,7 +61,8 @@ choose_ports() {
     for spec in NODE_RPC:48332 NODE_P2P:48444 JM:7001 JM_HTTP:7003 STRATUM:3333 \
                 GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380 \
                 AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500 AC:7700 AC_HTTP:7710 SMTP:2525 \
-                STATS:7620 NODE2_RPC:48342 NODE2_P2P:48454 BP:7801 BP_HTTP:7811; do
+                STATS:7620 NODE2_RPC:48342 NODE2_P2P:48454 BP:7801 BP_HTTP:7811 \
+                PB:7901 PB_HTTP:7911; do
         name=${spec%%:*} def=${spec#*:}
         p=$(pick_port "$def")
         # Two names must not get the same kernel-chosen port.
@@ -72,7 +73,7 @@ choose_ports() {
     {
         for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS \
                     AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP STATS NODE2_RPC NODE2_P2P BP \
-                    BP_HTTP; do
+                    BP_HTTP PB PB_HTTP; do
             eval "echo ${name}_PORT=\$${name}_PORT"
         done
     } >"$run/ports.env"
@@ -195,6 +196,7 @@ write_configs() {
   "gateway": {"bind": "tcp@127.0.0.1:$JM_PORT", "allow": ["127.0.0.1"]},
   "http": {"bind": "tcp@127.0.0.1:$JM_HTTP_PORT", "allow": ["127.0.0.1"]},
   "bitpeer": {"addr": ["tcp@127.0.0.1:$BP_PORT"]},
+  "poolbench": {"addr": ["tcp@127.0.0.1:$PB_PORT"]},
   $alert
   "log": {"path": "$run/log/jobmaster.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
@@ -207,6 +209,19 @@ EOF
   "http": {"bind": "tcp@127.0.0.1:$BP_HTTP_PORT", "allow": ["127.0.0.1"]},
   $alert
   "log": {"path": "$run/log/bitpeer.log", "level": "info", "max_size": 104857600, "max_files": 3}
+}
+EOF
+    # poolbench watches "other pools": here the demo's own gateway (a pool
+    # never ahead of itself, so it shows the wiring, not a tip it did not have).
+    cat >"$run/conf/poolbench.json" <<EOF
+{
+  "pools": [{"name": "self", "addr": "tcp@127.0.0.1:$STRATUM_PORT", "user": "poolbench.watch",
+             "password": "x"}],
+  "reconnect_min": 0.5, "reconnect_max": 10,
+  "rpc": {"bind": "tcp@127.0.0.1:$PB_PORT", "allow": ["127.0.0.1"]},
+  "http": {"bind": "tcp@127.0.0.1:$PB_HTTP_PORT", "allow": ["127.0.0.1"]},
+  $alert
+  "log": {"path": "$run/log/poolbench.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF
     meta=""
@@ -392,6 +407,13 @@ start() {
     wait_port "$JM_PORT" 20 jobmaster jobmaster
     spawn gateway "$bin/gateway" --config "$run/conf/gateway.json"
     wait_port "$STRATUM_PORT" 20 gateway gateway
+    POOLBENCH=0
+    if [ -x "$bin/poolbench" ]; then
+        say "starting poolbench (watching the gateway's own Stratum port $STRATUM_PORT as a demo)"
+        spawn poolbench "$bin/poolbench" --config "$run/conf/poolbench.json"
+        wait_port "$PB_HTTP_PORT" 20 poolbench poolbench
+        POOLBENCH=1
+    fi
     STATS=0
     if [ "$ACCOUNTING" = 1 ] && [ -x "$bin/statsapi" ]; then
         say "starting statsapi (the dashboard and the statistics API)"
@@ -475,6 +497,12 @@ EOF
                     (P2P to the node :$NODE_P2P_PORT and the second node :$NODE2_P2P_PORT, RPC $NODE2_RPC_PORT)
 EOF
     fi
+    if [ "${POOLBENCH:-0}" = 1 ]; then
+        cat <<EOF
+  poolbench status: http://127.0.0.1:$PB_HTTP_PORT/status   http://127.0.0.1:$PB_HTTP_PORT/metrics
+                    (watches the gateway's own Stratum port as the "other pool"; jobmaster link on $PB_PORT)
+EOF
+    fi
     if [ "${AGENT:-0}" = 1 ]; then
         cat <<EOF
   agent Stratum: stratum+tcp://127.0.0.1:$AG_STRATUM_PORT   (mineragent farm1, TLS to gateway port $AGENT_PORT)
@@ -535,6 +563,7 @@ stop() {
     stop_pid gateway gateway
     stop_pid jobmaster jobmaster
     stop_pid bitpeer bitpeer
+    stop_pid poolbench poolbench
     if [ -f "$run/node2/node.pid" ]; then
         "$regtest" stop "$run/node2"
         say "stopped the second regtest node"
@@ -562,7 +591,7 @@ status() {
     any=0
     for spec in node:bcoin redis:redis-server metawriter:metawriter metarelay:metarelay \
                 alertcenter:alertcenter smtp-catcher:smtp-catcher statsapi:statsapi \
-                node2:bcoin bitpeer:bitpeer \
+                node2:bcoin bitpeer:bitpeer poolbench:poolbench \
                 jobmaster:jobmaster gateway:gateway mineragent:mineragent hfminer:hfminer \
                 hfminer-agent:hfminer; do
         name=${spec%%:*} pat=${spec#*:}

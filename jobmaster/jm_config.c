@@ -70,6 +70,8 @@ static int jm_cfg_nodes(jm_config *cfg, ut_cfg *uc)
     size_t n = json_array_size(arr);
     if (n == 0)
         return ut_cfg_fail(uc, "nodes", "expected at least one node");
+    if (n > JM_MAX_NODES)
+        return ut_cfg_fail(uc, "nodes", "at most 16 nodes");
     cfg->node.nodes = calloc(n, sizeof(ut_node_url));
     if (!cfg->node.nodes)
         return ut_cfg_fail(uc, "nodes", "out of memory");
@@ -224,6 +226,19 @@ static int jm_cfg_bitpeer(jm_config *cfg, ut_cfg *uc)
     return 0;
 }
 
+/* "poolbench": {"addr": [...], "heartbeat": 2} (optional): poolbench
+ * links, whose CMD_PB_TIP pushes are new-tip signals like bitpeer's. */
+static int jm_cfg_poolbench(jm_config *cfg, ut_cfg *uc)
+{
+    json_t *pb = ut_cfg_object(uc, uc->root, "poolbench", false);
+    cfg->poolbench_heartbeat = 2;
+    if (pb && (ut_cfg_peer_addrs(uc, pb, &cfg->poolbench, &cfg->poolbench_count) < 0 ||
+               ut_cfg_double(uc, pb, "heartbeat", &cfg->poolbench_heartbeat, 0.1, 600,
+                             false) < 0))
+        return -1;
+    return 0;
+}
+
 static int jm_cfg_parse(ut_cfg *uc, void *arg)
 {
     jm_config *cfg = arg;
@@ -233,7 +248,9 @@ static int jm_cfg_parse(ut_cfg *uc, void *arg)
         return -1;
     if (jm_cfg_listeners(cfg, uc) < 0)
         return -1;
-    return jm_cfg_bitpeer(cfg, uc);
+    if (jm_cfg_bitpeer(cfg, uc) < 0)
+        return -1;
+    return jm_cfg_poolbench(cfg, uc);
 }
 
 static int jm_config_run(jm_config *cfg, const char *path, ut_cfg_keys *keys, char *err,
@@ -280,6 +297,7 @@ void jm_config_free(jm_config *cfg)
     ut_cfg_listen_free(&cfg->blocknotify);
     ut_cfg_listen_free(&cfg->http);
     ut_cfg_host_list_free(cfg->bitpeer);
+    ut_cfg_host_list_free(cfg->poolbench);
     free(cfg->file);
     free(cfg->log_path);
     ut_alert_cfg_free(&cfg->alert);

@@ -18,6 +18,7 @@
 #define JM_EXTRANONCE_MIN 2
 #define JM_EXTRANONCE_MAX 32
 #define JM_MAX_PAYOUTS 64
+#define JM_MAX_NODES 16         /* found blocks go to every one (jm_submit) */
 
 /* One payout output: a scriptPubKey and its share (weight) of the value. */
 typedef struct jm_payout {
@@ -36,7 +37,8 @@ typedef struct jm_config {
     ut_alert_cfg alert;       /* "alert": {"addr": [...]} (ut_alert.h) */
 
     /* node(s) */
-    ut_node_cfg node;           /* nodes[] owned here */
+    ut_node_cfg node;           /* nodes[] owned here; template calls fail over in
+                                 * this order, found blocks go to all of them */
     int node_threads;           /* worker threads for node RPC */
 
     /* coinbase */
@@ -67,6 +69,9 @@ typedef struct jm_config {
     char **bitpeer;             /* bitpeer.addr: every one is connected, NULL: none */
     size_t bitpeer_count;
     double bitpeer_heartbeat;
+    char **poolbench;           /* poolbench.addr: other pools' tips (CMD_PB_TIP), NULL: none */
+    size_t poolbench_count;
+    double poolbench_heartbeat;
     bool empty_jobs;            /* an empty-block job on a new-tip signal */
     double empty_hold;          /* seconds a node template below the empty job is dropped */
 } jm_config;

@@ -2,6 +2,7 @@
  * in struct jm_server. Runs on the loop thread; reads, never writes. */
 #include "jobmaster/jm_http.h"
 
+#include <stdio.h>
 #include <time.h>
 #include "jobmaster/jm_server.h"
 #include "utils/ut_metrics.h"
@@ -15,6 +16,46 @@ static json_t *jm_http_job_json(const jm_job *job)
                      job->tmpl->prev_hex, "tx_count", (json_int_t)job->tmpl->tx_count,
                      "network_diff", job->network_diff, "coinbase_value",
                      (json_int_t)job->tmpl->coinbase_value, "clean", job->clean);
+}
+
+/* Found blocks per node: every block goes to all of them (jm_submit). */
+static json_t *jm_http_nodes_json(const jm_server *srv)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; srv->submit && i < jm_submit_node_count(srv->submit); i++) {
+        const jm_submit_node_stats *n = jm_submit_node_stats_get(srv->submit, i);
+        json_array_append_new(a, json_pack(
+            "{s:s, s:I, s:I, s:I, s:I, s:f}", "node", n->label, "blocks_submitted",
+            (json_int_t)n->submitted, "blocks_accepted", (json_int_t)n->accepted,
+            "blocks_rejected", (json_int_t)n->rejected, "blocks_unreachable",
+            (json_int_t)n->unreachable, "last_submit_seconds", n->last_seconds));
+    }
+    return a;
+}
+
+/* One labelled family per per-node count. */
+static void jm_http_node_metrics(ut_metrics *m, const jm_server *srv)
+{
+    static const struct { const char *name, *type, *help; } fam[] = {
+        {"node_blocks_submitted_total", "counter", "Found blocks handed to this node."},
+        {"node_blocks_accepted_total", "counter", "Found blocks this node accepted."},
+        {"node_blocks_rejected_total", "counter", "Found blocks this node did not accept."},
+        {"node_blocks_unreachable_total", "counter", "Found blocks this node never answered."},
+        {"node_submit_seconds", "gauge", "Last found block: submit -> this node's verdict."},
+    };
+    size_t n = srv->submit ? jm_submit_node_count(srv->submit) : 0;
+    for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+        ut_metrics_family(m, fam[f].name, fam[f].type, fam[f].help);
+        for (size_t i = 0; i < n; i++) {
+            const jm_submit_node_stats *st = jm_submit_node_stats_get(srv->submit, i);
+            char esc[128], labels[160];
+            snprintf(labels, sizeof(labels), "node=\"%s\"",
+                     ut_metrics_escape(st->label, esc, sizeof(esc)));
+            double v[] = {(double)st->submitted, (double)st->accepted, (double)st->rejected,
+                          (double)st->unreachable, st->last_seconds};
+            ut_metrics_sample(m, labels, v[f]);
+        }
+    }
 }
 
 json_t *jm_http_status_json(const jm_server *srv)
@@ -45,6 +86,13 @@ json_t *jm_http_status_json(const jm_server *srv)
         (json_int_t)(srv->bitpeer ? jm_bitpeer_count(srv->bitpeer) : 0), "up",
         (json_int_t)(srv->bitpeer ? jm_bitpeer_up(srv->bitpeer) : 0), "blocks_sent",
         (json_int_t)st->bitpeer_blocks));
+    json_object_set_new(o, "nodes", jm_http_nodes_json(srv));
+    json_object_set_new(o, "poolbench", json_pack(
+        "{s:I, s:I, s:I, s:I}", "configured",
+        (json_int_t)(srv->poolbench ? jm_poolbench_count(srv->poolbench) : 0), "up",
+        (json_int_t)(srv->poolbench ? jm_poolbench_up(srv->poolbench) : 0), "tips",
+        (json_int_t)(srv->poolbench ? jm_poolbench_tips(srv->poolbench) : 0), "bad",
+        (json_int_t)(srv->poolbench ? jm_poolbench_bad(srv->poolbench) : 0)));
     return o;
 }
 
@@ -103,6 +151,9 @@ char *jm_http_metrics_text(const jm_server *srv)
               st->empty_replaced_ms_sum / 1e3);
     jm_metric(&t, "bitpeer_blocks_total", "counter", "Found blocks handed to bitpeer links.",
               (double)st->bitpeer_blocks);
+    jm_metric(&t, "poolbench_tips_total", "counter", "Other pools' tips told by poolbench.",
+              srv->poolbench ? (double)jm_poolbench_tips(srv->poolbench) : 0);
+    jm_http_node_metrics(&t, srv);
     jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
               (double)(time(NULL) - srv->started));
     return ut_metrics_end(&t);

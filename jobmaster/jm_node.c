@@ -106,13 +106,15 @@ jm_node *jm_node_create(struct ev_loop *loop, const ut_node_cfg *cfg, int thread
     if (!node)
         return NULL;
     node->cfg = cfg;
-    node->routine = nw_job_create(loop, threads, &jm_node_handlers, node);
+    if (threads > 0)
+        node->routine = nw_job_create(loop, threads, &jm_node_handlers, node);
     node->urgent = nw_job_create(loop, JM_NODE_URGENT_THREADS, &jm_node_handlers, node);
-    if (!node->routine || !node->urgent) {
+    if ((threads > 0 && !node->routine) || !node->urgent) {
         jm_node_free(node);
         return NULL;
     }
-    nw_job_set_max(node->routine, JM_NODE_MAX_PENDING);
+    if (node->routine)
+        nw_job_set_max(node->routine, JM_NODE_MAX_PENDING);
     nw_job_set_max(node->urgent, 0);
     return node;
 }
@@ -150,6 +152,11 @@ static int jm_node_add(jm_node *node, nw_job *pool, const char *method, json_t *
 
 int jm_node_call(jm_node *node, const char *method, json_t *params, jm_node_cb cb, void *arg)
 {
+    if (!node->routine) {
+        json_decref(params);
+        log_error("node: %s on a node without a routine lane", method);
+        return -1;
+    }
     if (jm_node_add(node, node->routine, method, params, cb, NULL, arg) < 0) {
         log_error("node: queue full, dropping %s call", method);
         return -1;
@@ -169,5 +176,5 @@ int jm_node_call_urgent(jm_node *node, const char *method, json_t *params, jm_no
 
 size_t jm_node_pending(const jm_node *node)
 {
-    return nw_job_pending(node->routine) + nw_job_pending(node->urgent);
+    return (node->routine ? nw_job_pending(node->routine) : 0) + nw_job_pending(node->urgent);
 }

@@ -32,6 +32,8 @@ typedef void (*jm_node_cb)(json_t *result, const char *err, void *arg);
  * final). */
 typedef void (*jm_node_rc_cb)(json_t *result, int rc, const char *err, void *arg);
 
+/* threads 0: no routine lane (jm_node_call refuses every call); jm_submit
+ * uses such urgent-only jm_nodes, one per configured node. */
 jm_node *jm_node_create(struct ev_loop *loop, const ut_node_cfg *cfg, int threads);
 /* Stops the workers of both lanes. Calls that had finished get their
  * callback during this; calls never started are dropped without one. */

@@ -171,6 +171,15 @@ static void jm_server_on_bp_tip(const json_t *body, const char *from, double t0,
     jm_server_on_tip(srv, &tip, t0);
 }
 
+/* poolbench: another pool's notify built on a block above our job. */
+static void jm_server_on_pb_tip(const jm_tip *tip, double t0, void *arg)
+{
+    jm_server *srv = arg;
+    log_info("poolbench: pool %s builds on %s height=%u", tip->peer, tip->hash_hex,
+             tip->height + 1);
+    jm_server_on_tip(srv, tip, t0);
+}
+
 /* ---- found blocks ---- */
 
 static void jm_server_set_last_block(jm_server *srv, json_t *result)
@@ -394,6 +403,15 @@ static int jm_server_listen(jm_server *srv)
             return -1;
         }
     }
+    if (cfg->poolbench_count) {
+        srv->poolbench = jm_poolbench_create(srv->loop, cfg->poolbench, cfg->poolbench_count,
+                                             cfg->poolbench_heartbeat, jm_server_on_pb_tip,
+                                             srv);
+        if (!srv->poolbench || jm_poolbench_start(srv->poolbench) < 0) {
+            log_fatal("poolbench: cannot start the links");
+            return -1;
+        }
+    }
     if (cfg->http.bind) {
         srv->http = jm_http_start(srv->loop, cfg->http.bind,
                                   (const char *const *)cfg->http.allow, srv);
@@ -401,6 +419,35 @@ static int jm_server_listen(jm_server *srv)
             log_fatal("http: cannot listen on %s", cfg->http.bind);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* "http://127.0.0.1:48332/" -> "127.0.0.1:48332": the node's label. */
+static void jm_server_node_label(const char *url, char *out, size_t cap)
+{
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n = strcspn(p, "/");
+    snprintf(out, cap, "%.*s", (int)n, p);
+}
+
+/* One urgent-only jm_node per configured node: found blocks go to all. */
+static int jm_server_submit_nodes(jm_server *srv)
+{
+    const jm_config *cfg = srv->cfg;
+    for (size_t i = 0; i < cfg->node.count && i < JM_MAX_NODES; i++) {
+        char label[64];
+        srv->submit_cfg[i] = cfg->node;
+        srv->submit_cfg[i].nodes = &cfg->node.nodes[i];
+        srv->submit_cfg[i].count = 1;
+        srv->submit_nodes[i] = jm_node_create(srv->loop, &srv->submit_cfg[i], 0);
+        if (!srv->submit_nodes[i])
+            return -1;
+        srv->submit_node_count = i + 1;
+        jm_server_node_label(cfg->node.nodes[i].url, label, sizeof(label));
+        if (jm_submit_add_node(srv->submit, srv->submit_nodes[i], label) < 0)
+            return -1;
     }
     return 0;
 }
@@ -423,8 +470,12 @@ jm_server *jm_server_create(struct ev_loop *loop, const jm_config *cfg)
     }
     /* the last try may take node_timeout, the tip check after it another */
     double deadline = JM_VERDICT_BUDGET - 2 * cfg->node.timeout;
-    srv->submit = jm_submit_create(loop, srv->node, cfg->submit_attempts,
+    srv->submit = jm_submit_create(loop, NULL, cfg->submit_attempts,
                                    cfg->submit_retry_delay, deadline > 1 ? deadline : 1);
+    if (!srv->submit || jm_server_submit_nodes(srv) < 0) {
+        log_fatal("node: cannot start the found-block lanes");
+        goto fail;
+    }
     srv->poller = jm_poller_create(loop, srv->node, cfg->poll_interval, cfg->refresh_interval,
                                    jm_server_on_template, srv);
     if (!srv->submit || !srv->poller || jm_server_listen(srv) < 0)
@@ -443,11 +494,15 @@ void jm_server_free(jm_server *srv)
     srv->stopping = true;             /* finished node calls may still call back below */
     jm_node_free(srv->node);          /* first: no node callback runs after this */
     srv->node = NULL;
+    for (size_t i = 0; i < srv->submit_node_count; i++)
+        jm_node_free(srv->submit_nodes[i]);
+    srv->submit_node_count = 0;
     jm_submit_free(srv->submit);      /* verdicts "shutting down" still reach gateways */
     jm_poller_free(srv->poller);
     srv->poller = NULL;
     nw_timer_stop(&srv->empty_retry);
     jm_bitpeer_free(srv->bitpeer);
+    jm_poolbench_free(srv->poolbench);
     ut_status_free(srv->http);
     jm_notify_free(srv->notify);
     jm_gateway_free(srv->gw);

@@ -17,6 +17,7 @@
 #include "jobmaster/jm_node.h"
 #include "jobmaster/jm_notify.h"
 #include "jobmaster/jm_poller.h"
+#include "jobmaster/jm_poolbench.h"
 #include "jobmaster/jm_submit.h"
 #include "network/nw_timer.h"
 #include "utils/ut_status.h"
@@ -54,9 +55,13 @@ typedef struct jm_server {
     jm_jobs jobs;
     jm_gateway *gw;
     jm_submit *submit;
+    ut_node_cfg submit_cfg[JM_MAX_NODES]; /* one node each: blocks go to all at once */
+    jm_node *submit_nodes[JM_MAX_NODES];  /* urgent-only jm_nodes on submit_cfg */
+    size_t submit_node_count;
     jm_notify *notify;
     ut_status *http;
     jm_bitpeer *bitpeer;          /* NULL without "bitpeer" in the config */
+    jm_poolbench *poolbench;      /* NULL without "poolbench" in the config */
     nw_timer empty_retry;         /* asks the node again while it lags the empty job */
     jm_stats stats;
 } jm_server;

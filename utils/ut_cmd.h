@@ -23,6 +23,7 @@
 #define CMD_BP_BLOCK        0x0501  /* jobmaster -> bitpeer: a found block {"v":1,"hash":..,"height":N,"block":hex} */
 #define CMD_BP_BEST         0x0502  /* jobmaster -> bitpeer: the block its jobs build on {"v":1,"height":N,"hash":..} */
 #define CMD_BP_TIP          0x0503  /* bitpeer -> jobmaster: a new tip seen on P2P {"v":1,"height":N,"hash":..,"header":hex80,"peer":..,"via":..} */
+#define CMD_PB_TIP          0x0601  /* poolbench -> jobmaster: another pool's notify moved past our job {"v":1,"height":N (the tip's),"hash":..,"bits":"hex8","time":N,"version":N,"pool":..,"via":"poolbench"} */
 
 /* every module -> alertcenter */
 #define CMD_ALERT           0x0301  /* push: a FATAL log line */

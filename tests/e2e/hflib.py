@@ -913,3 +913,18 @@ def copy_chain(src, dst, start=1):
         res = dst.rpc("submitblock", raw)
         if res not in (None, "duplicate"):
             raise RuntimeError("copy_chain: block %d: %s" % (h, res))
+
+
+def poolbench(workdir, pools, name="poolbench", level="info", start=True, **keys):
+    """A poolbench watching pools, a list of (name, stratum_port) on loopback
+    (user "watch.pb"); keys are merged into the config. Ports: .rpc_port
+    (jobmasters), .http_port. Ready once /status answers."""
+    rpc_port, http_port = free_port(), free_port()
+    return _service("poolbench", workdir, name, level, {
+        "pools": [{"name": n, "addr": _addr(p), "user": "watch.pb", "password": "x"}
+                  for n, p in pools],
+        "reconnect_min": 0.1, "reconnect_max": 1,
+        "rpc": {"bind": _addr(rpc_port)},
+        "http": {"bind": _addr(http_port)},
+    }, keys, lambda s: http_ok(s.http_port), start,
+        {"rpc_port": rpc_port, "http_port": http_port})

@@ -6,7 +6,9 @@
  * HTTP 503 (transport errors), no retry after the node's error object or
  * rejection string (final), giving up after the last attempt, and a block
  * that goes through at once while slow template polls fill the routine
- * lane past its limit. */
+ * lane past its limit; with several nodes: every node gets the block at
+ * once (not failover), the first acceptance is the verdict, and each
+ * node's outcome is counted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -385,6 +387,163 @@ static void test_judge_duplicate(void **state)
     assert_true(v.accepted);
 }
 
+/* ---- several nodes: every block goes to all of them at once ---- */
+
+typedef struct multi {
+    int calls;
+    jm_found_verdict v;
+    struct ev_loop *loop;
+    double submitted, took;
+} multi;
+
+static void on_multi(const jm_found_verdict *v, void *arg)
+{
+    multi *m = arg;
+    m->calls++;
+    m->v = *v;
+    m->took = ev_time() - m->submitted;
+}
+
+static void on_stop(nw_timer *t, void *privdata)
+{
+    ev_break(privdata, EVBREAK_ALL);
+}
+
+/* Submits one block to the fake nodes (one jm_node each) and runs the loop
+ * until every node has its verdict (jm_submit_inflight 0) or 10 s pass. */
+static multi run_multi(fake_node *f, size_t n, jm_submit_node_stats *stats)
+{
+    static const uint8_t raw[] = {0x01, 0x02, 0x03};
+    multi m = { .loop = ev_loop_new(0) };
+    char url[4][64];
+    ut_node_url nu[4];
+    ut_node_cfg cfg[4];
+    jm_node *node[4];
+    jm_submit *s = jm_submit_create(m.loop, NULL, 3, 0.05, 20);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(url[i], sizeof(url[i]), "http://127.0.0.1:%d/", f[i].port);
+        nu[i] = (ut_node_url){ .url = url[i], .user = "x", .password = "p" };
+        cfg[i] = (ut_node_cfg){ .nodes = &nu[i], .count = 1, .timeout = 5,
+                                .connect_timeout = 1 };
+        node[i] = jm_node_create(m.loop, &cfg[i], 0);
+        assert_non_null(node[i]);
+        char label[32];
+        snprintf(label, sizeof(label), "n%u", (unsigned)(i & 0xff));
+        assert_int_equal(jm_submit_add_node(s, node[i], label), 0);
+    }
+    assert_int_equal(jm_node_call(node[0], "getblocktemplate", NULL, NULL, NULL), -1);
+    nw_timer poll;
+    memset(&poll, 0, sizeof(poll));
+    nw_timer_set(&poll, m.loop, 0.02, true, on_stop, m.loop);
+    m.submitted = ev_time();
+    assert_int_equal(jm_submit_block(s, HASH, 451, raw, sizeof(raw), on_multi, &m), 0);
+    while (jm_submit_inflight(s) > 0 && ev_time() - m.submitted < 10)
+        ev_run(m.loop, 0);
+    nw_timer_stop(&poll);
+    assert_int_equal(jm_submit_inflight(s), 0);
+    assert_int_equal(jm_submit_node_count(s), n);
+    for (size_t i = 0; i < n; i++) {
+        stats[i] = *jm_submit_node_stats_get(s, i);
+        jm_node_free(node[i]);
+    }
+    jm_submit_free(s);
+    ev_loop_destroy(m.loop);
+    return m;
+}
+
+/* Two nodes, both accept: each gets exactly one submitblock, the verdict
+ * comes once, and each node's count says accepted. */
+static void test_all_nodes_get_the_block(void **state)
+{
+    fake_node f[2] = { { .submit_result = "null" }, { .submit_result = "null" } };
+    jm_submit_node_stats st[2];
+    fake_bind(&f[0]);
+    fake_bind(&f[1]);
+    fake_listen(&f[0]);
+    fake_listen(&f[1]);
+    multi m = run_multi(f, 2, st);
+    fake_stop(&f[0], true);
+    fake_stop(&f[1], true);
+    assert_int_equal(m.calls, 1);
+    assert_true(m.v.accepted);
+    assert_int_equal(atomic_load(&f[0].submits), 1);
+    assert_int_equal(atomic_load(&f[1].submits), 1);
+    assert_string_equal(st[0].label, "n0");
+    assert_int_equal(st[0].submitted, 1);
+    assert_int_equal(st[0].accepted, 1);
+    assert_int_equal(st[1].submitted, 1);
+    assert_int_equal(st[1].accepted, 1);
+}
+
+/* Not failover: the first node is slow (0.8 s) and the second fast; the
+ * block is accepted as soon as the fast one says so, and the slow one
+ * still gets (and answers) its submitblock. */
+static void test_parallel_not_failover(void **state)
+{
+    fake_node f[2] = { { .submit_result = "null", .submit_delay_ms = 800 },
+                       { .submit_result = "null" } };
+    jm_submit_node_stats st[2];
+    fake_bind(&f[0]);
+    fake_bind(&f[1]);
+    fake_listen(&f[0]);
+    fake_listen(&f[1]);
+    multi m = run_multi(f, 2, st);
+    fake_stop(&f[0], true);
+    fake_stop(&f[1], true);
+    assert_int_equal(m.calls, 1);
+    assert_true(m.v.accepted);
+    assert_true(m.took < 0.6);
+    assert_int_equal(atomic_load(&f[0].submits), 1);
+    assert_int_equal(atomic_load(&f[1].submits), 1);
+    assert_int_equal(st[0].accepted, 1);
+    assert_true(st[0].last_seconds >= 0.8);
+    assert_int_equal(st[1].accepted, 1);
+}
+
+/* One node down, one rejecting, one accepting: accepted; each node's
+ * outcome counted where it belongs. */
+static void test_any_node_accepts(void **state)
+{
+    fake_node f[3] = { { .submit_result = "null" },
+                       { .submit_result = "\"rejected: bad-txnmrklroot\"" },
+                       { .submit_result = "null", .submit_delay_ms = 200 } };
+    jm_submit_node_stats st[3];
+    for (int i = 0; i < 3; i++)
+        fake_bind(&f[i]);
+    fake_listen(&f[1]);
+    fake_listen(&f[2]);                 /* f[0] never listens: unreachable */
+    multi m = run_multi(f, 3, st);
+    fake_stop(&f[0], false);
+    fake_stop(&f[1], true);
+    fake_stop(&f[2], true);
+    assert_int_equal(m.calls, 1);
+    assert_true(m.v.accepted);
+    assert_int_equal(st[0].unreachable, 1);
+    assert_int_equal(st[0].accepted, 0);
+    assert_int_equal(st[1].rejected, 1);
+    assert_int_equal(st[2].accepted, 1);
+}
+
+/* No node accepts: one verdict naming every node's reason. */
+static void test_no_node_accepts(void **state)
+{
+    fake_node f[2] = { { .submit_result = "\"rejected: bad-txnmrklroot\"" },
+                       { .submit_result = "\"high-hash\"" } };
+    jm_submit_node_stats st[2];
+    fake_bind(&f[0]);
+    fake_bind(&f[1]);
+    fake_listen(&f[0]);
+    fake_listen(&f[1]);
+    multi m = run_multi(f, 2, st);
+    fake_stop(&f[0], true);
+    fake_stop(&f[1], true);
+    assert_int_equal(m.calls, 1);
+    assert_false(m.v.accepted);
+    assert_string_equal(m.v.reason, "n0: rejected: bad-txnmrklroot; n1: high-hash");
+    assert_int_equal(st[0].rejected, 1);
+    assert_int_equal(st[1].rejected, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,6 +555,10 @@ int main(void)
         cmocka_unit_test(test_transport_error_is_retried),
         cmocka_unit_test(test_not_behind_polls),
         cmocka_unit_test(test_judge_duplicate),
+        cmocka_unit_test(test_all_nodes_get_the_block),
+        cmocka_unit_test(test_parallel_not_failover),
+        cmocka_unit_test(test_any_node_accepts),
+        cmocka_unit_test(test_no_node_accepts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
