@@ -45,6 +45,11 @@ json_t *jm_http_status_json(const jm_server *srv)
         (json_int_t)(srv->bitpeer ? jm_bitpeer_count(srv->bitpeer) : 0), "up",
         (json_int_t)(srv->bitpeer ? jm_bitpeer_up(srv->bitpeer) : 0), "blocks_sent",
         (json_int_t)st->bitpeer_blocks));
+    json_object_set_new(o, "blockmasters", json_pack(
+        "{s:I, s:I, s:I}", "configured",
+        (json_int_t)(srv->bmaster ? jm_bmaster_count(srv->bmaster) : 0), "up",
+        (json_int_t)(srv->bmaster ? jm_bmaster_up(srv->bmaster) : 0), "blocks_sent",
+        (json_int_t)st->bmaster_blocks));
     return o;
 }
 
@@ -103,6 +108,8 @@ char *jm_http_metrics_text(const jm_server *srv)
               st->empty_replaced_ms_sum / 1e3);
     jm_metric(&t, "bitpeer_blocks_total", "counter", "Found blocks handed to bitpeer links.",
               (double)st->bitpeer_blocks);
+    jm_metric(&t, "blockmaster_blocks_total", "counter",
+              "Found blocks sent thin to blockmaster links.", (double)st->bmaster_blocks);
     jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
               (double)(time(NULL) - srv->started));
     return ut_metrics_end(&t);
