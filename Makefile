@@ -101,7 +101,8 @@ testmod = $(strip \
   $(if $(filter test_hfm_%,$(1)),$(call modobjs,tools/hfminer)) \
   $(if $(filter test_ac_%,$(1)),$(call modobjs,alertcenter)) \
   $(if $(filter test_bp_%,$(1)),$(call modobjs,bitpeer)) \
-  $(if $(filter test_pb_%,$(1)),$(call modobjs,poolbench)))
+  $(if $(filter test_pb_%,$(1)),$(call modobjs,poolbench)) \
+  $(if $(filter test_bm_%,$(1)),$(call modobjs,blockmaster)))
 $(B)/tests/test_st_%: $(B)/obj/tests/unit/test_st_%.o $(LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka

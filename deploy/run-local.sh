@@ -62,7 +62,7 @@ choose_ports() {
                 GW_HTTP:8300 MR:7601 MR_HTTP:7611 MW:7602 MW_HTTP:7612 REDIS:6380 \
                 AGENT:3334 AG_STRATUM:3335 AG_HTTP:8500 AC:7700 AC_HTTP:7710 SMTP:2525 \
                 STATS:7620 NODE2_RPC:48342 NODE2_P2P:48454 BP:7801 BP_HTTP:7811 \
-                PB:7901 PB_HTTP:7911; do
+                PB:7901 PB_HTTP:7911 BM:7821 BM_HTTP:7831; do
         name=${spec%%:*} def=${spec#*:}
         p=$(pick_port "$def")
         # Two names must not get the same kernel-chosen port.
@@ -73,7 +73,7 @@ choose_ports() {
     {
         for name in NODE_RPC NODE_P2P JM JM_HTTP STRATUM GW_HTTP MR MR_HTTP MW MW_HTTP REDIS \
                     AGENT AG_STRATUM AG_HTTP AC AC_HTTP SMTP STATS NODE2_RPC NODE2_P2P BP \
-                    BP_HTTP PB PB_HTTP; do
+                    BP_HTTP PB PB_HTTP BM BM_HTTP; do
             eval "echo ${name}_PORT=\$${name}_PORT"
         done
     } >"$run/ports.env"
@@ -184,6 +184,26 @@ write_configs() {
     alert="\"alert\": {\"addr\": [\"udp@127.0.0.1:$AC_PORT\"]},"
     mkdir -p "$run/conf" "$run/spool/gateway" "$run/spool/metarelay" "$run/spool/mineragent" \
         "$run/redis"
+    # blockmaster on the second node: jobmaster sends it every found block thin,
+    # authenticated with a secret made here (run/blockmaster.secret).
+    bmaster=""
+    if [ -x "$bin/blockmaster" ]; then
+        [ -f "$run/blockmaster.secret" ] ||
+            (umask 077; od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$run/blockmaster.secret")
+        bm_secret=$(cat "$run/blockmaster.secret")
+        bmaster="\"blockmaster\": {\"addr\": [\"tcp@127.0.0.1:$BM_PORT\"], \"id\": \"jm-local\",
+    \"secret\": \"$bm_secret\"},"
+        cat >"$run/conf/blockmaster.json" <<EOF
+{
+  "node": {"url": "http://127.0.0.1:$NODE2_RPC_PORT/", "user": "x", "password": "$NODE_KEY"},
+  "rpc": {"bind": "tcp@127.0.0.1:$BM_PORT", "allow": ["127.0.0.1"],
+          "agents": [{"id": "jm-local", "secret": "$bm_secret"}]},
+  "http": {"bind": "tcp@127.0.0.1:$BM_HTTP_PORT", "allow": ["127.0.0.1"]},
+  $alert
+  "log": {"path": "$run/log/blockmaster.log", "level": "info", "max_size": 104857600, "max_files": 3}
+}
+EOF
+    fi
     cat >"$run/conf/jobmaster.json" <<EOF
 {
   "network": "bcoin-regtest",
@@ -197,6 +217,7 @@ write_configs() {
   "http": {"bind": "tcp@127.0.0.1:$JM_HTTP_PORT", "allow": ["127.0.0.1"]},
   "bitpeer": {"addr": ["tcp@127.0.0.1:$BP_PORT"]},
   "poolbench": {"addr": ["tcp@127.0.0.1:$PB_PORT"]},
+  $bmaster
   $alert
   "log": {"path": "$run/log/jobmaster.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
@@ -402,6 +423,14 @@ start() {
         wait_port "$BP_HTTP_PORT" 20 bitpeer bitpeer
         BITPEER=1
     fi
+    BMASTER=0
+    if [ -x "$bin/blockmaster" ]; then
+        start_node2
+        say "starting blockmaster (thin blocks from jobmaster rebuilt on the second node, port $BM_PORT)"
+        spawn blockmaster "$bin/blockmaster" --config "$run/conf/blockmaster.json"
+        wait_port "$BM_HTTP_PORT" 20 blockmaster blockmaster
+        BMASTER=1
+    fi
     say "starting jobmaster and gateway"
     spawn jobmaster "$bin/jobmaster" --config "$run/conf/jobmaster.json"
     wait_port "$JM_PORT" 20 jobmaster jobmaster
@@ -503,6 +532,12 @@ EOF
                     (watches the gateway's own Stratum port as the "other pool"; jobmaster link on $PB_PORT)
 EOF
     fi
+    if [ "${BMASTER:-0}" = 1 ]; then
+        cat <<EOF
+  blockmaster:      http://127.0.0.1:$BM_HTTP_PORT/status   http://127.0.0.1:$BM_HTTP_PORT/metrics
+                    (rebuilds the pool's blocks thin on the second node, RPC $NODE2_RPC_PORT)
+EOF
+    fi
     if [ "${AGENT:-0}" = 1 ]; then
         cat <<EOF
   agent Stratum: stratum+tcp://127.0.0.1:$AG_STRATUM_PORT   (mineragent farm1, TLS to gateway port $AGENT_PORT)
@@ -564,6 +599,7 @@ stop() {
     stop_pid jobmaster jobmaster
     stop_pid bitpeer bitpeer
     stop_pid poolbench poolbench
+    stop_pid blockmaster blockmaster
     if [ -f "$run/node2/node.pid" ]; then
         "$regtest" stop "$run/node2"
         say "stopped the second regtest node"
@@ -591,7 +627,7 @@ status() {
     any=0
     for spec in node:bcoin redis:redis-server metawriter:metawriter metarelay:metarelay \
                 alertcenter:alertcenter smtp-catcher:smtp-catcher statsapi:statsapi \
-                node2:bcoin bitpeer:bitpeer poolbench:poolbench \
+                node2:bcoin bitpeer:bitpeer poolbench:poolbench blockmaster:blockmaster \
                 jobmaster:jobmaster gateway:gateway mineragent:mineragent hfminer:hfminer \
                 hfminer-agent:hfminer; do
         name=${spec%%:*} pat=${spec#*:}

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "utils/ut_address.h"
 #include "utils/ut_cfg_listen.h"
+#include "utils/ut_auth.h"
 #include "utils/ut_cfg_log.h"
 #include "utils/ut_config.h"
 #include "utils/ut_hex.h"
@@ -239,6 +240,36 @@ static int jm_cfg_poolbench(jm_config *cfg, ut_cfg *uc)
     return 0;
 }
 
+/* "blockmaster": {"addr": [...], "id": .., "secret": .., "heartbeat": 2,
+ * "tls": {"ca": .., "host": .., "cert": .., "key": ..}} (optional). */
+static int jm_cfg_bmaster(jm_config *cfg, ut_cfg *uc)
+{
+    json_t *bm = ut_cfg_object(uc, uc->root, "blockmaster", false);
+    cfg->bmaster_heartbeat = 2;
+    if (!bm)
+        return uc->err[0] ? -1 : 0;
+    if (ut_cfg_peer_addrs(uc, bm, &cfg->bmaster, &cfg->bmaster_count) < 0 ||
+        ut_cfg_str_dup(uc, bm, "id", &cfg->bmaster_id, true) < 0 ||
+        ut_cfg_str_dup(uc, bm, "secret", &cfg->bmaster_secret, true) < 0 ||
+        ut_cfg_double(uc, bm, "heartbeat", &cfg->bmaster_heartbeat, 0.1, 600, false) < 0)
+        return -1;
+    json_t *tls = ut_cfg_object(uc, bm, "tls", false);
+    if ((!tls && uc->err[0]) ||
+        (tls && (ut_cfg_str_dup(uc, tls, "ca", &cfg->bmaster_ca, true) < 0 ||
+                 ut_cfg_str_dup(uc, tls, "host", &cfg->bmaster_host, false) < 0 ||
+                 ut_cfg_str_dup(uc, tls, "cert", &cfg->bmaster_cert, false) < 0 ||
+                 ut_cfg_str_dup(uc, tls, "key", &cfg->bmaster_key, false) < 0)))
+        return -1;
+    if (ut_cfg_describing(uc))
+        return 0;
+    if (!ut_auth_id_valid(cfg->bmaster_id))
+        return ut_cfg_fail(uc, "blockmaster.id", "expected 1..64 of [A-Za-z0-9._-]");
+    if (ut_auth_secret_problem(cfg->bmaster_secret))
+        return ut_cfg_fail(uc, "blockmaster.secret", "%s",
+                           ut_auth_secret_problem(cfg->bmaster_secret));
+    return 0;
+}
+
 static int jm_cfg_parse(ut_cfg *uc, void *arg)
 {
     jm_config *cfg = arg;
@@ -248,7 +279,7 @@ static int jm_cfg_parse(ut_cfg *uc, void *arg)
         return -1;
     if (jm_cfg_listeners(cfg, uc) < 0)
         return -1;
-    if (jm_cfg_bitpeer(cfg, uc) < 0)
+    if (jm_cfg_bitpeer(cfg, uc) < 0 || jm_cfg_bmaster(cfg, uc) < 0)
         return -1;
     return jm_cfg_poolbench(cfg, uc);
 }
@@ -298,6 +329,15 @@ void jm_config_free(jm_config *cfg)
     ut_cfg_listen_free(&cfg->http);
     ut_cfg_host_list_free(cfg->bitpeer);
     ut_cfg_host_list_free(cfg->poolbench);
+    ut_cfg_host_list_free(cfg->bmaster);
+    free(cfg->bmaster_id);
+    if (cfg->bmaster_secret)
+        memset(cfg->bmaster_secret, 0, strlen(cfg->bmaster_secret));
+    free(cfg->bmaster_secret);
+    free(cfg->bmaster_ca);
+    free(cfg->bmaster_host);
+    free(cfg->bmaster_cert);
+    free(cfg->bmaster_key);
     free(cfg->file);
     free(cfg->log_path);
     ut_alert_cfg_free(&cfg->alert);

@@ -74,6 +74,14 @@ typedef struct jm_config {
     double poolbench_heartbeat;
     bool empty_jobs;            /* an empty-block job on a new-tip signal */
     double empty_hold;          /* seconds a node template below the empty job is dropped */
+
+    /* blockmasters of the other sites: "blockmaster": {"addr": [...], "id", "secret",
+     * "heartbeat", "tls": {"ca", "host", "cert", "key"}} (jm_bmaster) */
+    char **bmaster;             /* NULL: none */
+    size_t bmaster_count;
+    char *bmaster_id, *bmaster_secret;
+    char *bmaster_ca, *bmaster_host, *bmaster_cert, *bmaster_key;
+    double bmaster_heartbeat;
 } jm_config;
 
 /* Reads path into cfg. Returns 0, or -1 with a message in err naming the

@@ -93,6 +93,11 @@ json_t *jm_http_status_json(const jm_server *srv)
         (json_int_t)(srv->poolbench ? jm_poolbench_up(srv->poolbench) : 0), "tips",
         (json_int_t)(srv->poolbench ? jm_poolbench_tips(srv->poolbench) : 0), "bad",
         (json_int_t)(srv->poolbench ? jm_poolbench_bad(srv->poolbench) : 0)));
+    json_object_set_new(o, "blockmasters", json_pack(
+        "{s:I, s:I, s:I}", "configured",
+        (json_int_t)(srv->bmaster ? jm_bmaster_count(srv->bmaster) : 0), "up",
+        (json_int_t)(srv->bmaster ? jm_bmaster_up(srv->bmaster) : 0), "blocks_sent",
+        (json_int_t)st->bmaster_blocks));
     return o;
 }
 
@@ -154,6 +159,8 @@ char *jm_http_metrics_text(const jm_server *srv)
     jm_metric(&t, "poolbench_tips_total", "counter", "Other pools' tips told by poolbench.",
               srv->poolbench ? (double)jm_poolbench_tips(srv->poolbench) : 0);
     jm_http_node_metrics(&t, srv);
+    jm_metric(&t, "blockmaster_blocks_total", "counter",
+              "Found blocks sent thin to blockmaster links.", (double)st->bmaster_blocks);
     jm_metric(&t, "uptime_seconds", "gauge", "Seconds since start.",
               (double)(time(NULL) - srv->started));
     return ut_metrics_end(&t);

@@ -282,6 +282,10 @@ static void jm_server_submit(jm_server *srv, jm_gw_pending *pending, const jm_fo
         srv->stats.bitpeer_blocks += jm_bitpeer_send_block(srv->bitpeer, blk->hash_hex,
                                                            job->tmpl->height, blk->raw.data,
                                                            blk->raw.len);
+    if (srv->bmaster)               /* and thin to the other sites' blockmasters */
+        srv->stats.bmaster_blocks += jm_bmaster_send_block(srv->bmaster, blk->hash_hex,
+                                                           job->tmpl->height, blk->raw.data,
+                                                           blk->raw.len);
 }
 
 static void jm_server_on_found(jm_gw_pending *pending, const json_t *body, void *arg)
@@ -412,6 +416,18 @@ static int jm_server_listen(jm_server *srv)
             return -1;
         }
     }
+    if (cfg->bmaster_count) {
+        jm_bmaster_cfg bc = {.addrs = cfg->bmaster, .n = cfg->bmaster_count,
+                             .id = cfg->bmaster_id, .secret = cfg->bmaster_secret,
+                             .tls_ca = cfg->bmaster_ca, .tls_host = cfg->bmaster_host,
+                             .tls_cert = cfg->bmaster_cert, .tls_key = cfg->bmaster_key,
+                             .heartbeat = cfg->bmaster_heartbeat};
+        srv->bmaster = jm_bmaster_create(srv->loop, &bc);
+        if (!srv->bmaster || jm_bmaster_start(srv->bmaster) < 0) {
+            log_fatal("blockmaster: cannot start the links");
+            return -1;
+        }
+    }
     if (cfg->http.bind) {
         srv->http = jm_http_start(srv->loop, cfg->http.bind,
                                   (const char *const *)cfg->http.allow, srv);
@@ -503,6 +519,7 @@ void jm_server_free(jm_server *srv)
     nw_timer_stop(&srv->empty_retry);
     jm_bitpeer_free(srv->bitpeer);
     jm_poolbench_free(srv->poolbench);
+    jm_bmaster_free(srv->bmaster);
     ut_status_free(srv->http);
     jm_notify_free(srv->notify);
     jm_gateway_free(srv->gw);

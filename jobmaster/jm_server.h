@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "jobmaster/jm_bitpeer.h"
+#include "jobmaster/jm_bmaster.h"
 #include "jobmaster/jm_config.h"
 #include "jobmaster/jm_gateway.h"
 #include "jobmaster/jm_jobs.h"
@@ -42,6 +43,7 @@ typedef struct jm_stats {
     double empty_replaced_ms_sum;
     uint64_t templates_dropped;   /* node templates below the empty job's tip */
     uint64_t bitpeer_blocks;      /* found blocks handed to bitpeers (links) */
+    uint64_t bmaster_blocks;      /* found blocks sent thin to blockmasters (links) */
 } jm_stats;
 
 typedef struct jm_server {
@@ -62,6 +64,7 @@ typedef struct jm_server {
     ut_status *http;
     jm_bitpeer *bitpeer;          /* NULL without "bitpeer" in the config */
     jm_poolbench *poolbench;      /* NULL without "poolbench" in the config */
+    jm_bmaster *bmaster;          /* NULL without "blockmaster" in the config */
     nw_timer empty_retry;         /* asks the node again while it lags the empty job */
     jm_stats stats;
 } jm_server;

@@ -25,6 +25,13 @@
 #define CMD_BP_TIP          0x0503  /* bitpeer -> jobmaster: a new tip seen on P2P {"v":1,"height":N,"hash":..,"header":hex80,"peer":..,"via":..} */
 #define CMD_PB_TIP          0x0601  /* poolbench -> jobmaster: another pool's notify moved past our job {"v":1,"height":N (the tip's),"hash":..,"bits":"hex8","time":N,"version":N,"pool":..,"via":"poolbench"} */
 
+/* jobmaster <-> blockmaster (jobmaster connects to each blockmaster's "rpc"
+ * listener, with agent authentication; the blockmaster asks back on the
+ * same link for what its mempool lacks) */
+#define CMD_BM_BLOCK        0x0601  /* jobmaster -> blockmaster push: {"v":1,"hash":..,"height":N,"size":bytes,"thin":hex cmpctblock v2} */
+#define CMD_BM_GETTXN       0x0602  /* blockmaster -> jobmaster request: {"v":1,"hash":..,"idx":[i,..]}; reply {"v":1,"txs":[hex,..]} */
+#define CMD_BM_GETBLOCK     0x0603  /* blockmaster -> jobmaster request: {"v":1,"hash":..}; reply {"v":1,"block":hex} */
+
 /* every module -> alertcenter */
 #define CMD_ALERT           0x0301  /* push: a FATAL log line */
 

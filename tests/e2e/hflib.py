@@ -928,3 +928,18 @@ def poolbench(workdir, pools, name="poolbench", level="info", start=True, **keys
         "http": {"bind": _addr(http_port)},
     }, keys, lambda s: http_ok(s.http_port), start,
         {"rpc_port": rpc_port, "http_port": http_port})
+
+
+def blockmaster(workdir, node, agents, name="blockmaster", level="info", start=True, **keys):
+    """A blockmaster rebuilding thin blocks from node's mempool; agents:
+    [{"id", "secret"}] that jobmasters authenticate with. keys are merged
+    into the config. Ports: .rpc_port (jobmasters), .http_port. Ready once
+    /status answers."""
+    rpc_port, http_port = free_port(), free_port()
+    return _service("blockmaster", workdir, name, level, {
+        "node": {"url": node.url, "user": "x", "password": node.key},
+        "rpc": {"bind": _addr(rpc_port), "agents": agents},
+        "http": {"bind": _addr(http_port)},
+        "mempool_poll": 0.2,
+    }, keys, lambda s: http_ok(s.http_port), start,
+        {"rpc_port": rpc_port, "http_port": http_port})
