@@ -389,7 +389,10 @@ json_t *ac_health_status(const ac_health *h)
         json_array_append_new(t, json_pack("{s:s, s:s, s:b, s:f}", "name", h->t[i].name, "url",
                                            h->t[i].url, "quiet", h->t[i].quiet, "last_ok",
                                            h->t[i].last_ok));
-    return json_pack("{s:o, s:f, s:f, s:b, s:I}", "targets", t, "share_rate_recent",
+    /* blocks_watching: the newblock list has been read once; blocks found
+     * before that (alertcenter starting or down) are not mailed. */
+    return json_pack("{s:o, s:f, s:f, s:b, s:I, s:b}", "targets", t, "share_rate_recent",
                      h->share_recent, "share_rate_hour", h->share_hour, "share_low",
-                     h->share_low, "blocks", (json_int_t)h->blocks);
+                     h->share_low, "blocks", (json_int_t)h->blocks, "blocks_watching",
+                     h->block_idx >= 0);
 }

@@ -144,6 +144,10 @@ class AlertClusterTest(unittest.TestCase):
                     "watch": [{"name": "gateway1", "url": gw_url, "quiet_after": 3}]}))
         hflib.wait_for(lambda: hflib.http_json(ac.http_port, "/status")["health"]["targets"]
                        [0]["last_ok"] > 0, 10, what="the first health poll")
+        # Blocks found before alertcenter first read the newblock list are
+        # not mailed (a restart does not re-mail): wait until it watches.
+        hflib.wait_for(lambda: hflib.http_json(ac.http_port, "/status")["health"]
+                       ["blocks_watching"], 30, what="alertcenter watching newblock")
         time.sleep(2)
         self.assertEqual(self.smtp.count(), 0)
 
