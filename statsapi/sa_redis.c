@@ -293,7 +293,9 @@ static void sa_hmget(sa_redis *r, const char *key, const sa_target *t)
     redisAppendCommandArgv(r->c, (int)(n + 2), r->argv, r->argl);
 }
 
-static void sa_keys_of(const sa_redis *r, const sa_target *t, char k[3][600])
+#define SA_NKEYS 4           /* pow, share, reject, stale */
+
+static void sa_keys_of(const sa_redis *r, const sa_target *t, char k[SA_NKEYS][600])
 {
     const char *coin = r->cfg->coin;
 
@@ -301,10 +303,12 @@ static void sa_keys_of(const sa_redis *r, const sa_target *t, char k[3][600])
         snprintf(k[0], 600, "%s:m:pow", coin);
         snprintf(k[1], 600, "%s:m:share", coin);
         snprintf(k[2], 600, "%s:m:reject", coin);
+        snprintf(k[3], 600, "%s:m:stale", coin);
     } else {
         snprintf(k[0], 600, "%s:p:%s", coin, t->who);
         snprintf(k[1], 600, "%s:s:%s", coin, t->who);
         snprintf(k[2], 600, "%s:s:%s:reject", coin, t->who);
+        snprintf(k[3], 600, "%s:st:%s", coin, t->who);
     }
 }
 
@@ -313,27 +317,28 @@ static double sa_num(const redisReply *x)
     return x && x->type == REDIS_REPLY_STRING ? strtod(x->str, NULL) : 0.0;
 }
 
-/* Reads the replies of one target's three HMGETs and applies them. */
+/* Reads the replies of one target's SA_NKEYS HMGETs and applies them. */
 static int sa_apply(sa_redis *r, sa_target *t)
 {
-    redisReply *rep[3] = {NULL, NULL, NULL};
+    redisReply *rep[SA_NKEYS] = {NULL, NULL, NULL, NULL};
     int rc = 0;
     size_t n = (size_t)((t->to - t->from) / 60) + 1;
 
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < SA_NKEYS; k++) {
         if (redisGetReply(r->c, (void **)&rep[k]) != REDIS_OK || !rep[k] ||
             rep[k]->type != REDIS_REPLY_ARRAY || rep[k]->elements != n)
             rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         double p = sa_num(rep[0]->element[i]), s = sa_num(rep[1]->element[i]);
-        double rj = sa_num(rep[2]->element[i]);
+        double rj = sa_num(rep[2]->element[i]), x = sa_num(rep[3]->element[i]);
         if (p > 0 || s > 0 || rj > 0)
-            sa_ent_set(t->e, t->from + 60 * (int64_t)i, p, (uint32_t)s, (uint32_t)rj, 0);
+            sa_ent_set(t->e, t->from + 60 * (int64_t)i, p, (uint32_t)s, (uint32_t)rj,
+                       (uint32_t)x);
     }
     if (rc == 0)
         t->e->fetched = t->to;
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < SA_NKEYS; k++)
         freeReplyObject(rep[k]);
     return rc;
 }
@@ -342,12 +347,12 @@ static int sa_apply(sa_redis *r, sa_target *t)
  * the write lock. */
 static int sa_fetch(sa_redis *r, sa_target *t, size_t n)
 {
-    char keys[3][600];
+    char keys[SA_NKEYS][600];
     int rc = 0;
 
     for (size_t i = 0; i < n; i++) {
         sa_keys_of(r, &t[i], keys);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < SA_NKEYS; k++)
             sa_hmget(r, keys[k], &t[i]);
     }
     pthread_rwlock_wrlock(&r->st->lock);

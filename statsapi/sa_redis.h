@@ -5,8 +5,8 @@
  *     (and every refresh the new entries of the `newworker` list);
  *   - every `refresh` seconds, pipelined HMGETs of the minute fields not
  *     yet read (the last 3 minutes again, which senders may still be
- *     adding to) of the pool keys <coin>:m:{pow,share,reject} and of the
- *     user and worker keys <coin>:{p,s}:<who> and <coin>:s:<who>:reject;
+ *     adding to) of the pool keys <coin>:m:{pow,share,reject,stale} and of
+ *     the user and worker keys <coin>:{p,s,st}:<who> and <coin>:s:<who>:reject;
  *     a worker with no accepted share for an hour is read every
  *     `idle_refresh` seconds only; the first read of an entity takes the
  *     minutes of the last 24 hours;

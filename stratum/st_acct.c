@@ -5,7 +5,13 @@
 
 void st_acct_share(ut_meta *m, const st_share_ev *ev)
 {
-    if (m != NULL)
+    if (m == NULL)
+        return;
+    /* 21 on a job the server knew: stale (the gateway's reason="stale"),
+     * apart from 21 on an id it never knew (unknown_job). */
+    if (!ev->accepted && ev->code == ST_ERR_JOB && ev->job != NULL)
+        ut_meta_stale(m, ev->worker->user, ev->worker->worker);
+    else
         ut_meta_share(m, ev->worker->user, ev->worker->worker, ev->diff, ev->goal,
                       ev->accepted);
 }

@@ -119,7 +119,8 @@ static int mc_share(const json_t *rec, const char *list, size_t i, char *err, si
         mc_str(rec, "worker", true, list, i, err, errlen) != 0)
         return -1;
     if (mc_count(rec, "s", list, i, err, errlen) != 0 ||
-        mc_count(rec, "r", list, i, err, errlen) != 0)
+        mc_count(rec, "r", list, i, err, errlen) != 0 ||
+        mc_count(rec, "st", list, i, err, errlen) != 0)
         return -1;
     if (mc_num(rec, "p", list, i, err, errlen) != 0 ||
         mc_num(rec, "g", list, i, err, errlen) != 0)
@@ -129,7 +130,7 @@ static int mc_share(const json_t *rec, const char *list, size_t i, char *err, si
 
 static int mc_system(const json_t *rec, const char *list, size_t i, char *err, size_t errlen)
 {
-    static const char *counts[] = {"share", "reject", "block", "connections"};
+    static const char *counts[] = {"share", "reject", "stale", "block", "connections"};
     if (mc_minute(rec, list, i, err, errlen) != 0 || mc_num(rec, "pow", list, i, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {

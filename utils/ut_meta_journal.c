@@ -3,7 +3,8 @@
  * writes it as one chunk (u32 payload length, u32 CRC32C of the rest, f64
  * time, records) to spool_dir/mj-<source>.<epoch>.<seq>. Records: 'H'
  * header (connection state), 'C' cell (minute, user, worker), 'A'/'R'
- * accepted/rejected share of a cell, 'B' block, 'E' event, 'W' new worker,
+ * accepted/rejected share of a cell, 'T' stale (rejected) share of a cell
+ * (added later: a journal without it replays as before), 'B' block, 'E' event, 'W' new worker,
  * 'N' connection sample, 'X' close. Replay: ut_meta_replay.c. */
 #include "utils/ut_meta_int.h"
 
@@ -108,6 +109,17 @@ void jr_share(ut_meta *m, const mt_rec *r, double diff, double goal, bool accept
         p = jr_put(p, &diff, 8);
         jr_put(p, &goal, 8);
     }
+    if (nw_buf_len(&m->jbuf) >= JR_SYNC_AT)
+        ut_meta_sync(m);
+}
+
+void jr_stale(ut_meta *m, const mt_rec *r)
+{
+    unsigned char *p = jr_reserve(m, 5);
+    if (!p)
+        return;
+    *p++ = 'T';
+    jr_put(p, &r->jid, 4);
     if (nw_buf_len(&m->jbuf) >= JR_SYNC_AT)
         ut_meta_sync(m);
 }

@@ -116,8 +116,9 @@ static int jr_add_cell(ut_meta *m, jr_replay *rp, int64_t minute, char **str)
     return 0;
 }
 
+/* accepted: an 'A' record; else 'R' (stale false) or 'T' (stale true). */
 static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
-                          const unsigned char *end, bool accepted)
+                          const unsigned char *end, bool accepted, bool stale)
 {
     uint32_t id;
     double diff = 0, goal = 0;
@@ -145,7 +146,10 @@ static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
                 diff, goal, why);
         return 0;
     }
-    mt_count(r, s, diff, goal, accepted);
+    if (stale)
+        mt_count_stale(r, s);
+    else
+        mt_count(r, s, diff, goal, accepted);
     return 0;
 }
 
@@ -249,8 +253,8 @@ static int jr_apply_chunk(ut_meta *m, jr_replay *rp, const unsigned char *p, siz
         int rc;
         if (!rp->header && type != 'H')
             return -1;
-        if (type == 'A' || type == 'R')
-            rc = jr_apply_share(m, rp, &p, end, type == 'A');
+        if (type == 'A' || type == 'R' || type == 'T')
+            rc = jr_apply_share(m, rp, &p, end, type == 'A', type == 'T');
         else if (type == 'C' || type == 'B' || type == 'E' || type == 'W')
             rc = jr_apply_strs(m, rp, type, &p, end);
         else if (type == 'H' || type == 'N' || type == 'X')

@@ -72,6 +72,9 @@ static void test_good_bodies(void **state)
     assert_ok(SHARE("\"s\":3,\"p\":6,\"g\":0"));                 /* integers are numbers */
     assert_ok(SHARE("\"s\":1099511627776,\"p\":1e60,\"g\":1e60,\"r\":1099511627776"));
     assert_ok(SHARE("\"s\":0,\"r\":0"));
+    assert_ok(SHARE("\"r\":3,\"st\":2"));                      /* optional stale */
+    assert_ok(SHARE("\"r\":1099511627776,\"st\":1099511627776"));
+    assert_ok(SYS("\"reject\":3,\"stale\":1099511627776"));
     assert_ok(SHARE("\"x\":\"a newer field\",\"y\":[1,{}]"));  /* unknown: ignored */
     assert_ok(",\"shares\":[{\"t\":1230768000,\"user\":\"a\",\"worker\":\"\"},"
               "{\"t\":7258118400,\"user\":\"a\",\"worker\":\"\"}]");
@@ -95,6 +98,12 @@ static void test_bad_counts(void **state)
     assert_bad(SHARE("\"s\":true"), "shares[0].s: true is not an integer");
     assert_bad(SHARE2("\"r\":-3"), "shares[2].r: -3 is not an integer");
     assert_bad(SHARE2("\"r\":{\"n\":1}"), "shares[2].r: {\"n\":1} is not an integer");
+    assert_bad(SHARE("\"st\":-1"), "shares[0].st: -1 is not an integer in [0, 2^40]");
+    assert_bad(SHARE2("\"st\":1099511627777"), "shares[2].st: 1099511627777 is not an");
+    assert_bad(SHARE("\"st\":1.5"), "shares[0].st: 1.5 is not an integer");
+    assert_bad(SHARE("\"st\":\"2\""), "shares[0].st: \"2\" is not an integer");
+    assert_bad(SYS("\"stale\":-1"), "system[0].stale: -1 is not an integer");
+    assert_bad(SYS("\"stale\":2.0"), "system[0].stale: 2.0 is not an integer");
     assert_bad(SYS("\"share\":-1"), "system[0].share: -1 is not an integer");
     assert_bad(SYS("\"reject\":1.5"), "system[0].reject: 1.5 is not an integer");
     assert_bad(SYS("\"block\":\"1\""), "system[0].block: \"1\" is not an integer");
