@@ -223,10 +223,20 @@ static const char *mw_str(json_t *rec, const char *name)
 /* The seed's event JSON, keys in the seed's order. */
 static json_t *mw_event_json(mw_ctx *c, json_t *rec, const char *type)
 {
-    if (strcmp(type, "newblock") == 0)
-        return json_pack("{s:s, s:s, s:s, s:s}", "name", c->coin_name, "hash",
-                         mw_str(rec, "hash"), "user", mw_str(rec, "user"), "worker",
-                         mw_str(rec, "worker"));
+    if (strcmp(type, "newblock") == 0) {
+        /* height and reward (satoshis) only when the sender knew them:
+         * the seed's four keys first, unchanged */
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", c->coin_name, "hash",
+                              mw_str(rec, "hash"), "user", mw_str(rec, "user"), "worker",
+                              mw_str(rec, "worker"));
+        static const char *const extra[] = {"height", "reward"};
+        for (int k = 0; k < 2 && o; k++) {
+            json_t *v = json_object_get(rec, extra[k]);
+            if (json_is_integer(v))
+                json_object_set_new(o, extra[k], json_integer(json_integer_value(v)));
+        }
+        return o;
+    }
     if (strcmp(type, "newevent") == 0)
         return json_pack("{s:s, s:s, s:s, s:s, s:s}", "user", mw_str(rec, "user"), "worker",
                          mw_str(rec, "worker"), "coin", c->coin_name, "peer",

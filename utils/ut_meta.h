@@ -81,6 +81,11 @@ void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff
 void ut_meta_stale(ut_meta *m, const char *user, const char *worker);
 /* A block the node accepted: the block counter and a newblock event. */
 void ut_meta_block(ut_meta *m, const char *user, const char *worker, const char *hash);
+/* The same with the block's height and reward (the coinbase value, in
+ * satoshis): "height" and "reward" in the newblock event. A value < 0 (or
+ * out of the ranges of ut_meta_check.h) is not known and left out. */
+void ut_meta_block_info(ut_meta *m, const char *user, const char *worker, const char *hash,
+                        int64_t height, int64_t reward);
 /* newevent: event is "connected" or "disconnected"; peer is the host. */
 void ut_meta_event(ut_meta *m, const char *user, const char *worker, const char *peer,
                    const char *event);

@@ -34,6 +34,8 @@
 #define UT_META_NUM_MAX 1e60
 #define UT_META_T_MIN 1230768000LL      /* 2009-01-01 00:00:00 UTC */
 #define UT_META_T_MAX 7258118400LL      /* 2200-01-01 00:00:00 UTC */
+#define UT_META_HEIGHT_MAX 2147483647LL /* a block height: [0, 2^31 - 1] */
+#define UT_META_REWARD_MAX 2100000000000000LL /* satoshis: [0, 21 M BTC] */
 
 /* true when v is a finite number in [0, UT_META_NUM_MAX] (false for NaN). */
 bool ut_meta_num_ok(double v);
@@ -48,7 +50,8 @@ bool ut_meta_time_ok(double t);
  * strings; s, r, st counts; p, g float sums), every "system" record (t; pow a
  * float sum; share, reject, stale, block, connections counts) and every "events"
  * record (an object with a string "type"; user, worker, peer, event and
- * hash strings when present). Absent counts and sums are 0. Returns 0, or
+ * hash strings when present; height an integer in [0, UT_META_HEIGHT_MAX]
+ * and reward one in [0, UT_META_REWARD_MAX] when present). Absent counts and sums are 0. Returns 0, or
  * -1 with the first problem in err, naming the field and its index, e.g.
  * "shares[3].p: -5 is not a finite number in [0, 1e60]". */
 int ut_meta_body_check(const json_t *root, char *err, size_t errlen);

@@ -185,7 +185,8 @@ void mt_refused_log(ut_meta *m, const char *what);
 void mt_connections_at(ut_meta *m, double now, int64_t n);
 
 /* ut_meta_event.c */
-void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3]);
+void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3], int64_t height,
+                 int64_t reward);
 void mt_event_add(ut_meta *m, const char *const str[4]);
 void mt_new_worker_add(ut_meta *m, const char *const str[2]);
 
@@ -197,6 +198,8 @@ void jr_cell(ut_meta *m, const mt_rec *r);
 void jr_pair(ut_meta *m, char type, const void *a, const void *b);
 void jr_share(ut_meta *m, const mt_rec *r, double diff, double goal, bool accepted);
 void jr_stale(ut_meta *m, const mt_rec *r);
+void jr_block_info(ut_meta *m, int64_t minute, int64_t height, int64_t reward,
+                   const char *const str[3]);
 void jr_begin(ut_meta *m);
 void jr_end(ut_meta *m, bool keep);
 

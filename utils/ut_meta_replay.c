@@ -153,18 +153,27 @@ static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
     return 0;
 }
 
-/* Records with strings: C (cell), B (block), E (event), W (new worker). */
+/* Records with strings: C (cell), B (block), K (block with height and
+ * reward), E (event), W (new worker). */
 static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned char **p,
                          const unsigned char *end)
 {
-    int64_t minute = 0;
-    int n = type == 'E' ? 4 : type == 'B' ? 3 : 2;
+    int64_t minute = 0, height = -1, reward = -1;
+    int n = type == 'E' ? 4 : type == 'B' || type == 'K' ? 3 : 2;
     char *str[4];
-    if (type == 'C' || type == 'B') {
+    if (type == 'C' || type == 'B' || type == 'K') {
         if (end - *p < 8)
             return -1;
         memcpy(&minute, *p, 8);
         *p += 8;
+    }
+    if (type == 'K') {
+        if (end - *p < 16)
+            return -1;
+        memcpy(&height, *p, 8);
+        memcpy(&reward, *p + 8, 8);
+        *p += 16;
+        type = 'B';
     }
     if (jr_get_strs(p, end, str, n) != 0)
         return -1;
@@ -174,7 +183,7 @@ static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned ch
     else if (type == 'B' && !ut_meta_minute_ok(minute))
         jr_skip(rp, "block %s: minute %" PRId64 " is not a sane unix minute", str[2], minute);
     else if (type == 'B')
-        mt_block_at(m, minute, (const char *const *)str);
+        mt_block_at(m, minute, (const char *const *)str, height, reward);
     else if (type == 'E')
         mt_event_add(m, (const char *const *)str);
     else
@@ -255,7 +264,7 @@ static int jr_apply_chunk(ut_meta *m, jr_replay *rp, const unsigned char *p, siz
             return -1;
         if (type == 'A' || type == 'R' || type == 'T')
             rc = jr_apply_share(m, rp, &p, end, type == 'A', type == 'T');
-        else if (type == 'C' || type == 'B' || type == 'E' || type == 'W')
+        else if (type == 'C' || type == 'B' || type == 'K' || type == 'E' || type == 'W')
             rc = jr_apply_strs(m, rp, type, &p, end);
         else if (type == 'H' || type == 'N' || type == 'X')
             rc = jr_apply_pair(m, rp, type, &p, end);

@@ -22,6 +22,9 @@ Stratum client of its own (user "late") gets 1 share accepted, the node
 mines a block, then its 3 shares on the job gone stale are answered 21:
 Redis <coin>:st:late:w0 and the API say exactly 3 stale of 3 rejected; every
 worker's stale equals its <coin>:st: key, the pool's <coin>:m:stale.
+Blocks: every newblock event carries the height and reward (coinbase value,
+satoshis) of the node's block of that hash; the API's newest block says the
+same, status "accepted".
 
 test_2_promtool_every_module: `promtool check metrics` (Debian's prometheus
 package) passes on the /metrics of jobmaster, gateway, metarelay,
@@ -149,10 +152,10 @@ class Cluster:
         def read():
             try:
                 total = sum(self.api("/api/v1/users/u%d" % u)["accepted"] for u in range(USERS))
+                stale = self.api("/api/v1/users/" + STALE_USER)["stale"]
             except urllib.error.HTTPError:          # not seen yet: 404
                 return False
-            return (total == self.summary["accepted"] and
-                    self.api("/api/v1/users/" + STALE_USER)["stale"] == STALE)
+            return total == self.summary["accepted"] and stale == STALE
         hflib.wait_for(read, 30, step=0.5, what="statsapi to read every accepted share")
 
     def stop(self):
@@ -263,9 +266,19 @@ class StatsTest(unittest.TestCase):
         self.assertEqual(pool["network"]["difficulty"], jm["network_diff"])
         self.assertEqual(pool["network"]["height"], jm["height"])
         self.assertEqual(pool["blocks"]["total"], r.cmd("LLEN", "newblock"))
-        if pool["blocks"]["total"]:
-            last = json.loads(r.cmd("LRANGE", "newblock", -1, -1)[0])
-            self.assertEqual(pool["blocks"]["recent"][0]["hash"], last["hash"])
+        self.assertGreater(pool["blocks"]["total"], 0)
+        newblock = [json.loads(x) for x in r.cmd("LRANGE", "newblock", 0, -1)]
+        last = newblock[-1]
+        got = pool["blocks"]["recent"][0]
+        self.assertEqual((got["hash"], got["height"], got["reward"], got["status"]),
+                         (last["hash"], last["height"], last["reward"], "accepted"))
+        # every newblock event's height and reward are the node's block's
+        for b in newblock[-5:]:
+            hdr = CL.node.rpc("getblockheader", b["hash"], True)
+            self.assertEqual(b["height"], hdr["height"], b)
+            blk = CL.node.rpc("getblock", b["hash"], True, True)
+            value = sum(round(o["value"] * 1e8) for o in blk["tx"][0]["vout"])
+            self.assertEqual(b["reward"], value, b)
         self.assertGreater(pool["expected_block_seconds"], 0)
         for bad in ("/api/v1/users/nobody", "/api/v1/users/u0/workers/nope", "/api/v2/pool"):
             with self.assertRaises(urllib.error.HTTPError) as e:

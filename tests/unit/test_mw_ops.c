@@ -146,9 +146,11 @@ static void test_events_json(void **state)
                       "{\"type\":\"newblock\",\"user\":\"haiyang\",\"worker\":\"example\","
                       "\"hash\":\"00000000000000000320\"},"
                       "{\"type\":\"newworker\",\"user\":\"haiyang\",\"worker\":\"example\"},"
-                      "{\"type\":\"bogus\"}]", err);
+                      "{\"type\":\"bogus\"},"
+                      "{\"type\":\"newblock\",\"user\":\"a\",\"worker\":\"\",\"hash\":\"00ab\","
+                      "\"reward\":5000001234,\"height\":101}]", err);
     assert_non_null(o);
-    assert_int_equal(o->n, 4);            /* the unknown type is skipped */
+    assert_int_equal(o->n, 5);            /* the unknown type is skipped */
     assert_int_equal(o->v[0].kind, 'R');
     assert_string_equal(o->v[0].key, "newworker");
     assert_string_equal(o->v[0].arg,
@@ -162,6 +164,10 @@ static void test_events_json(void **state)
                         "{\"name\": \"BTC\", \"hash\": \"00000000000000000320\", \"user\": "
                         "\"haiyang\", \"worker\": \"example\"}");
     assert_string_equal(o->v[3].key, "newworker");   /* list pushes are never merged */
+    /* height and reward (a newer sender): after the seed's four keys */
+    assert_string_equal(o->v[4].arg,
+                        "{\"name\": \"BTC\", \"hash\": \"00ab\", \"user\": \"a\", \"worker\": \"\", "
+                        "\"height\": 101, \"reward\": 5000001234}");
     mw_ops_free(o);
 }
 

@@ -184,6 +184,8 @@ static void test_aggregation_body(void **state)
     ut_meta_new_worker(m, "alice", "rig1");
     ut_meta_event(m, "alice", "rig1", "10.0.0.1", "connected");
     ut_meta_block(m, "alice", "rig1", "00ff");
+    ut_meta_block_info(m, "bob", "", "00ee", 101, 5000001234);
+    ut_meta_block_info(m, "bob", "", "00dd", -1, 2100000000000001);  /* neither known */
     fake_now = M0 + 65;                       /* the next minute */
     ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, true);
     ut_meta_connections(m, 7);
@@ -218,7 +220,7 @@ static void test_aggregation_body(void **state)
     assert_int_field(s0, "share", 6);
     assert_int_field(s0, "reject", 3);
     assert_int_field(s0, "stale", 2);
-    assert_int_field(s0, "block", 1);
+    assert_int_field(s0, "block", 3);
     assert_int_field(s0, "connections", 5);   /* the count held when M0 ended */
     assert_int_field(s1, "t", M0 + 60);
     assert_real_field(s1, "pow", 2.0);
@@ -230,13 +232,20 @@ static void test_aggregation_body(void **state)
     assert_int_equal(ut_meta_body_check(b, err, sizeof(err)), 0);
 
     json_t *ev = json_object_get(b, "events");
-    assert_int_equal(json_array_size(ev), 3);
+    assert_int_equal(json_array_size(ev), 5);
     assert_str_field(json_array_get(ev, 0), "type", "newworker");
     assert_str_field(json_array_get(ev, 1), "type", "newevent");
     assert_str_field(json_array_get(ev, 1), "peer", "10.0.0.1");
     assert_str_field(json_array_get(ev, 1), "event", "connected");
     assert_str_field(json_array_get(ev, 2), "type", "newblock");
     assert_str_field(json_array_get(ev, 2), "hash", "00ff");
+    assert_null(json_object_get(json_array_get(ev, 2), "height"));
+    assert_str_field(json_array_get(ev, 3), "hash", "00ee");
+    assert_int_field(json_array_get(ev, 3), "height", 101);
+    assert_int_field(json_array_get(ev, 3), "reward", 5000001234);
+    assert_str_field(json_array_get(ev, 4), "hash", "00dd");
+    assert_null(json_object_get(json_array_get(ev, 4), "height"));
+    assert_null(json_object_get(json_array_get(ev, 4), "reward"));
     json_decref(batches);
 
     /* Nothing new counted: a flush makes no batch and uses no seq. */
@@ -840,6 +849,7 @@ static void child_counts(ut_meta *m)
     ut_meta_stale(m, "bob", "");
     ut_meta_new_worker(m, "bob", "x");
     ut_meta_block(m, "bob", "", "00ab");
+    ut_meta_block_info(m, "bob", "", "00ac", 7, 625000000);   /* journal record 'K' */
     ut_meta_sync(m);
     ut_meta_share(m, "carol", "", 1.0, 0.0, true);     /* never synced: never answered */
 }
@@ -879,12 +889,16 @@ static void test_journal_after_crash(void **state)
     assert_int_field(json_array_get(sys, 1), "share", 1);
     assert_int_field(json_array_get(sys, 1), "reject", 2);
     assert_int_field(json_array_get(sys, 1), "stale", 1);
-    assert_int_field(json_array_get(sys, 1), "block", 1);
+    assert_int_field(json_array_get(sys, 1), "block", 2);
     json_t *ev = json_object_get(b2, "events");
-    assert_int_equal(json_array_size(ev), 2);
+    assert_int_equal(json_array_size(ev), 3);
     assert_str_field(json_array_get(ev, 0), "type", "newworker");
     assert_str_field(json_array_get(ev, 1), "type", "newblock");
     assert_str_field(json_array_get(ev, 1), "hash", "00ab");
+    assert_null(json_object_get(json_array_get(ev, 1), "height"));
+    assert_str_field(json_array_get(ev, 2), "hash", "00ac");
+    assert_int_field(json_array_get(ev, 2), "height", 7);
+    assert_int_field(json_array_get(ev, 2), "reward", 625000000);
     json_decref(arr);
     ut_meta_free(m);
     assert_int_equal(count_files(dir, ".batch"), 2);
