@@ -130,6 +130,8 @@ def main():
                    step=0.2, what="a refresh after the load")
     st = hflib.http_json(port, "/status")
     print("refresh round with every worker active: %.0f ms" % st["refresh_ms"])
+    conn.close()                 # idle through the back-fill: a fresh connection
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for path, what in (("/api/v1/users/big", "user with 1,000 workers"),
                        ("/api/v1/pool", "pool, %d workers known" % nw),
                        ("/metrics", "/metrics (per-worker samples capped at 1,000)")):
