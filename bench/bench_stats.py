@@ -6,7 +6,9 @@ Fills a fresh redis-server with the keys metawriter writes for W workers
 1,000) with M minutes of fields each (default 15, all in the last hour, so
 every worker is active), through redis-cli --pipe; starts statsapi
 ($HF_BIN, default build/bin) with refresh 10 s and measures:
-  - the first load (start until /status says loading false);
+  - the first load (start until /status says loading false: every
+    worker's last hour read, the API serving) and the back-fill of the
+    24 h window after it (until history_loading false);
   - a refresh round afterwards (refresh_ms of /status);
   - the latency of GET /api/v1/users/big (1,000 workers) and of
     GET /api/v1/pool (W workers known) and GET /metrics: median and p99
@@ -114,12 +116,21 @@ def main():
                    what="statsapi's first load")
     load = time.time() - t0
     st = hflib.http_json(port, "/status")
-    print("first load: %.1f s (%d users, %d workers)" % (load, st["users"], st["workers"]))
+    print("first load (last hour of every worker, API serving): %.1f s (%d users, %d workers)"
+          % (load, st["users"], st["workers"]))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    med, p99, _ = timed(conn, "/api/v1/users/big", 20)
+    print("GET /api/v1/users/big while the 24 h back-fill runs: median %.2f ms  p99 %.2f ms"
+          % (med, p99))
+    hflib.wait_for(lambda: not hflib.http_json(port, "/status")["history_loading"], 900,
+                   step=0.5, what="statsapi's 24 h back-fill")
+    print("24 h back-fill done: %.1f s after start" % (time.time() - t0))
     r0 = st["refreshes"]
     hflib.wait_for(lambda: hflib.http_json(port, "/status")["refreshes"] >= r0 + 1, 120,
                    step=0.2, what="a refresh after the load")
     st = hflib.http_json(port, "/status")
     print("refresh round with every worker active: %.0f ms" % st["refresh_ms"])
+    conn.close()                 # idle through the back-fill: a fresh connection
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for path, what in (("/api/v1/users/big", "user with 1,000 workers"),
                        ("/api/v1/pool", "pool, %d workers known" % nw),

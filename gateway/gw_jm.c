@@ -5,6 +5,7 @@
 #include <string.h>
 #include "gateway/gw_agent.h"
 #include "gateway/gw_jm.h"
+#include "stratum/st_acct.h"
 #include "stratum/st_block.h"
 #include "utils/ut_cmd.h"
 #include "utils/ut_hex.h"
@@ -23,6 +24,7 @@ typedef struct gw_block {
     char hash[65];
     char peer[64];
     int64_t height;
+    int64_t reward;               /* coinbase value (satoshis); -1: not known */
     uint8_t prev[32];
     char body[ST_BLOCK_BODY_MAX];
     size_t len;
@@ -61,7 +63,7 @@ static void gw_jm_on_block_reply(const ut_rpc_msg *msg, const char *error, void 
     if (accepted) {
         st_stat_add(&srv->stats->blocks_accepted, 1);
         if (srv->meta != NULL)
-            ut_meta_block(srv->meta, b->user, b->worker, b->hash);
+            ut_meta_block_info(srv->meta, b->user, b->worker, b->hash, b->height, b->reward);
         log_notice("block accepted: peer=%s worker=%s.%s job=%s hash=%s height=%" PRId64,
                    b->peer, b->user, b->worker, b->job, b->hash, b->height);
     } else {
@@ -99,6 +101,7 @@ static gw_block *gw_block_new(gw_server *srv, const st_block_ev *ev)
     snprintf(b->peer, sizeof(b->peer), "%s", ev->conn->peer);
     ut_hash_to_hex(ev->res->hash, b->hash);
     b->height = ev->job->height;
+    b->reward = st_acct_reward(ev->job);
     memcpy(b->prev, ev->job->prev_block, 32);
     b->len = gw_block_body(srv, ev, b->body, sizeof(b->body));
     return b;

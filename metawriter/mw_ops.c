@@ -142,18 +142,22 @@ static double mw_num(json_t *rec, const char *name)
     return json_is_number(v) ? json_number_value(v) : 0.0;
 }
 
-/* s/p/g/reject of one key prefix ("<user>" or "<user>:<worker>"). */
+/* s/p/g/reject/stale of one key prefix ("<user>" or "<user>:<worker>").
+ * Stale goes to <coin>:st:<who>, outside the <coin>:s:* names billing reads. */
 static int mw_share_keys(mw_ctx *c, const char *who, int64_t t, int64_t s, double p,
-                         double g, int64_t r)
+                         double g, int64_t r, int64_t st)
 {
-    char skey[600], pkey[600], gkey[600], rkey[600];
+    char skey[600], pkey[600], gkey[600], rkey[600], stkey[600];
     snprintf(skey, sizeof(skey), "%s:s:%s", c->coin, who);
     snprintf(pkey, sizeof(pkey), "%s:p:%s", c->coin, who);
     snprintf(gkey, sizeof(gkey), "%s:g:%s", c->coin, who);
     snprintf(rkey, sizeof(rkey), "%s:s:%s:reject", c->coin, who);
+    snprintf(stkey, sizeof(stkey), "%s:st:%s", c->coin, who);
     if (s > 0 && (mw_incr(c, skey, t, s) || mw_incrf(c, pkey, t, p) || mw_incrf(c, gkey, t, g)))
         return -1;
     if (r > 0 && mw_incr(c, rkey, t, r))
+        return -1;
+    if (st > 0 && mw_incr(c, stkey, t, st))
         return -1;
     return 0;
 }
@@ -168,13 +172,13 @@ static int mw_share_record(mw_ctx *c, json_t *rec)
                   c->ops->idstr, user, worker);
         return 0;
     }
-    int64_t s = mw_int(rec, "s"), r = mw_int(rec, "r");
+    int64_t s = mw_int(rec, "s"), r = mw_int(rec, "r"), st = mw_int(rec, "st");
     double p = mw_num(rec, "p"), g = mw_num(rec, "g");
-    int rc = mw_share_keys(c, user, t, s, p, g, r);
+    int rc = mw_share_keys(c, user, t, s, p, g, r, st);
     if (rc == 0 && *worker) {
         char who[520];
         snprintf(who, sizeof(who), "%s:%s", user, worker);
-        rc = mw_share_keys(c, who, t, s, p, g, r);
+        rc = mw_share_keys(c, who, t, s, p, g, r, st);
     }
     return rc;
 }
@@ -199,7 +203,7 @@ static int mw_system_key(mw_ctx *c, const char *name, int64_t t, json_t *v)
 
 static int mw_system_record(mw_ctx *c, json_t *rec)
 {
-    static const char *names[] = {"pow", "share", "reject", "block", "connections"};
+    static const char *names[] = {"pow", "share", "reject", "stale", "block", "connections"};
     int64_t t = mw_int(rec, "t");
     int rc = 0;
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && rc == 0; i++) {
@@ -219,10 +223,20 @@ static const char *mw_str(json_t *rec, const char *name)
 /* The seed's event JSON, keys in the seed's order. */
 static json_t *mw_event_json(mw_ctx *c, json_t *rec, const char *type)
 {
-    if (strcmp(type, "newblock") == 0)
-        return json_pack("{s:s, s:s, s:s, s:s}", "name", c->coin_name, "hash",
-                         mw_str(rec, "hash"), "user", mw_str(rec, "user"), "worker",
-                         mw_str(rec, "worker"));
+    if (strcmp(type, "newblock") == 0) {
+        /* height and reward (satoshis) only when the sender knew them:
+         * the seed's four keys first, unchanged */
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "name", c->coin_name, "hash",
+                              mw_str(rec, "hash"), "user", mw_str(rec, "user"), "worker",
+                              mw_str(rec, "worker"));
+        static const char *const extra[] = {"height", "reward"};
+        for (int k = 0; k < 2 && o; k++) {
+            json_t *v = json_object_get(rec, extra[k]);
+            if (json_is_integer(v))
+                json_object_set_new(o, extra[k], json_integer(json_integer_value(v)));
+        }
+        return o;
+    }
     if (strcmp(type, "newevent") == 0)
         return json_pack("{s:s, s:s, s:s, s:s, s:s}", "user", mw_str(rec, "user"), "worker",
                          mw_str(rec, "worker"), "coin", c->coin_name, "peer",

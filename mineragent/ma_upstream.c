@@ -6,6 +6,7 @@
 #include "mineragent/ma_farm.h"
 #include "mineragent/ma_state.h"
 #include "mineragent/ma_upstream.h"
+#include "stratum/st_acct.h"
 #include "stratum/st_block.h"
 #include "stratum/st_conn.h"
 #include "stratum/st_guard.h"
@@ -27,6 +28,7 @@ typedef struct ma_block {
     char user[ST_NAME_MAX + 1];
     char worker[ST_NAME_MAX + 1];
     uint8_t prev[32];
+    int64_t height, reward;    /* of the job; reward -1: not known */
     double found;
     int tries;
     size_t len;
@@ -85,7 +87,7 @@ static void ma_block_verdict(ma_upstream *u, ma_block *b, const ut_rpc_msg *msg)
     st_guard_done(&u->guard, b->prev, taken);
     if (accepted) {
         u->st.blocks_accepted++;
-        ut_meta_block(u->ag->meta, b->user, b->worker, b->hash);
+        ut_meta_block_info(u->ag->meta, b->user, b->worker, b->hash, b->height, b->reward);
         log_notice("block accepted: hash=%s job=%s worker=%s.%s gateway=%s", b->hash, b->job,
                    b->user, b->worker, ma_upstream_gateway(u));
     } else {
@@ -160,6 +162,8 @@ void ma_upstream_block(ma_upstream *u, const st_block_ev *ev)
     snprintf(b->user, sizeof(b->user), "%s", ev->worker->user);
     snprintf(b->worker, sizeof(b->worker), "%s", ev->worker->worker);
     memcpy(b->prev, ev->job->prev_block, 32);
+    b->height = ev->job->height;
+    b->reward = st_acct_reward(ev->job);
     log_notice("block found: peer=%s worker=%s job=%s height=%" PRId64 " hash=%s",
                ev->conn->peer, ev->worker->full, ev->job->id, ev->job->height, b->hash);
     if (b->len == 0) {

@@ -92,6 +92,7 @@ static void sa_envelope(const sa_http *h, json_t *o, int64_t now)
     json_object_set_new(o, "updated", h->st->updated ? json_integer((json_int_t)h->st->updated)
                                                      : json_null());
     json_object_set_new(o, "loading", json_boolean(h->st->loading));
+    json_object_set_new(o, "history_loading", json_boolean(h->st->history_loading));
     json_object_set_new(o, "alive_minutes", json_integer((json_int_t)h->cfg->alive_minutes));
 }
 
@@ -302,8 +303,9 @@ static json_t *sa_status(void *arg)
     json_t *o;
 
     pthread_rwlock_rdlock(&h->st->lock);
-    o = json_pack("{s:s, s:b, s:I, s:I, s:f, s:I, s:I, s:I, s:I}", "module", "statsapi",
-                  "loading", h->st->loading, "refreshes", (json_int_t)h->st->refreshes,
+    o = json_pack("{s:s, s:b, s:b, s:I, s:I, s:f, s:I, s:I, s:I, s:I}", "module", "statsapi",
+                  "loading", h->st->loading, "history_loading", h->st->history_loading,
+                  "refreshes", (json_int_t)h->st->refreshes,
                   "refresh_errors", (json_int_t)h->st->errors, "refresh_ms",
                   h->st->refresh_ms, "users", (json_int_t)ut_htab_count(&h->st->users),
                   "workers", (json_int_t)h->st->nworkers, "blocks",

@@ -14,8 +14,11 @@
 #include "utils/ut_log.h"
 
 #define SA_PIPE 256                    /* targets per pipeline round trip */
-#define SA_LOAD_MINUTES (25 * 60)      /* the first read: back to the 24 h window's start */
+#define SA_LOAD_MINUTES (25 * 60)      /* back to the 24 h window's start */
+#define SA_FIRST_MINUTES 62            /* an entity's first read: the 1 h window and more */
 #define SA_AGAIN 3                     /* minutes read again every time */
+#define SA_BACKFILL_MIN 1.0            /* back-fill seconds per round at least, and */
+#define SA_BACKFILL_SHARE 0.8          /* at most this part of `refresh` minus the round */
 
 struct sa_redis {
     sa_store *st;
@@ -38,6 +41,7 @@ typedef struct sa_target {
     sa_ent *e;
     char who[2 * SA_MAX_NAME + 2];    /* "user" or "user:worker"; "" = the pool */
     int64_t from, to;                 /* minutes read */
+    bool backfill;                    /* older minutes below e->back, not the new ones */
 } sa_target;
 
 static double sa_now(void)
@@ -216,7 +220,8 @@ out:
     freeReplyObject(rep);
 }
 
-/* The new entries of newblock ({"name","hash","user","worker"}). */
+/* The new entries of newblock ({"name","hash","user","worker"}, and
+ * "height", "reward" when the sender knew them). */
 static int sa_blocks(sa_redis *r)
 {
     redisReply *rep = redisCommand(r->c, "LRANGE newblock %lld -1", (long long)r->newblock_read);
@@ -247,6 +252,9 @@ static int sa_blocks(sa_redis *r)
         snprintf(x->hash, sizeof(x->hash), "%s", h ? h : "");
         snprintf(x->user, sizeof(x->user), "%s", u ? u : "");
         snprintf(x->worker, sizeof(x->worker), "%s", w ? w : "");
+        json_t *hv = json_object_get(j, "height"), *rv = json_object_get(j, "reward");
+        x->height = json_is_integer(hv) ? (int64_t)json_integer_value(hv) : -1;
+        x->reward = json_is_integer(rv) ? (int64_t)json_integer_value(rv) : -1;
         json_decref(j);
     }
     r->newblock_read += rep->elements;
@@ -293,7 +301,9 @@ static void sa_hmget(sa_redis *r, const char *key, const sa_target *t)
     redisAppendCommandArgv(r->c, (int)(n + 2), r->argv, r->argl);
 }
 
-static void sa_keys_of(const sa_redis *r, const sa_target *t, char k[3][600])
+#define SA_NKEYS 4           /* pow, share, reject, stale */
+
+static void sa_keys_of(const sa_redis *r, const sa_target *t, char k[SA_NKEYS][600])
 {
     const char *coin = r->cfg->coin;
 
@@ -301,10 +311,12 @@ static void sa_keys_of(const sa_redis *r, const sa_target *t, char k[3][600])
         snprintf(k[0], 600, "%s:m:pow", coin);
         snprintf(k[1], 600, "%s:m:share", coin);
         snprintf(k[2], 600, "%s:m:reject", coin);
+        snprintf(k[3], 600, "%s:m:stale", coin);
     } else {
         snprintf(k[0], 600, "%s:p:%s", coin, t->who);
         snprintf(k[1], 600, "%s:s:%s", coin, t->who);
         snprintf(k[2], 600, "%s:s:%s:reject", coin, t->who);
+        snprintf(k[3], 600, "%s:st:%s", coin, t->who);
     }
 }
 
@@ -313,27 +325,30 @@ static double sa_num(const redisReply *x)
     return x && x->type == REDIS_REPLY_STRING ? strtod(x->str, NULL) : 0.0;
 }
 
-/* Reads the replies of one target's three HMGETs and applies them. */
+/* Reads the replies of one target's SA_NKEYS HMGETs and applies them. */
 static int sa_apply(sa_redis *r, sa_target *t)
 {
-    redisReply *rep[3] = {NULL, NULL, NULL};
+    redisReply *rep[SA_NKEYS] = {NULL, NULL, NULL, NULL};
     int rc = 0;
     size_t n = (size_t)((t->to - t->from) / 60) + 1;
 
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < SA_NKEYS; k++) {
         if (redisGetReply(r->c, (void **)&rep[k]) != REDIS_OK || !rep[k] ||
             rep[k]->type != REDIS_REPLY_ARRAY || rep[k]->elements != n)
             rc = -1;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         double p = sa_num(rep[0]->element[i]), s = sa_num(rep[1]->element[i]);
-        double rj = sa_num(rep[2]->element[i]);
+        double rj = sa_num(rep[2]->element[i]), x = sa_num(rep[3]->element[i]);
         if (p > 0 || s > 0 || rj > 0)
-            sa_ent_set(t->e, t->from + 60 * (int64_t)i, p, (uint32_t)s, (uint32_t)rj, 0);
+            sa_ent_set(t->e, t->from + 60 * (int64_t)i, p, (uint32_t)s, (uint32_t)rj,
+                       (uint32_t)x);
     }
-    if (rc == 0)
+    if (rc == 0 && !t->backfill)
         t->e->fetched = t->to;
-    for (int k = 0; k < 3; k++)
+    if (rc == 0 && (t->e->back == 0 || t->from < t->e->back))
+        t->e->back = t->from;
+    for (int k = 0; k < SA_NKEYS; k++)
         freeReplyObject(rep[k]);
     return rc;
 }
@@ -342,12 +357,12 @@ static int sa_apply(sa_redis *r, sa_target *t)
  * the write lock. */
 static int sa_fetch(sa_redis *r, sa_target *t, size_t n)
 {
-    char keys[3][600];
+    char keys[SA_NKEYS][600];
     int rc = 0;
 
     for (size_t i = 0; i < n; i++) {
         sa_keys_of(r, &t[i], keys);
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < SA_NKEYS; k++)
             sa_hmget(r, keys[k], &t[i]);
     }
     pthread_rwlock_wrlock(&r->st->lock);
@@ -363,8 +378,8 @@ static bool sa_due(const sa_redis *r, sa_ent *e, int64_t cur, int64_t *from)
 {
     bool idle = e != &r->st->pool && e->last_share < cur - 3600;
 
-    if (e->fetched == 0) {
-        *from = cur - 60 * SA_LOAD_MINUTES;
+    if (e->fetched == 0) {                  /* the first read: the last hour only */
+        *from = cur - 60 * SA_FIRST_MINUTES;
         return true;
     }
     if (idle && cur - e->fetched < (int64_t)r->cfg->idle_refresh)
@@ -375,16 +390,26 @@ static bool sa_due(const sa_redis *r, sa_ent *e, int64_t cur, int64_t *from)
     return true;
 }
 
+/* backfill: the minutes of e from the 24 h window's start to below
+ * e->back, once, after its first read (the back-fill), instead of the new
+ * ones. */
 static int sa_add_target(sa_redis *r, sa_target *t, size_t *n, sa_ent *e, const char *user,
-                         const char *worker, int64_t cur)
+                         const char *worker, int64_t cur, bool backfill)
 {
-    int64_t from;
+    int64_t from, to = cur;
 
-    if (!sa_due(r, e, cur, &from))
+    if (backfill) {
+        from = cur - 60 * SA_LOAD_MINUTES;
+        to = e->back - 60;
+        if (e->back == 0 || to < from)
+            return 0;
+    } else if (!sa_due(r, e, cur, &from)) {
         return 0;
+    }
     t[*n].e = e;
     t[*n].from = from;
-    t[*n].to = cur;
+    t[*n].to = to;
+    t[*n].backfill = backfill;
     snprintf(t[*n].who, sizeof(t[*n].who), "%s%s%s", user, worker && *worker ? ":" : "",
              worker && *worker ? worker : "");
     if (++*n < SA_PIPE)
@@ -395,8 +420,11 @@ static int sa_add_target(sa_redis *r, sa_target *t, size_t *n, sa_ent *e, const 
 }
 
 /* Reads the due entities: the pool, then every user and its workers. Only
- * this thread adds users and workers, so it walks them without the lock. */
-static int sa_read_all(sa_redis *r, int64_t cur)
+ * this thread adds users and workers, so it walks them without the lock.
+ * backfill: the older minutes of the entities read for the first time
+ * (SA_FIRST_MINUTES), until the time until (sa_now); *done tells whether
+ * every entity has its 24 h now. */
+static int sa_read_all(sa_redis *r, int64_t cur, bool backfill, double until, bool *done)
 {
     sa_target *t = calloc(SA_PIPE, sizeof(*t));
     ut_htab_iter it;
@@ -408,14 +436,21 @@ static int sa_read_all(sa_redis *r, int64_t cur)
         free(t);
         return -1;
     }
-    rc |= sa_add_target(r, t, &n, &r->st->pool, "", NULL, cur);
+    if (done)
+        *done = false;
+    rc |= sa_add_target(r, t, &n, &r->st->pool, "", NULL, cur, backfill);
     ut_htab_iter_init(&it, &r->st->users);
     while (rc == 0 && (up = ut_htab_next(&it, NULL, NULL)) != NULL && !atomic_load(&r->stop)) {
         sa_user *u = *up;
-        rc |= sa_add_target(r, t, &n, &u->e, u->name, NULL, cur);
+        if (backfill && sa_now() > until)
+            break;
+        rc |= sa_add_target(r, t, &n, &u->e, u->name, NULL, cur, backfill);
         for (size_t i = 0; rc == 0 && i < u->nworkers; i++)
-            rc |= sa_add_target(r, t, &n, &u->workers[i]->e, u->name, u->workers[i]->name, cur);
+            rc |= sa_add_target(r, t, &n, &u->workers[i]->e, u->name, u->workers[i]->name, cur,
+                                backfill);
     }
+    if (done && rc == 0 && up == NULL)
+        *done = true;
     if (rc == 0 && n)
         rc = sa_fetch(r, t, n);
     free(t);
@@ -498,7 +533,16 @@ static int sa_round(sa_redis *r)
         r->next_rescan = t0 + r->cfg->rescan;
     }
     rc |= sa_new_workers(r);
-    rc |= sa_read_all(r, cur);
+    rc |= sa_read_all(r, cur, false, 0, NULL);
+    /* The first rounds read every entity's last hour and serve it; the
+     * older hours of the 24 h window follow in what is left of each
+     * refresh interval (SA_BACKFILL_SHARE of it, SA_BACKFILL_MIN at least). */
+    bool done = false;
+    double spare = SA_BACKFILL_SHARE * r->cfg->refresh - (sa_now() - t0);
+    if (rc == 0 && !r->st->loading)
+        rc |= sa_read_all(r, cur, true, sa_now() + (spare > SA_BACKFILL_MIN ? spare
+                                                                             : SA_BACKFILL_MIN),
+                          &done);
     rc |= sa_blocks(r);
     sa_connections(r, cur);
     sa_jobmaster(r);
@@ -506,6 +550,8 @@ static int sa_round(sa_redis *r)
     r->st->refresh_ms = (sa_now() - t0) * 1000;
     r->st->updated = (int64_t)sa_now();
     r->st->refreshes++;
+    if (rc == 0 && !r->st->loading && done)
+        r->st->history_loading = false;
     if (rc == 0)
         r->st->loading = false;
     else

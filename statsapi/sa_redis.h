@@ -5,11 +5,14 @@
  *     (and every refresh the new entries of the `newworker` list);
  *   - every `refresh` seconds, pipelined HMGETs of the minute fields not
  *     yet read (the last 3 minutes again, which senders may still be
- *     adding to) of the pool keys <coin>:m:{pow,share,reject} and of the
- *     user and worker keys <coin>:{p,s}:<who> and <coin>:s:<who>:reject;
+ *     adding to) of the pool keys <coin>:m:{pow,share,reject,stale} and of
+ *     the user and worker keys <coin>:{p,s,st}:<who> and <coin>:s:<who>:reject;
  *     a worker with no accepted share for an hour is read every
  *     `idle_refresh` seconds only; the first read of an entity takes the
- *     minutes of the last 24 hours;
+ *     last hour (SA_FIRST_MINUTES), so a start with many workers serves
+ *     soon (loading false); the older minutes of the 24 h window are
+ *     back-filled afterwards, in the spare time of each round, until
+ *     every entity has them (history_loading false);
  *   - the `newblock` list (only its new entries) and <coin>:m:block, whose
  *     minute counts give each block its minute;
  *   - the jobmaster's /status: network difficulty, height, reward.

@@ -139,38 +139,42 @@ static char *sa_series_build(sa_series *s, const char *who, bool hourly, int64_t
     size_t n = hourly ? SA_HOURS : SA_MINUTES;
     int64_t step = hourly ? 3600 : 60, last = now / step * step;
     int64_t start = last - step * (int64_t)(n - 1);
-    double *v[3];
-    char keys[3][600];
+    double *v[4];
+    char keys[4][600];
     char *text = NULL;
 
     if (!*who) {
         snprintf(keys[0], 600, "%s:m:pow", coin);
         snprintf(keys[1], 600, "%s:m:share", coin);
         snprintf(keys[2], 600, "%s:m:reject", coin);
+        snprintf(keys[3], 600, "%s:m:stale", coin);
     } else {
         snprintf(keys[0], 600, "%s:p:%s", coin, who);
         snprintf(keys[1], 600, "%s:s:%s", coin, who);
         snprintf(keys[2], 600, "%s:s:%s:reject", coin, who);
+        snprintf(keys[3], 600, "%s:st:%s", coin, who);
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         v[k] = calloc(n, sizeof(double));
-    int rc = v[0] && v[1] && v[2] ? 0 : -1;
-    for (int k = 0; k < 3 && rc == 0; k++)
+    int rc = v[0] && v[1] && v[2] && v[3] ? 0 : -1;
+    for (int k = 0; k < 4 && rc == 0; k++)
         rc = sa_series_key(s, keys[k], hourly, start, v[k], n);
     if (rc != 0)
         snprintf(err, errlen, "redis: %s", s->c && s->c->err ? s->c->errstr : "bad reply");
     if (rc == 0) {
-        json_t *o = json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o}", "api_version", 1,
+        json_t *o = json_pack("{s:i, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:o, s:o}",
+                              "api_version", 1,
                               "who", who, "resolution", hourly ? "hour" : "minute", "step",
                               (json_int_t)step, "start", (json_int_t)start, "time",
                               (json_int_t)now, "hashrate",
                               sa_series_array(v[0], n, 4294967296.0 / (double)step),
                               "accepted", sa_series_array(v[1], n, 1), "rejected",
-                              sa_series_array(v[2], n, 1));
+                              sa_series_array(v[2], n, 1), "stale",
+                              sa_series_array(v[3], n, 1));
         text = o ? json_dumps(o, JSON_COMPACT) : NULL;
         json_decref(o);
     }
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < 4; k++)
         free(v[k]);
     return text;
 }

@@ -17,6 +17,7 @@ void sa_store_init(sa_store *st)
     pthread_rwlock_init(&st->lock, NULL);
     ut_htab_init(&st->users, sizeof(sa_user *), 0);
     st->loading = true;
+    st->history_loading = true;
 }
 
 static void sa_user_free(sa_user *u)
@@ -254,7 +255,11 @@ static json_t *sa_blocks_json(const sa_store *st)
         char finder[2 * SA_MAX_NAME + 2];
         snprintf(finder, sizeof(finder), "%s%s%s", b->user, b->worker[0] ? "." : "", b->worker);
         json_array_append_new(recent,
-                              json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "hash", b->hash,
+                              json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s}", "hash",
+                                        b->hash, "height",
+                                        b->height >= 0 ? json_integer(b->height) : json_null(),
+                                        "reward",
+                                        b->reward >= 0 ? json_integer(b->reward) : json_null(),
                                         "finder", finder, "user", b->user, "worker", b->worker,
                                         "time", sa_time_json(b->time), "status", "accepted"));
     }

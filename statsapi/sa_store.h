@@ -45,6 +45,7 @@ typedef struct sa_ent {
     int64_t last_share;      /* start of the last minute with an accepted share; 0: none */
     int64_t first_seen;      /* start of the first such minute the service saw; 0: none */
     int64_t fetched;         /* the newest minute read from Redis (the refresh's business) */
+    int64_t back;            /* the oldest minute read; older ones (to 24 h) are back-filled */
 } sa_ent;
 
 /* Sums over one window. */
@@ -73,6 +74,7 @@ typedef struct sa_user {
 typedef struct sa_block {
     char hash[72], user[SA_MAX_NAME + 1], worker[SA_MAX_NAME + 1];
     int64_t time;            /* start of the minute it was counted in; 0: not known */
+    int64_t height, reward;  /* from the newblock event (reward in satoshis); -1: not known */
 } sa_block;
 
 typedef struct sa_pool_info {
@@ -93,7 +95,8 @@ typedef struct sa_store {
     size_t nblocks;
     int64_t updated;         /* unix time of the last finished refresh; 0: none yet */
     double refresh_ms;       /* how long that refresh took */
-    bool loading;            /* the first full load has not finished */
+    bool loading;            /* the first load (the last hour of everyone) has not finished */
+    bool history_loading;    /* the back-fill of the older hours of the 24 h window has not */
     uint64_t refreshes, errors;
 } sa_store;
 

@@ -74,8 +74,18 @@ void ut_meta_free(ut_meta *m);
  * rejected share counts no diff or goal, so those are not looked at. */
 void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
                    double goal, bool accepted);
+/* A rejected share on a job the server knew but that went stale (Stratum
+ * code 21 with a known job): counted as a reject (the ":reject" key, as
+ * ut_meta_share with accepted false) and also as stale ("st" in the share
+ * record, "stale" in the system record): stale is a part of the rejects. */
+void ut_meta_stale(ut_meta *m, const char *user, const char *worker);
 /* A block the node accepted: the block counter and a newblock event. */
 void ut_meta_block(ut_meta *m, const char *user, const char *worker, const char *hash);
+/* The same with the block's height and reward (the coinbase value, in
+ * satoshis): "height" and "reward" in the newblock event. A value < 0 (or
+ * out of the ranges of ut_meta_check.h) is not known and left out. */
+void ut_meta_block_info(ut_meta *m, const char *user, const char *worker, const char *hash,
+                        int64_t height, int64_t reward);
 /* newevent: event is "connected" or "disconnected"; peer is the host. */
 void ut_meta_event(ut_meta *m, const char *user, const char *worker, const char *peer,
                    const char *event);

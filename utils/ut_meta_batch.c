@@ -25,6 +25,8 @@ static json_t *mt_rec_json(const mt_rec *r)
     }
     if (r->r)
         json_object_set_new(o, "r", json_integer(r->r));
+    if (r->st)
+        json_object_set_new(o, "st", json_integer(r->st));
     return o;
 }
 
@@ -39,6 +41,8 @@ static json_t *mt_sys_json(const mt_sys *s)
     }
     if (s->reject)
         json_object_set_new(o, "reject", json_integer(s->reject));
+    if (s->stale)
+        json_object_set_new(o, "stale", json_integer(s->stale));
     if (s->block)
         json_object_set_new(o, "block", json_integer(s->block));
     if (s->has_conn)

@@ -77,17 +77,24 @@ static int mc_minute(const json_t *rec, const char *list, size_t i, char *err, s
     return 0;
 }
 
-/* An optional count: absent, or an integer in [0, UT_META_COUNT_MAX]. */
-static int mc_count(const json_t *rec, const char *field, const char *list, size_t i,
-                    char *err, size_t errlen)
+/* An optional integer: absent, or in [0, max] (what: its text). */
+static int mc_int(const json_t *rec, const char *field, long long max, const char *what,
+                  const char *list, size_t i, char *err, size_t errlen)
 {
     json_t *v = json_object_get(rec, field);
     if (!v)
         return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-        json_integer_value(v) > UT_META_COUNT_MAX)
-        return mc_fail(err, errlen, list, i, field, v, "an integer in [0, 2^40]");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max)
+        return mc_fail(err, errlen, list, i, field, v, what);
     return 0;
+}
+
+/* An optional count: absent, or an integer in [0, UT_META_COUNT_MAX]. */
+static int mc_count(const json_t *rec, const char *field, const char *list, size_t i,
+                    char *err, size_t errlen)
+{
+    return mc_int(rec, field, UT_META_COUNT_MAX, "an integer in [0, 2^40]", list, i, err,
+                  errlen);
 }
 
 /* An optional float sum: absent, or a number in [0, UT_META_NUM_MAX]. */
@@ -119,7 +126,8 @@ static int mc_share(const json_t *rec, const char *list, size_t i, char *err, si
         mc_str(rec, "worker", true, list, i, err, errlen) != 0)
         return -1;
     if (mc_count(rec, "s", list, i, err, errlen) != 0 ||
-        mc_count(rec, "r", list, i, err, errlen) != 0)
+        mc_count(rec, "r", list, i, err, errlen) != 0 ||
+        mc_count(rec, "st", list, i, err, errlen) != 0)
         return -1;
     if (mc_num(rec, "p", list, i, err, errlen) != 0 ||
         mc_num(rec, "g", list, i, err, errlen) != 0)
@@ -129,7 +137,7 @@ static int mc_share(const json_t *rec, const char *list, size_t i, char *err, si
 
 static int mc_system(const json_t *rec, const char *list, size_t i, char *err, size_t errlen)
 {
-    static const char *counts[] = {"share", "reject", "block", "connections"};
+    static const char *counts[] = {"share", "reject", "stale", "block", "connections"};
     if (mc_minute(rec, list, i, err, errlen) != 0 || mc_num(rec, "pow", list, i, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
@@ -148,6 +156,11 @@ static int mc_event(const json_t *rec, const char *list, size_t i, char *err, si
         if (mc_str(rec, strs[k], false, list, i, err, errlen) != 0)
             return -1;
     }
+    if (mc_int(rec, "height", UT_META_HEIGHT_MAX, "an integer in [0, 2^31 - 1]", list, i,
+               err, errlen) != 0 ||
+        mc_int(rec, "reward", UT_META_REWARD_MAX, "an integer in [0, 2.1e15]", list, i, err,
+               errlen) != 0)
+        return -1;
     return 0;
 }
 

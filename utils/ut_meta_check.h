@@ -6,7 +6,7 @@
  * never turned into inf, NaN, a negative count or a wrapped integer.
  *
  * Limits, and why no sum can overflow:
- * - counts (s, r, share, reject, block, connections): JSON integers in
+ * - counts (s, r, st, share, reject, stale, block, connections): JSON integers in
  *   [0, UT_META_COUNT_MAX = 2^40]. A body of ut_rpc's 16 MiB holds fewer
  *   than 2^20 records, so their sums stay below 2^60 (metawriter still
  *   checks every integer sum for overflow).
@@ -34,6 +34,8 @@
 #define UT_META_NUM_MAX 1e60
 #define UT_META_T_MIN 1230768000LL      /* 2009-01-01 00:00:00 UTC */
 #define UT_META_T_MAX 7258118400LL      /* 2200-01-01 00:00:00 UTC */
+#define UT_META_HEIGHT_MAX 2147483647LL /* a block height: [0, 2^31 - 1] */
+#define UT_META_REWARD_MAX 2100000000000000LL /* satoshis: [0, 21 M BTC] */
 
 /* true when v is a finite number in [0, UT_META_NUM_MAX] (false for NaN). */
 bool ut_meta_num_ok(double v);
@@ -45,10 +47,11 @@ bool ut_meta_time_ok(double t);
 /* Checks a whole parsed batch body: the header ("v" an integer >= 1, the
  * identity, "coin"/"host" non-empty strings, "coin_name" a string when
  * present, "time" as above), every "shares" record (t; user and worker
- * strings; s, r counts; p, g float sums), every "system" record (t; pow a
- * float sum; share, reject, block, connections counts) and every "events"
+ * strings; s, r, st counts; p, g float sums), every "system" record (t; pow a
+ * float sum; share, reject, stale, block, connections counts) and every "events"
  * record (an object with a string "type"; user, worker, peer, event and
- * hash strings when present). Absent counts and sums are 0. Returns 0, or
+ * hash strings when present; height an integer in [0, UT_META_HEIGHT_MAX]
+ * and reward one in [0, UT_META_REWARD_MAX] when present). Absent counts and sums are 0. Returns 0, or
  * -1 with the first problem in err, naming the field and its index, e.g.
  * "shares[3].p: -5 is not a finite number in [0, 1e60]". */
 int ut_meta_body_check(const json_t *root, char *err, size_t errlen);

@@ -167,6 +167,30 @@ static void mt_refuse(ut_meta *m, const char *user, const char *worker, double d
     mt_refused_log(m, what);
 }
 
+/* A stale reject: a reject that is also counted as stale. */
+void mt_count_stale(mt_rec *r, mt_sys *s)
+{
+    mt_count(r, s, 0, 0, false);
+    r->st++;
+    s->stale++;
+}
+
+void ut_meta_stale(ut_meta *m, const char *user, const char *worker)
+{
+    user = user ? user : "";
+    worker = worker ? worker : "";
+    int64_t minute = mt_minute(mt_now(m));
+    mt_rec *r = mt_rec_get(m, user, worker, minute);
+    mt_sys *s = mt_sys_get(m, minute);
+    if (!r || !s) {
+        log_fatal("meta %s: out of memory, a share of %s.%s is lost", m->source, user, worker);
+        return;
+    }
+    mt_count_stale(r, s);
+    if (m->jon)
+        jr_stale(m, r);
+}
+
 void ut_meta_share(ut_meta *m, const char *user, const char *worker, double diff,
                    double goal, bool accepted)
 {

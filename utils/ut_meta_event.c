@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "utils/ut_log.h"
+#include "utils/ut_meta_check.h"
 
 static int mt_event_put(ut_meta *m, const char *text)
 {
@@ -30,22 +31,39 @@ static const char *mt_str(const char *s)
     return s ? s : "";
 }
 
-void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3])
+/* height, reward: < 0 or out of range (ut_meta_check.h) is not known: left out. */
+void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3], int64_t height,
+                 int64_t reward)
 {
     mt_sys *s = mt_sys_get(m, minute);
     if (s)
         s->block++;
-    mt_event(m, json_pack("{s:s, s:s, s:s, s:s}", "type", "newblock", "user", str[0],
-                          "worker", str[1], "hash", str[2]));
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "type", "newblock", "user", str[0],
+                           "worker", str[1], "hash", str[2]);
+    if (ev && height >= 0 && height <= UT_META_HEIGHT_MAX)
+        json_object_set_new(ev, "height", json_integer(height));
+    if (ev && reward >= 0 && reward <= UT_META_REWARD_MAX)
+        json_object_set_new(ev, "reward", json_integer(reward));
+    mt_event(m, ev);
 }
 
 void ut_meta_block(ut_meta *m, const char *user, const char *worker, const char *hash)
 {
     int64_t minute = mt_minute(mt_now(m));
     const char *str[3] = {mt_str(user), mt_str(worker), mt_str(hash)};
-    mt_block_at(m, minute, str);
+    mt_block_at(m, minute, str, -1, -1);
     if (m->jon)
         jr_strings(m, 'B', &minute, str, 3);
+}
+
+void ut_meta_block_info(ut_meta *m, const char *user, const char *worker, const char *hash,
+                        int64_t height, int64_t reward)
+{
+    int64_t minute = mt_minute(mt_now(m));
+    const char *str[3] = {mt_str(user), mt_str(worker), mt_str(hash)};
+    mt_block_at(m, minute, str, height, reward);
+    if (m->jon)
+        jr_block_info(m, minute, height, reward, str);
 }
 
 void mt_event_add(ut_meta *m, const char *const str[4])

@@ -93,7 +93,7 @@ typedef struct mt_rec {
     struct mt_rec *order;     /* insertion order, for stable batches */
     const char *names;        /* user '\0' worker '\0' */
     int64_t minute;
-    int64_t s, r;
+    int64_t s, r, st;        /* st: stale, a part of r */
     double p, g;
     size_t wpos;              /* offset of worker in names */
     uint32_t jid;             /* index in the journal's cell records */
@@ -104,7 +104,7 @@ typedef struct mt_sys {
     struct mt_sys *next;
     int64_t minute;
     double pow;
-    int64_t share, reject, block, connections;
+    int64_t share, reject, stale, block, connections;
     bool has_conn;
 } mt_sys;
 
@@ -179,12 +179,14 @@ mt_rec *mt_rec_get(ut_meta *m, const char *user, const char *worker, int64_t min
 mt_sys *mt_sys_get(ut_meta *m, int64_t minute);
 void mt_roll_connections(ut_meta *m, double now);
 void mt_count(mt_rec *r, mt_sys *s, double diff, double goal, bool accepted);
+void mt_count_stale(mt_rec *r, mt_sys *s);
 const char *mt_share_why(const mt_rec *r, const mt_sys *s, double diff, double goal);
 void mt_refused_log(ut_meta *m, const char *what);
 void mt_connections_at(ut_meta *m, double now, int64_t n);
 
 /* ut_meta_event.c */
-void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3]);
+void mt_block_at(ut_meta *m, int64_t minute, const char *const str[3], int64_t height,
+                 int64_t reward);
 void mt_event_add(ut_meta *m, const char *const str[4]);
 void mt_new_worker_add(ut_meta *m, const char *const str[2]);
 
@@ -195,6 +197,9 @@ void jr_strings(ut_meta *m, char type, const int64_t *minute, const char *const 
 void jr_cell(ut_meta *m, const mt_rec *r);
 void jr_pair(ut_meta *m, char type, const void *a, const void *b);
 void jr_share(ut_meta *m, const mt_rec *r, double diff, double goal, bool accepted);
+void jr_stale(ut_meta *m, const mt_rec *r);
+void jr_block_info(ut_meta *m, int64_t minute, int64_t height, int64_t reward,
+                   const char *const str[3]);
 void jr_begin(ut_meta *m);
 void jr_end(ut_meta *m, bool keep);
 

@@ -3,7 +3,9 @@
  * writes it as one chunk (u32 payload length, u32 CRC32C of the rest, f64
  * time, records) to spool_dir/mj-<source>.<epoch>.<seq>. Records: 'H'
  * header (connection state), 'C' cell (minute, user, worker), 'A'/'R'
- * accepted/rejected share of a cell, 'B' block, 'E' event, 'W' new worker,
+ * accepted/rejected share of a cell, 'T' stale (rejected) share of a cell
+ * (added later: a journal without it replays as before), 'B' block, 'K'
+ * block with height and reward (added later, like 'T'), 'E' event, 'W' new worker,
  * 'N' connection sample, 'X' close. Replay: ut_meta_replay.c. */
 #include "utils/ut_meta_int.h"
 
@@ -110,6 +112,35 @@ void jr_share(ut_meta *m, const mt_rec *r, double diff, double goal, bool accept
     }
     if (nw_buf_len(&m->jbuf) >= JR_SYNC_AT)
         ut_meta_sync(m);
+}
+
+void jr_stale(ut_meta *m, const mt_rec *r)
+{
+    unsigned char *p = jr_reserve(m, 5);
+    if (!p)
+        return;
+    *p++ = 'T';
+    jr_put(p, &r->jid, 4);
+    if (nw_buf_len(&m->jbuf) >= JR_SYNC_AT)
+        ut_meta_sync(m);
+}
+
+/* 'K': minute, height, reward, then user, worker, hash as in 'B'. */
+void jr_block_info(ut_meta *m, int64_t minute, int64_t height, int64_t reward,
+                   const char *const str[3])
+{
+    size_t len = 1 + 24;
+    for (int i = 0; i < 3; i++)
+        len += 2 + jr_slen(str[i]);
+    unsigned char *p = jr_reserve(m, len);
+    if (!p)
+        return;
+    *p++ = 'K';
+    p = jr_put(p, &minute, 8);
+    p = jr_put(p, &height, 8);
+    p = jr_put(p, &reward, 8);
+    for (int i = 0; i < 3; i++)
+        p = jr_put_str(p, str[i]);
 }
 
 static int jr_open(ut_meta *m)

@@ -116,8 +116,9 @@ static int jr_add_cell(ut_meta *m, jr_replay *rp, int64_t minute, char **str)
     return 0;
 }
 
+/* accepted: an 'A' record; else 'R' (stale false) or 'T' (stale true). */
 static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
-                          const unsigned char *end, bool accepted)
+                          const unsigned char *end, bool accepted, bool stale)
 {
     uint32_t id;
     double diff = 0, goal = 0;
@@ -145,22 +146,34 @@ static int jr_apply_share(ut_meta *m, jr_replay *rp, const unsigned char **p,
                 diff, goal, why);
         return 0;
     }
-    mt_count(r, s, diff, goal, accepted);
+    if (stale)
+        mt_count_stale(r, s);
+    else
+        mt_count(r, s, diff, goal, accepted);
     return 0;
 }
 
-/* Records with strings: C (cell), B (block), E (event), W (new worker). */
+/* Records with strings: C (cell), B (block), K (block with height and
+ * reward), E (event), W (new worker). */
 static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned char **p,
                          const unsigned char *end)
 {
-    int64_t minute = 0;
-    int n = type == 'E' ? 4 : type == 'B' ? 3 : 2;
+    int64_t minute = 0, height = -1, reward = -1;
+    int n = type == 'E' ? 4 : type == 'B' || type == 'K' ? 3 : 2;
     char *str[4];
-    if (type == 'C' || type == 'B') {
+    if (type == 'C' || type == 'B' || type == 'K') {
         if (end - *p < 8)
             return -1;
         memcpy(&minute, *p, 8);
         *p += 8;
+    }
+    if (type == 'K') {
+        if (end - *p < 16)
+            return -1;
+        memcpy(&height, *p, 8);
+        memcpy(&reward, *p + 8, 8);
+        *p += 16;
+        type = 'B';
     }
     if (jr_get_strs(p, end, str, n) != 0)
         return -1;
@@ -170,7 +183,7 @@ static int jr_apply_strs(ut_meta *m, jr_replay *rp, char type, const unsigned ch
     else if (type == 'B' && !ut_meta_minute_ok(minute))
         jr_skip(rp, "block %s: minute %" PRId64 " is not a sane unix minute", str[2], minute);
     else if (type == 'B')
-        mt_block_at(m, minute, (const char *const *)str);
+        mt_block_at(m, minute, (const char *const *)str, height, reward);
     else if (type == 'E')
         mt_event_add(m, (const char *const *)str);
     else
@@ -249,9 +262,9 @@ static int jr_apply_chunk(ut_meta *m, jr_replay *rp, const unsigned char *p, siz
         int rc;
         if (!rp->header && type != 'H')
             return -1;
-        if (type == 'A' || type == 'R')
-            rc = jr_apply_share(m, rp, &p, end, type == 'A');
-        else if (type == 'C' || type == 'B' || type == 'E' || type == 'W')
+        if (type == 'A' || type == 'R' || type == 'T')
+            rc = jr_apply_share(m, rp, &p, end, type == 'A', type == 'T');
+        else if (type == 'C' || type == 'B' || type == 'K' || type == 'E' || type == 'W')
             rc = jr_apply_strs(m, rp, type, &p, end);
         else if (type == 'H' || type == 'N' || type == 'X')
             rc = jr_apply_pair(m, rp, type, &p, end);

@@ -68,8 +68,10 @@ class Expected:
                     self.add("%s:g:%s" % (coin, who), r["t"], r["g"])
                 if r.get("r"):
                     self.add("%s:s:%s:reject" % (coin, who), r["t"], r["r"])
+                if r.get("st"):
+                    self.add("%s:st:%s" % (coin, who), r["t"], r["st"])
         for r in b.get("system", []):
-            for k in ("pow", "share", "reject", "block", "connections"):
+            for k in ("pow", "share", "reject", "stale", "block", "connections"):
                 if k in r:
                     self.add("%s:m:%s" % (coin, k), r["t"], r[k])
                     self.add("%s:mh:%s:%s" % (coin, host, k), r["t"], r[k])
@@ -131,10 +133,19 @@ def make_batches(source, epoch, n, rnd):
             r = rnd.randrange(0, 3)
             if r:
                 rec["r"] = r
+            # stale (a part of the rejects); seq % 4 == 1: an older sender
+            # without the field
+            if r and seq % 4 != 1:
+                st = rnd.randrange(0, r + 1)
+                if st:
+                    rec["st"] = st
             shares.append(rec)
         pow_ = sum(r.get("p", 0) for r in shares)
         system = [{"t": t, "pow": pow_, "share": sum(r.get("s", 0) for r in shares),
                    "reject": sum(r.get("r", 0) for r in shares), "connections": rnd.randrange(9)}]
+        stale = sum(r.get("st", 0) for r in shares)
+        if stale:
+            system[0]["stale"] = stale
         events = []
         if rnd.random() < 0.3:
             events.append({"type": "newworker", "user": "u%s%d" % (source, seq), "worker": "w"})

@@ -17,7 +17,14 @@ accepted share is not accounted); hashrate = difficulty * 2^32 / the window's se
 percentages follow; the pool's counts equal the <coin>:m:* sums, its
 network difficulty the jobmaster's, its blocks the newblock list; workers
 are alive with a last share in this minute or the one before; the series
-of a user sums to its accepted count; unknown users are 404.
+of a user sums to its accepted count; unknown users are 404. Stale: a
+Stratum client of its own (user "late") gets 1 share accepted, the node
+mines a block, then its 3 shares on the job gone stale are answered 21:
+Redis <coin>:st:late:w0 and the API say exactly 3 stale of 3 rejected; every
+worker's stale equals its <coin>:st: key, the pool's <coin>:m:stale.
+Blocks: every newblock event carries the height and reward (coinbase value,
+satoshis) of the node's block of that hash; the API's newest block says the
+same, status "accepted".
 
 test_2_promtool_every_module: `promtool check metrics` (Debian's prometheus
 package) passes on the /metrics of jobmaster, gateway, metarelay,
@@ -48,6 +55,7 @@ import urllib.error
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hflib  # noqa: E402
+import stratum  # noqa: E402
 
 COIN = "btc"
 SHARE_DIFF = 2.0 ** -20
@@ -56,6 +64,7 @@ SHARES = 160
 TWO32 = 2.0 ** 32
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "farm1-secret-0123456789abcdef"
+STALE_USER, STALE = "late", 3     # a user of its own: 1 accepted share, then STALE stale ones
 CL = None
 
 
@@ -111,9 +120,29 @@ class Cluster:
             "--submit-invalid", "duplicate", "--invalid-every", "9", "--json"], self.dir)
         hflib.wait_for(lambda: not self.miner.alive(), 120, step=0.5, what="hfminer to finish")
         self.summary = hflib.json_summary(self.miner)
+        self.stale_shares()
         hflib.wait_for(lambda: hflib.http_json(self.gw.http_port, "/status")["meta"]
                        ["pending_batches"] == 0, 60, step=0.5, what="the gateway's batches")
         self.settle()
+
+    def stale_shares(self):
+        """Deterministic stale rejects: user st, worker w0 gets one share
+        accepted on job J, the node mines a block (a new clean job makes J
+        stale), then STALE shares on J are answered 21 "Job not found (stale)"."""
+        with stratum.Client(self.gw.st_port) as c:
+            c.subscribe()
+            c.authorize(STALE_USER + ".w0")
+            job = c.wait_job()
+            c.wait_difficulty(lambda d: d > 0)
+            ok = c.submit_share(c.mine(job, en2=c.en2(1)))
+            if ok.get("result") is not True:
+                raise AssertionError("the first share was not accepted: %r" % ok)
+            self.node.rpc("generatetoaddress", 1, hflib.new_key()["p2pkh"])
+            c.wait_new_job(job, clean=True, timeout=60)
+            for i in range(STALE):
+                r = c.submit_share(c.mine(job, en2=c.en2(2 + i)))
+                if stratum.error_code(r) != 21:
+                    raise AssertionError("share on a stale job answered %r" % r)
 
     def api(self, path):
         return hflib.http_json(self.sa_port, path)
@@ -123,9 +152,10 @@ class Cluster:
         def read():
             try:
                 total = sum(self.api("/api/v1/users/u%d" % u)["accepted"] for u in range(USERS))
+                stale = self.api("/api/v1/users/" + STALE_USER)["stale"]
             except urllib.error.HTTPError:          # not seen yet: 404
                 return False
-            return total == self.summary["accepted"]
+            return total == self.summary["accepted"] and stale == STALE
         hflib.wait_for(read, 30, step=0.5, what="statsapi to read every accepted share")
 
     def stop(self):
@@ -181,7 +211,12 @@ class StatsTest(unittest.TestCase):
                 self.assertEqual(diff, per[name]["diff_accepted"], name)
                 self.assertEqual(wo["accepted"], acc, name)
                 self.assertEqual(wo["rejected"], rej, name)
-                self.assertEqual(wo["stale"], 0, name)
+                stale = int(redis_sum(r, "%s:st:%s" % (COIN, who)))
+                self.assertLessEqual(stale, rej, name)
+                self.assertEqual(wo["stale"], stale, name)
+                self.assertAlmostEqual(wo["pool_stale_percent"],
+                                       100.0 * stale / (acc + rej) if acc + rej else 0.0,
+                                       places=9)
                 d = wo["windows"]["24h"]
                 self.assertEqual(d["accepted_diff"], diff, name)
                 self.assertAlmostEqual(wo["hashrate"]["24h"], diff * TWO32 / d["seconds"],
@@ -203,22 +238,47 @@ class StatsTest(unittest.TestCase):
             self.assertEqual(len(series["accepted"]), 1440)
             self.assertEqual(sum(series["accepted"]), ua)
             self.assertEqual(sum(series["rejected"]), ur)
+            self.assertEqual(sum(series["stale"]), user["stale"])
             hourly = CL.api("/api/v1/series?user=u%d&res=hour" % u)
             self.assertEqual(len(hourly["accepted"]), 720)
             self.assertEqual(sum(hourly["accepted"]), ua)
+        # the stale user: exactly its 1 accepted and STALE stale shares
+        st = CL.api("/api/v1/users/" + STALE_USER)
+        self.assertEqual((st["accepted"], st["rejected"], st["stale"]), (1, STALE, STALE))
+        self.assertAlmostEqual(st["pool_stale_percent"], 100.0 * STALE / (1 + STALE), places=9)
+        self.assertEqual(st["workers"][0]["name"], "w0")
+        self.assertEqual((st["workers"][0]["stale"], st["workers"][0]["rejected"]),
+                         (STALE, STALE))
+        self.assertEqual(int(redis_sum(r, "%s:st:%s:w0" % (COIN, STALE_USER))), STALE)
+        self.assertEqual(int(redis_sum(r, "%s:s:%s:w0:reject" % (COIN, STALE_USER))), STALE)
+        series = CL.api("/api/v1/series?user=%s&res=minute" % STALE_USER)
+        self.assertEqual(sum(series["stale"]), STALE)
         self.assertEqual(pool["accepted"], int(redis_sum(r, COIN + ":m:share")))
-        self.assertEqual(pool["accepted"], sm["accepted"])
+        self.assertEqual(pool["accepted"], sm["accepted"] + 1)
         self.assertEqual(pool["rejected"], int(redis_sum(r, COIN + ":m:reject")))
+        self.assertEqual(pool["stale"], int(redis_sum(r, COIN + ":m:stale")))
+        self.assertEqual(pool["stale"], sum(int(redis_sum(r, "%s:st:u%d" % (COIN, u)))
+                                            for u in range(USERS)) + STALE)
         self.assertEqual(pool["windows"]["24h"]["accepted_diff"], redis_sum(r, COIN + ":m:pow"))
         self.assertEqual((pool["users"], pool["workers"], pool["workers_alive"]),
-                         (USERS, USERS * WORKERS, USERS * WORKERS))
+                         (USERS + 1, USERS * WORKERS + 1, USERS * WORKERS + 1))
         jm = hflib.http_json(CL.jm.http_port, "/status")
         self.assertEqual(pool["network"]["difficulty"], jm["network_diff"])
         self.assertEqual(pool["network"]["height"], jm["height"])
         self.assertEqual(pool["blocks"]["total"], r.cmd("LLEN", "newblock"))
-        if pool["blocks"]["total"]:
-            last = json.loads(r.cmd("LRANGE", "newblock", -1, -1)[0])
-            self.assertEqual(pool["blocks"]["recent"][0]["hash"], last["hash"])
+        self.assertGreater(pool["blocks"]["total"], 0)
+        newblock = [json.loads(x) for x in r.cmd("LRANGE", "newblock", 0, -1)]
+        last = newblock[-1]
+        got = pool["blocks"]["recent"][0]
+        self.assertEqual((got["hash"], got["height"], got["reward"], got["status"]),
+                         (last["hash"], last["height"], last["reward"], "accepted"))
+        # every newblock event's height and reward are the node's block's
+        for b in newblock[-5:]:
+            hdr = CL.node.rpc("getblockheader", b["hash"], True)
+            self.assertEqual(b["height"], hdr["height"], b)
+            blk = CL.node.rpc("getblock", b["hash"], True, True)
+            value = sum(round(o["value"] * 1e8) for o in blk["tx"][0]["vout"])
+            self.assertEqual(b["reward"], value, b)
         self.assertGreater(pool["expected_block_seconds"], 0)
         for bad in ("/api/v1/users/nobody", "/api/v1/users/u0/workers/nope", "/api/v2/pool"):
             with self.assertRaises(urllib.error.HTTPError) as e:
@@ -255,14 +315,17 @@ class StatsTest(unittest.TestCase):
             r'(\d+)', text)}
         self.assertEqual(set(by), {"invalid", "stale", "unknown_job", "duplicate",
                                    "low_difficulty", "unauthorized", "not_subscribed"})
-        self.assertEqual(sum(by.values()), CL.summary["rejected_total"], text)
+        self.assertEqual(sum(by.values()), CL.summary["rejected_total"] + STALE, text)
         # regtest at share difficulty 2^-20: blocks every few shares, so the
         # resent ("duplicate") shares are mostly on a job gone stale
-        self.assertGreater(by["stale"], 0, text)
+        self.assertGreaterEqual(by["stale"], STALE, text)
+        # every stale reject in Redis is one the gateway labelled stale (a
+        # name's rejects before its first accepted share are not accounted)
+        self.assertLessEqual(int(redis_sum(CL.redis, COIN + ":m:stale")), by["stale"])
         self.assertNotIn("code=", text)
         text = hflib.http_get(CL.sa_port, "/metrics")[1].decode()
         self.assertEqual(len(re.findall(r"\nhf_statsapi_worker_hashrate\{", text)), 3)
-        self.assertIn("\nhf_statsapi_worker_metrics_left_out 1\n", text)
+        self.assertIn("\nhf_statsapi_worker_metrics_left_out 2\n", text)
 
     def chromium(self, path, extra=()):
         exe = shutil.which("chromium")

@@ -382,6 +382,8 @@ static void test_meta_to_redis_with_restart(void **state)
         }
         for (int i = 0; i < 7; i++)
             ut_meta_share(m, "alice", "rig1", 0.5, 0.5 / 1024, false);
+        for (int i = 0; i < 3; i++)           /* stale rejects: a part of the rejects */
+            ut_meta_stale(m, "alice", "rig2");
         if (b == 0)
             ut_meta_new_worker(m, "alice", "rig1");
         ut_meta_flush(m);
@@ -406,9 +408,16 @@ static void test_meta_to_redis_with_restart(void **state)
     assert_string_equal(hget("btc:p:alice:rig2", m1), "25");
     assert_string_equal(hget("btc:g:alice", M0), "0.048828125");   /* 100 * 0.5 / 1024 */
     assert_string_equal(hget("btc:s:alice:rig1:reject", M0), "14");
-    assert_string_equal(hget("btc:s:alice:reject", m1), "14");
+    assert_string_equal(hget("btc:s:alice:rig2:reject", M0), "6");
+    assert_string_equal(hget("btc:s:alice:reject", m1), "20");
+    assert_string_equal(hget("btc:st:alice:rig2", M0), "6");
+    assert_string_equal(hget("btc:st:alice:rig2", m1), "6");
+    assert_string_equal(hget("btc:st:alice", m1), "6");
+    assert_int_equal(rcount("EXISTS %s", "btc:st:alice:rig1"), 0);
+    assert_string_equal(hget("btc:m:stale", M0), "6");
+    assert_string_equal(hget("btc:mh:gw-a:stale", m1), "6");
     assert_string_equal(hget("btc:m:share", M0), "100");
-    assert_string_equal(hget("btc:mh:gw-a:reject", m1), "14");
+    assert_string_equal(hget("btc:mh:gw-a:reject", m1), "20");
     assert_string_equal(hget("btc:m:pow", m1), "50");
     assert_int_equal(rcount("LLEN %s", "newworker"), 1);
     assert_string_equal(lindex("newworker", 0),

@@ -82,6 +82,35 @@ static void test_share_keys(void **state)
     mw_ops_free(o);
 }
 
+/* Stale (a part of the rejects) goes to <coin>:st:<who>, never under
+ * <coin>:s:*; a body without "st" (an older sender) writes no stale key. */
+static void test_stale_keys(void **state)
+{
+    char err[256] = "";
+    mw_ops *o = parse(",\"shares\":["
+                      "{\"t\":" M0 ",\"user\":\"alice\",\"worker\":\"rig1\",\"r\":3,\"st\":2},"
+                      "{\"t\":" M0 ",\"user\":\"alice\",\"worker\":\"rig2\",\"r\":1,\"st\":1},"
+                      "{\"t\":" M0 ",\"user\":\"bob\",\"worker\":\"\",\"r\":1}],"
+                      "\"system\":[{\"t\":" M0 ",\"reject\":5,\"stale\":3}]",
+                      err);
+    assert_non_null(o);
+    assert_val(o, 'I', "btc:s:alice:rig1:reject", M0, "3");
+    assert_val(o, 'I', "btc:st:alice:rig1", M0, "2");
+    assert_val(o, 'I', "btc:st:alice:rig2", M0, "1");
+    assert_val(o, 'I', "btc:st:alice", M0, "3");
+    assert_val(o, 'I', "btc:s:alice:reject", M0, "4");
+    assert_null(find(o, 'I', "btc:st:bob", M0));
+    assert_val(o, 'I', "btc:m:stale", M0, "3");
+    assert_val(o, 'I', "btc:mh:gw-a:stale", M0, "3");
+    assert_non_null(find(o, 'S', "btc:mk:stale", "gw-a"));
+    assert_non_null(find(o, 'S', "monitor:keys", "btc:m:stale"));
+    for (size_t i = 0; i < o->n; i++)       /* nothing new under btc:s: */
+        assert_true(strncmp(o->v[i].key, "btc:s:", 6) != 0 || strstr(o->v[i].key, ":reject"));
+    /* 4 reject + 3 st share keys; reject and stale: 2 hashes, 2 sets each */
+    assert_int_equal(o->n, 7 + 8);
+    mw_ops_free(o);
+}
+
 static void test_system_keys(void **state)
 {
     char err[256] = "";
@@ -117,9 +146,11 @@ static void test_events_json(void **state)
                       "{\"type\":\"newblock\",\"user\":\"haiyang\",\"worker\":\"example\","
                       "\"hash\":\"00000000000000000320\"},"
                       "{\"type\":\"newworker\",\"user\":\"haiyang\",\"worker\":\"example\"},"
-                      "{\"type\":\"bogus\"}]", err);
+                      "{\"type\":\"bogus\"},"
+                      "{\"type\":\"newblock\",\"user\":\"a\",\"worker\":\"\",\"hash\":\"00ab\","
+                      "\"reward\":5000001234,\"height\":101}]", err);
     assert_non_null(o);
-    assert_int_equal(o->n, 4);            /* the unknown type is skipped */
+    assert_int_equal(o->n, 5);            /* the unknown type is skipped */
     assert_int_equal(o->v[0].kind, 'R');
     assert_string_equal(o->v[0].key, "newworker");
     assert_string_equal(o->v[0].arg,
@@ -133,6 +164,10 @@ static void test_events_json(void **state)
                         "{\"name\": \"BTC\", \"hash\": \"00000000000000000320\", \"user\": "
                         "\"haiyang\", \"worker\": \"example\"}");
     assert_string_equal(o->v[3].key, "newworker");   /* list pushes are never merged */
+    /* height and reward (a newer sender): after the seed's four keys */
+    assert_string_equal(o->v[4].arg,
+                        "{\"name\": \"BTC\", \"hash\": \"00ab\", \"user\": \"a\", \"worker\": \"\", "
+                        "\"height\": 101, \"reward\": 5000001234}");
     mw_ops_free(o);
 }
 
@@ -270,6 +305,7 @@ int main(void)
     ut_log_set_level(UT_LOG_FATAL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_share_keys),
+        cmocka_unit_test(test_stale_keys),
         cmocka_unit_test(test_system_keys),
         cmocka_unit_test(test_events_json),
         cmocka_unit_test(test_floats),

@@ -156,6 +156,9 @@ static void test_user_and_pool_json(void **state)
     strcpy(st.blocks[1].user, "alice");
     strcpy(st.blocks[1].worker, "rig1");
     st.blocks[1].time = CUR - 60;
+    st.blocks[0].height = st.blocks[0].reward = -1;    /* an older sender's event */
+    st.blocks[1].height = 100;
+    st.blocks[1].reward = 5000001234;
 
     json_t *o = sa_user_json(&st, u, now, 600, "stratum+tcp://pool:3333");
     assert_string_equal(json_string_value(jget(o, "user")), "alice");
@@ -199,6 +202,11 @@ static void test_user_and_pool_json(void **state)
     assert_string_equal(json_string_value(jget(o, "blocks.recent.0.finder")), "alice.rig1");
     assert_int_equal(json_integer_value(jget(o, "blocks.recent.0.time")), CUR - 60);
     assert_true(json_is_null(jget(o, "blocks.recent.1.time")));
+    assert_int_equal(json_integer_value(jget(o, "blocks.recent.0.height")), 100);
+    assert_int_equal(json_integer_value(jget(o, "blocks.recent.0.reward")), 5000001234);
+    assert_string_equal(json_string_value(jget(o, "blocks.recent.0.status")), "accepted");
+    assert_true(json_is_null(jget(o, "blocks.recent.1.height")));
+    assert_true(json_is_null(jget(o, "blocks.recent.1.reward")));
     json_decref(o);
 
     /* no hashrate: no expected time */

@@ -176,12 +176,16 @@ static void test_aggregation_body(void **state)
     for (int i = 0; i < 3; i++)
         ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, true);
     ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, false);
+    ut_meta_stale(m, "alice", "rig1");
+    ut_meta_stale(m, "alice", "rig1");
     ut_meta_share(m, "alice", "rig2", 0.5, 0.5 / 1024, true);
     ut_meta_share(m, "alice", "rig2", 0.5, 0.5 / 1024, true);
     ut_meta_share(m, "bob", "", 4.0, 4.0 / 1024, true);
     ut_meta_new_worker(m, "alice", "rig1");
     ut_meta_event(m, "alice", "rig1", "10.0.0.1", "connected");
     ut_meta_block(m, "alice", "rig1", "00ff");
+    ut_meta_block_info(m, "bob", "", "00ee", 101, 5000001234);
+    ut_meta_block_info(m, "bob", "", "00dd", -1, 2100000000000001);  /* neither known */
     fake_now = M0 + 65;                       /* the next minute */
     ut_meta_share(m, "alice", "rig1", 2.0, 2.0 / 1024, true);
     ut_meta_connections(m, 7);
@@ -201,8 +205,10 @@ static void test_aggregation_body(void **state)
     assert_str_field(b, "host", "gw-a");
     json_t *sh = json_object_get(b, "shares");
     assert_int_equal(json_array_size(sh), 4);
-    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 3, 6.0, 6.0 / 1024, 1);
+    check_share(json_array_get(sh, 0), M0, "alice", "rig1", 3, 6.0, 6.0 / 1024, 3);
+    assert_int_field(json_array_get(sh, 0), "st", 2);  /* stale: 2 of the 3 rejects */
     check_share(json_array_get(sh, 1), M0, "alice", "rig2", 2, 1.0, 1.0 / 1024, 0);
+    assert_null(json_object_get(json_array_get(sh, 1), "st"));
     check_share(json_array_get(sh, 2), M0, "bob", "", 1, 4.0, 4.0 / 1024, 0);
     check_share(json_array_get(sh, 3), M0 + 60, "alice", "rig1", 1, 2.0, 2.0 / 1024, 0);
 
@@ -212,23 +218,34 @@ static void test_aggregation_body(void **state)
     assert_int_field(s0, "t", M0);
     assert_real_field(s0, "pow", 11.0);
     assert_int_field(s0, "share", 6);
-    assert_int_field(s0, "reject", 1);
-    assert_int_field(s0, "block", 1);
+    assert_int_field(s0, "reject", 3);
+    assert_int_field(s0, "stale", 2);
+    assert_int_field(s0, "block", 3);
     assert_int_field(s0, "connections", 5);   /* the count held when M0 ended */
     assert_int_field(s1, "t", M0 + 60);
     assert_real_field(s1, "pow", 2.0);
     assert_int_field(s1, "share", 1);
     assert_null(json_object_get(s1, "connections"));  /* M0+60 has not ended */
     assert_null(json_object_get(s1, "reject"));
+    assert_null(json_object_get(s1, "stale"));
+    char err[200];
+    assert_int_equal(ut_meta_body_check(b, err, sizeof(err)), 0);
 
     json_t *ev = json_object_get(b, "events");
-    assert_int_equal(json_array_size(ev), 3);
+    assert_int_equal(json_array_size(ev), 5);
     assert_str_field(json_array_get(ev, 0), "type", "newworker");
     assert_str_field(json_array_get(ev, 1), "type", "newevent");
     assert_str_field(json_array_get(ev, 1), "peer", "10.0.0.1");
     assert_str_field(json_array_get(ev, 1), "event", "connected");
     assert_str_field(json_array_get(ev, 2), "type", "newblock");
     assert_str_field(json_array_get(ev, 2), "hash", "00ff");
+    assert_null(json_object_get(json_array_get(ev, 2), "height"));
+    assert_str_field(json_array_get(ev, 3), "hash", "00ee");
+    assert_int_field(json_array_get(ev, 3), "height", 101);
+    assert_int_field(json_array_get(ev, 3), "reward", 5000001234);
+    assert_str_field(json_array_get(ev, 4), "hash", "00dd");
+    assert_null(json_object_get(json_array_get(ev, 4), "height"));
+    assert_null(json_object_get(json_array_get(ev, 4), "reward"));
     json_decref(batches);
 
     /* Nothing new counted: a flush makes no batch and uses no seq. */
@@ -829,8 +846,10 @@ static void child_counts(ut_meta *m)
     fake_now = M0 + 65;
     ut_meta_share(m, "bob", "", 8.0, 1.0, true);
     ut_meta_share(m, "bob", "", 1.0, 0.0, false);
+    ut_meta_stale(m, "bob", "");
     ut_meta_new_worker(m, "bob", "x");
     ut_meta_block(m, "bob", "", "00ab");
+    ut_meta_block_info(m, "bob", "", "00ac", 7, 625000000);   /* journal record 'K' */
     ut_meta_sync(m);
     ut_meta_share(m, "carol", "", 1.0, 0.0, true);     /* never synced: never answered */
 }
@@ -860,18 +879,26 @@ static void test_journal_after_crash(void **state)
     json_t *sh = json_object_get(b2, "shares");
     assert_int_equal(json_array_size(sh), 2);
     check_share(json_array_get(sh, 0), M0, "alice", "rig1", 2, 4.0, 0.5, 0);
-    check_share(json_array_get(sh, 1), M0 + 60, "bob", "", 1, 8.0, 1.0, 1);
+    check_share(json_array_get(sh, 1), M0 + 60, "bob", "", 1, 8.0, 1.0, 2);
+    assert_null(json_object_get(json_array_get(sh, 0), "st"));
+    assert_int_field(json_array_get(sh, 1), "st", 1);   /* the 'T' journal record */
     json_t *sys = json_object_get(b2, "system");
     assert_int_equal(json_array_size(sys), 2);
     assert_int_field(json_array_get(sys, 0), "share", 2);
+    assert_null(json_object_get(json_array_get(sys, 0), "stale"));
     assert_int_field(json_array_get(sys, 1), "share", 1);
-    assert_int_field(json_array_get(sys, 1), "reject", 1);
-    assert_int_field(json_array_get(sys, 1), "block", 1);
+    assert_int_field(json_array_get(sys, 1), "reject", 2);
+    assert_int_field(json_array_get(sys, 1), "stale", 1);
+    assert_int_field(json_array_get(sys, 1), "block", 2);
     json_t *ev = json_object_get(b2, "events");
-    assert_int_equal(json_array_size(ev), 2);
+    assert_int_equal(json_array_size(ev), 3);
     assert_str_field(json_array_get(ev, 0), "type", "newworker");
     assert_str_field(json_array_get(ev, 1), "type", "newblock");
     assert_str_field(json_array_get(ev, 1), "hash", "00ab");
+    assert_null(json_object_get(json_array_get(ev, 1), "height"));
+    assert_str_field(json_array_get(ev, 2), "hash", "00ac");
+    assert_int_field(json_array_get(ev, 2), "height", 7);
+    assert_int_field(json_array_get(ev, 2), "reward", 625000000);
     json_decref(arr);
     ut_meta_free(m);
     assert_int_equal(count_files(dir, ".batch"), 2);
@@ -1173,6 +1200,12 @@ static void jb_reject(jbuf *j, uint32_t cell)
     jb_put(j, &cell, 4);
 }
 
+static void jb_stale(jbuf *j, uint32_t cell)
+{
+    jb_type(j, 'T');
+    jb_put(j, &cell, 4);
+}
+
 static void jb_block(jbuf *j, int64_t minute, const char *hash)
 {
     jb_type(j, 'B');
@@ -1200,8 +1233,10 @@ static void write_corrupt_journal(const char *path)
     jb_cell(&j, bad_minute, "bad", "x");                /* cell 1: skipped */
     jb_share(&j, 1, 1.0, 1.0);                          /* of cell 1: skipped */
     jb_reject(&j, 1);                                   /* of cell 1: skipped */
+    jb_stale(&j, 1);                                    /* of cell 1: skipped */
     jb_cell(&j, M0, "bob", "");                         /* cell 2 */
     jb_share(&j, 2, 4.0, 1.0);
+    jb_stale(&j, 2);
     jb_pair(&j, 'N', &nan, &conn);                      /* skipped */
     jb_pair(&j, 'N', &t30, &neg);                       /* skipped */
     jb_block(&j, bad_minute, "00ab");                   /* skipped */
@@ -1239,14 +1274,16 @@ static void test_journal_skips_corrupt(void **state)
     json_t *sh = json_object_get(b, "shares");
     assert_int_equal(json_array_size(sh), 2);
     check_share(json_array_get(sh, 0), M0, "alice", "rig1", 2, 3.0, 0.75, 1);
-    check_share(json_array_get(sh, 1), M0, "bob", "", 1, 4.0, 1.0, 0);
+    check_share(json_array_get(sh, 1), M0, "bob", "", 1, 4.0, 1.0, 1);
+    assert_int_field(json_array_get(sh, 1), "st", 1);
     json_t *sys = json_object_get(b, "system");
     assert_int_equal(json_array_size(sys), 1);
     json_t *s0 = json_array_get(sys, 0);
     assert_int_field(s0, "t", M0);
     assert_real_field(s0, "pow", 7.0);
     assert_int_field(s0, "share", 3);
-    assert_int_field(s0, "reject", 1);
+    assert_int_field(s0, "reject", 2);
+    assert_int_field(s0, "stale", 1);
     assert_int_field(s0, "block", 1);
     assert_int_field(s0, "connections", 2);
     json_t *ev = json_object_get(b, "events");

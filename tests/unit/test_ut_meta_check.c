@@ -72,6 +72,9 @@ static void test_good_bodies(void **state)
     assert_ok(SHARE("\"s\":3,\"p\":6,\"g\":0"));                 /* integers are numbers */
     assert_ok(SHARE("\"s\":1099511627776,\"p\":1e60,\"g\":1e60,\"r\":1099511627776"));
     assert_ok(SHARE("\"s\":0,\"r\":0"));
+    assert_ok(SHARE("\"r\":3,\"st\":2"));                      /* optional stale */
+    assert_ok(SHARE("\"r\":1099511627776,\"st\":1099511627776"));
+    assert_ok(SYS("\"reject\":3,\"stale\":1099511627776"));
     assert_ok(SHARE("\"x\":\"a newer field\",\"y\":[1,{}]"));  /* unknown: ignored */
     assert_ok(",\"shares\":[{\"t\":1230768000,\"user\":\"a\",\"worker\":\"\"},"
               "{\"t\":7258118400,\"user\":\"a\",\"worker\":\"\"}]");
@@ -80,6 +83,8 @@ static void test_good_bodies(void **state)
     assert_ok(SYS("\"pow\":2"));
     assert_ok(",\"events\":[{\"type\":\"newblock\",\"user\":\"a\",\"worker\":\"w\","
               "\"hash\":\"00ab\"},{\"type\":\"from-the-future\",\"n\":5}]");
+    assert_ok(",\"events\":[{\"type\":\"newblock\",\"hash\":\"00ab\",\"height\":2147483647,"
+              "\"reward\":2100000000000000},{\"type\":\"newblock\",\"height\":0,\"reward\":0}]");
 }
 
 static void test_bad_counts(void **state)
@@ -95,7 +100,23 @@ static void test_bad_counts(void **state)
     assert_bad(SHARE("\"s\":true"), "shares[0].s: true is not an integer");
     assert_bad(SHARE2("\"r\":-3"), "shares[2].r: -3 is not an integer");
     assert_bad(SHARE2("\"r\":{\"n\":1}"), "shares[2].r: {\"n\":1} is not an integer");
+    assert_bad(SHARE("\"st\":-1"), "shares[0].st: -1 is not an integer in [0, 2^40]");
+    assert_bad(SHARE2("\"st\":1099511627777"), "shares[2].st: 1099511627777 is not an");
+    assert_bad(SHARE("\"st\":1.5"), "shares[0].st: 1.5 is not an integer");
+    assert_bad(SHARE("\"st\":\"2\""), "shares[0].st: \"2\" is not an integer");
+    assert_bad(SYS("\"stale\":-1"), "system[0].stale: -1 is not an integer");
+    assert_bad(SYS("\"stale\":2.0"), "system[0].stale: 2.0 is not an integer");
     assert_bad(SYS("\"share\":-1"), "system[0].share: -1 is not an integer");
+    assert_bad(",\"events\":[{\"type\":\"newblock\",\"height\":-1}]",
+               "events[0].height: -1 is not an integer in [0, 2^31 - 1]");
+    assert_bad(",\"events\":[{\"type\":\"newblock\",\"height\":2147483648}]",
+               "events[0].height: 2147483648 is not an integer");
+    assert_bad(",\"events\":[{\"type\":\"newblock\",\"height\":1.5}]",
+               "events[0].height: 1.5 is not an integer");
+    assert_bad(",\"events\":[{\"type\":\"newblock\",\"reward\":2100000000000001}]",
+               "events[0].reward: 2100000000000001 is not an integer in [0, 2.1e15]");
+    assert_bad(",\"events\":[{\"type\":\"newblock\",\"reward\":\"5\"}]",
+               "events[0].reward: \"5\" is not an integer");
     assert_bad(SYS("\"reject\":1.5"), "system[0].reject: 1.5 is not an integer");
     assert_bad(SYS("\"block\":\"1\""), "system[0].block: \"1\" is not an integer");
     assert_bad(SYS("\"connections\":-2"), "system[0].connections: -2 is not an integer");
