@@ -268,6 +268,7 @@ EOF
   "refresh": 5,
   "stratum_url": "stratum+tcp://127.0.0.1:$STRATUM_PORT",
   "web_dir": "$root/statsapi/web",
+  "node": {"url": "http://127.0.0.1:$NODE_RPC_PORT/", "user": "x", "password": "$NODE_KEY"},
   "log": {"path": "$run/log/statsapi.log", "level": "info", "max_size": 104857600, "max_files": 3}
 }
 EOF

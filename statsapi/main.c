@@ -4,7 +4,9 @@
  * JSON API (docs/stats-api.md), the web dashboard, /status and /metrics on
  * one HTTP port. A refresh thread does every Redis read of the store; the
  * HTTP loop answers from memory, so a page view never waits for Redis
- * (except the chart series, read on demand and cached).
+ * (except the chart series, read on demand and cached). With a "node"
+ * section, a thread of its own asks the node whether recent found blocks
+ * were orphaned (sa_node).
  *
  *   statsapi --config FILE | -c FILE
  *
@@ -15,6 +17,7 @@
 
 #include "statsapi/sa_config.h"
 #include "statsapi/sa_http.h"
+#include "statsapi/sa_node.h"
 #include "statsapi/sa_redis.h"
 #include "statsapi/sa_store.h"
 #include "utils/ut_log.h"
@@ -25,22 +28,27 @@ static int sa_run(struct ev_loop *loop, const sa_config *cfg)
     sa_store st;
     sa_http *http;
     sa_redis *rd = NULL;
+    sa_node *nd = NULL;
+    bool node_failed = false;
 
     sa_store_init(&st);
     http = sa_http_start(loop, cfg, &st);
     if (http)
         rd = sa_redis_start(&st, cfg);
-    if (http && rd) {
+    if (http && rd)
+        nd = sa_node_start(&st, cfg, &node_failed);
+    if (http && rd && !node_failed) {
         log_notice("statsapi: started, config %s, http %s (port %d), redis %s:%d db %d, "
                    "coin %s", cfg->file, cfg->http.bind, sa_http_port(http), cfg->redis_host,
                    cfg->redis_port, cfg->redis_db, cfg->coin);
         ev_run(loop, 0);
         log_notice("statsapi: stopped");
     }
+    sa_node_stop(nd);
     sa_redis_stop(rd);
     sa_http_free(http);
     sa_store_free(&st);
-    return http && rd ? 0 : 1;
+    return http && rd && !node_failed ? 0 : 1;
 }
 
 int main(int argc, char **argv)

@@ -31,6 +31,41 @@ static int sa_cfg_redis(sa_config *cfg, ut_cfg *uc)
     return 0;
 }
 
+/* The optional node to ask about found blocks (one, like one entry of the
+ * jobmaster's "nodes"). */
+static int sa_cfg_node(sa_config *cfg, ut_cfg *uc)
+{
+    json_t *o = ut_cfg_object(uc, uc->root, "node", false);
+    const char *url = NULL, *user = NULL, *password = NULL, *cookie = NULL;
+
+    cfg->node_interval = 30;
+    cfg->node.timeout = 10;
+    cfg->node.connect_timeout = 2;
+    if (!o)
+        return uc->err[0] ? -1 : 0;
+    if (ut_cfg_str(uc, o, "url", &url, true) < 0 || ut_cfg_str(uc, o, "user", &user, false) < 0 ||
+        ut_cfg_str(uc, o, "password", &password, false) < 0 ||
+        ut_cfg_str(uc, o, "cookie_file", &cookie, false) < 0 ||
+        ut_cfg_double(uc, o, "interval", &cfg->node_interval, 1, 86400, false) < 0 ||
+        ut_cfg_double(uc, o, "timeout", &cfg->node.timeout, 0.1, 600, false) < 0)
+        return -1;
+    if (ut_cfg_describing(uc))
+        return 0;
+    if (cookie && !*cookie)
+        cookie = NULL;
+    if (!cookie && !password)
+        return ut_cfg_fail(uc, "node", "expected 'password' (with 'user') or 'cookie_file'");
+    cfg->node.nodes = calloc(1, sizeof(ut_node_url));
+    if (!cfg->node.nodes)
+        return ut_cfg_fail(uc, "node", "out of memory");
+    cfg->node.count = 1;
+    cfg->node.nodes[0].url = strdup(url);
+    cfg->node.nodes[0].user = cookie ? NULL : strdup(user ? user : "");
+    cfg->node.nodes[0].password = cookie ? NULL : strdup(password);
+    cfg->node.nodes[0].cookie_file = sa_dup(cookie);
+    return 0;
+}
+
 static int sa_cfg_str(ut_cfg *uc, const char *key, const char *def, char **out)
 {
     const char *v = def;
@@ -74,7 +109,8 @@ static int sa_cfg_parse(ut_cfg *uc, void *arg)
 {
     sa_config *cfg = arg;
 
-    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || sa_cfg_main(cfg, uc) < 0)
+    if (ut_cfg_log(uc, &cfg->log, &cfg->log_path) < 0 || sa_cfg_main(cfg, uc) < 0 ||
+        sa_cfg_node(cfg, uc) < 0)
         return -1;
     return sa_cfg_redis(cfg, uc);
 }
@@ -118,5 +154,12 @@ void sa_config_free(sa_config *cfg)
     free(cfg->stratum_url);
     free(cfg->web_dir);
     free(cfg->chartjs);
+    for (size_t i = 0; i < cfg->node.count; i++) {
+        free(cfg->node.nodes[i].url);
+        free(cfg->node.nodes[i].user);
+        free(cfg->node.nodes[i].password);
+        free(cfg->node.nodes[i].cookie_file);
+    }
+    free(cfg->node.nodes);
     memset(cfg, 0, sizeof(*cfg));
 }

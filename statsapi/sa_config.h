@@ -15,7 +15,12 @@
  *     "web_dir": "statsapi/web",   // the dashboard's files
  *     "chartjs": "/usr/share/javascript/chart.js/chart.min.js",
  *     "max_workers": 1000000,      // workers kept in memory at most
- *     "max_worker_metrics": 1000   // per-worker /metrics samples at most (0: none)
+ *     "max_worker_metrics": 1000,  // per-worker /metrics samples at most (0: none)
+ *     "node": {"url": "http://127.0.0.1:18443/", "user": "x", "password": "p",
+ *              "cookie_file": "",      // instead of user/password
+ *              "interval": 30,         // seconds between checks of one block
+ *              "timeout": 10}          // seconds per call
+ *                                      // absent: no orphan check, every block "accepted"
  *   }
  * (statsapi --help lists every key with its type, range and default.) */
 #ifndef SA_CONFIG_H
@@ -26,6 +31,7 @@
 #include "utils/ut_cfg_listen.h"
 #include "utils/ut_config.h"
 #include "utils/ut_log.h"
+#include "utils/ut_node.h"
 
 typedef struct sa_config {
     char *file;
@@ -46,6 +52,8 @@ typedef struct sa_config {
     char *chartjs;
     size_t max_workers;
     size_t max_worker_metrics;
+    ut_node_cfg node;           /* count 0: no "node" section (no orphan check) */
+    double node_interval;       /* seconds between checks of one block */
 } sa_config;
 
 int sa_config_load(sa_config *cfg, const char *path, char *err, size_t errlen);

@@ -191,8 +191,9 @@ static int sa_cmp_i64(const void *a, const void *b)
 }
 
 /* Each block's minute: the minutes of <coin>:m:block, each repeated by
- * its count, matched to the newblock list from its end. */
-static void sa_block_times(sa_redis *r, sa_block *b, size_t n)
+ * its count, matched to the newblock list (n entries) from its end. t[i]
+ * is block i's minute, or 0 where the hash has fewer (keep what it has). */
+static void sa_block_times(sa_redis *r, int64_t *out, size_t n)
 {
     redisReply *rep = redisCommand(r->c, "HGETALL %s:m:block", r->cfg->coin);
     size_t nt = 0, cap = 0;
@@ -214,14 +215,34 @@ static void sa_block_times(sa_redis *r, sa_block *b, size_t n)
     }
     qsort(t, nt, sizeof(*t), sa_cmp_i64);
     for (size_t i = 0; i < n && i < nt; i++)
-        b[n - 1 - i].time = t[nt - 1 - i];
+        out[n - 1 - i] = t[nt - 1 - i];
 out:
     free(t);
     freeReplyObject(rep);
 }
 
+static void sa_block_parse(sa_block *x, const char *s, int64_t now)
+{
+    json_t *j = json_loads(s ? s : "", 0, NULL);
+    const char *h = json_string_value(json_object_get(j, "hash"));
+    const char *u = json_string_value(json_object_get(j, "user"));
+    const char *w = json_string_value(json_object_get(j, "worker"));
+    snprintf(x->hash, sizeof(x->hash), "%s", h ? h : "");
+    snprintf(x->user, sizeof(x->user), "%s", u ? u : "");
+    snprintf(x->worker, sizeof(x->worker), "%s", w ? w : "");
+    json_t *hv = json_object_get(j, "height"), *rv = json_object_get(j, "reward");
+    x->height = json_is_integer(hv) ? (int64_t)json_integer_value(hv) : -1;
+    x->reward = json_is_integer(rv) ? (int64_t)json_integer_value(rv) : -1;
+    x->status = SA_BLOCK_ACCEPTED;
+    x->confirmations = -1;
+    x->seen = now;
+    json_decref(j);
+}
+
 /* The new entries of newblock ({"name","hash","user","worker"}, and
- * "height", "reward" when the sender knew them). */
+ * "height", "reward" when the sender knew them). The block array is
+ * grown under the write lock: the node checker (sa_node) writes the
+ * status fields of the blocks already there. */
 static int sa_blocks(sa_redis *r)
 {
     redisReply *rep = redisCommand(r->c, "LRANGE newblock %lld -1", (long long)r->newblock_read);
@@ -235,37 +256,36 @@ static int sa_blocks(sa_redis *r)
         freeReplyObject(rep);
         return 0;
     }
-    size_t n = st->nblocks + rep->elements;
-    sa_block *b = calloc(n, sizeof(*b));
-    if (!b) {
+    size_t old = st->nblocks, n = old + rep->elements;  /* nblocks: only this thread writes it */
+    sa_block *b = calloc(rep->elements, sizeof(*b));
+    int64_t *t = calloc(n, sizeof(*t));
+    sa_block *all = NULL;
+    if (!b || !t) {
+        free(b);
+        free(t);
         freeReplyObject(rep);
         return -1;
     }
-    if (st->nblocks)
-        memcpy(b, st->blocks, st->nblocks * sizeof(*b));
-    for (size_t i = 0; i < rep->elements; i++) {
-        sa_block *x = &b[st->nblocks + i];
-        json_t *j = json_loads(rep->element[i]->str ? rep->element[i]->str : "", 0, NULL);
-        const char *h = json_string_value(json_object_get(j, "hash"));
-        const char *u = json_string_value(json_object_get(j, "user"));
-        const char *w = json_string_value(json_object_get(j, "worker"));
-        snprintf(x->hash, sizeof(x->hash), "%s", h ? h : "");
-        snprintf(x->user, sizeof(x->user), "%s", u ? u : "");
-        snprintf(x->worker, sizeof(x->worker), "%s", w ? w : "");
-        json_t *hv = json_object_get(j, "height"), *rv = json_object_get(j, "reward");
-        x->height = json_is_integer(hv) ? (int64_t)json_integer_value(hv) : -1;
-        x->reward = json_is_integer(rv) ? (int64_t)json_integer_value(rv) : -1;
-        json_decref(j);
-    }
-    r->newblock_read += rep->elements;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < rep->elements; i++)
+        sa_block_parse(&b[i], rep->element[i]->str, now);
     freeReplyObject(rep);
-    sa_block_times(r, b, n);
+    sa_block_times(r, t, n);
     pthread_rwlock_wrlock(&st->lock);
-    free(st->blocks);
-    st->blocks = b;
-    st->nblocks = n;
+    all = realloc(st->blocks, n * sizeof(*all));
+    if (all) {
+        memcpy(all + old, b, (n - old) * sizeof(*b));
+        for (size_t i = 0; i < n; i++)
+            if (t[i])
+                all[i].time = t[i];
+        st->blocks = all;
+        st->nblocks = n;
+        r->newblock_read += n - old;
+    }
     pthread_rwlock_unlock(&st->lock);
-    return 0;
+    free(b);
+    free(t);
+    return all ? 0 : -1;
 }
 
 /* The field names of minutes [base, base + 60 * n). */

@@ -4,6 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include "utils/ut_node.h"
 
 const char *const sa_win_names[SA_NWIN] = {"1m", "10m", "1h", "24h"};
 static const int sa_win_minutes[SA_NWIN - 1] = {1, 10, 60};
@@ -246,6 +249,52 @@ static void sa_ent_fields(json_t *o, const sa_ent *e, int64_t now, int64_t alive
     json_object_set_new(o, "alive", json_boolean(sa_alive(e, now, alive_s)));
 }
 
+const char *const sa_block_status_names[3] = {"accepted", "orphaned", "unknown"};
+
+bool sa_block_due(const sa_block *b, size_t i, size_t n, int64_t now, double interval)
+{
+    int64_t t = b->time > 0 ? b->time : b->seen;
+
+    if (i >= n || n - i > SA_BLOCK_RECENT || !b->hash[0] || now - t > SA_BLOCK_MAX_AGE)
+        return false;
+    if (b->status == SA_BLOCK_ACCEPTED && b->confirmations >= SA_BLOCK_FINAL)
+        return false;
+    return b->checked == 0 || (double)(now - b->checked) >= interval;
+}
+
+static bool sa_has_nocase(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+
+    for (; s && *s; s++)
+        if (strncasecmp(s, word, n) == 0)
+            return true;
+    return false;
+}
+
+int sa_block_judge(const char *hash, int hdr_rc, const json_t *hdr, const char *hdr_err,
+                   const char *main_hash, int64_t *conf)
+{
+    *conf = -1;
+    if (hdr_rc == UT_NODE_ERR_NODE)
+        return sa_has_nocase(hdr_err, "not found") ? SA_BLOCK_UNKNOWN : -1;
+    if (hdr_rc != 0)
+        return -1;
+    if (json_is_null(hdr))
+        return SA_BLOCK_UNKNOWN;
+    json_t *c = json_object_get(hdr, "confirmations");
+    if (!json_is_integer(c))
+        return -1;
+    if (json_integer_value(c) < 0)
+        return SA_BLOCK_ORPHANED;
+    if (!main_hash)
+        return -1;
+    if (strcasecmp(main_hash, hash) != 0)
+        return SA_BLOCK_ORPHANED;
+    *conf = (int64_t)json_integer_value(c);
+    return SA_BLOCK_ACCEPTED;
+}
+
 static json_t *sa_blocks_json(const sa_store *st)
 {
     json_t *recent = json_array();
@@ -255,13 +304,19 @@ static json_t *sa_blocks_json(const sa_store *st)
         char finder[2 * SA_MAX_NAME + 2];
         snprintf(finder, sizeof(finder), "%s%s%s", b->user, b->worker[0] ? "." : "", b->worker);
         json_array_append_new(recent,
-                              json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:s}", "hash",
+                              json_pack("{s:s, s:o, s:o, s:s, s:s, s:s, s:o}", "hash",
                                         b->hash, "height",
                                         b->height >= 0 ? json_integer(b->height) : json_null(),
                                         "reward",
                                         b->reward >= 0 ? json_integer(b->reward) : json_null(),
                                         "finder", finder, "user", b->user, "worker", b->worker,
-                                        "time", sa_time_json(b->time), "status", "accepted"));
+                                        "time", sa_time_json(b->time)));
+        json_t *o = json_array_get(recent, json_array_size(recent) - 1);
+        int k = b->status >= 0 && b->status <= 2 ? b->status : SA_BLOCK_ACCEPTED;
+        json_object_set_new(o, "status", json_string(sa_block_status_names[k]));
+        json_object_set_new(o, "confirmations", b->confirmations >= 0
+                                                    ? json_integer(b->confirmations)
+                                                    : json_null());
     }
     return json_pack("{s:I, s:o}", "total", (json_int_t)st->nblocks, "recent", recent);
 }

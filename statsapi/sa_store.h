@@ -75,7 +75,23 @@ typedef struct sa_block {
     char hash[72], user[SA_MAX_NAME + 1], worker[SA_MAX_NAME + 1];
     int64_t time;            /* start of the minute it was counted in; 0: not known */
     int64_t height, reward;  /* from the newblock event (reward in satoshis); -1: not known */
+    int status;              /* SA_BLOCK_*: what the node said last (accepted without a node) */
+    int64_t confirmations;   /* from the node; -1: not known */
+    int64_t seen;            /* unix time this service read the event */
+    int64_t checked;         /* unix time of the last node check; 0: never */
 } sa_block;
+
+/* Orphan check (sa_node): the last SA_BLOCK_RECENT blocks younger than
+ * SA_BLOCK_MAX_AGE are asked about, each at most every interval seconds,
+ * until SA_BLOCK_FINAL confirmations. */
+#define SA_BLOCK_ACCEPTED 0
+#define SA_BLOCK_ORPHANED 1
+#define SA_BLOCK_UNKNOWN 2
+#define SA_BLOCK_RECENT 100
+#define SA_BLOCK_MAX_AGE 86400
+#define SA_BLOCK_FINAL 100
+
+extern const char *const sa_block_status_names[3];  /* "accepted", "orphaned", "unknown" */
 
 typedef struct sa_pool_info {
     double network_diff;     /* 0: not known */
@@ -117,6 +133,23 @@ sa_user *sa_store_find_user(const sa_store *st, const char *user);
 void sa_ent_set(sa_ent *e, int64_t t, double p, uint32_t s, uint32_t r, uint32_t x);
 /* The window w (0..SA_NWIN-1) of e as of now. */
 void sa_ent_window(const sa_ent *e, int w, int64_t now, sa_win *out);
+
+/* Whether block i (of n, oldest first) is due for a node check at now. */
+bool sa_block_due(const sa_block *b, size_t i, size_t n, int64_t now, double interval);
+/* The status the node's answers give block hash (pure). hdr_rc: what
+ * ut_node_call returned for `getblockheader <hash> true` (0, or
+ * UT_NODE_ERR_NODE / _TRANSPORT), hdr its result, hdr_err its error text;
+ * main_hash: the node's `getblockhash <hdr.height>` ("" when that call got
+ * a node error, NULL when it was not made or failed in transport).
+ *   header error "not found", or a null header     -> unknown
+ *   confirmations -1 (Bitcoin Core: not in the main chain), or the main
+ *   chain's block at that height is another one
+ *   (bcoin, which counts confirmations of side-chain blocks too)  -> orphaned
+ *   otherwise                                     -> accepted, *conf set
+ * Returns -1 when the answers say nothing (transport error, another node
+ * error, a header without confirmations, no main_hash): keep the old status. */
+int sa_block_judge(const char *hash, int hdr_rc, const json_t *hdr, const char *hdr_err,
+                   const char *main_hash, int64_t *conf);
 
 /* JSON (see docs/stats-api.md). alive_s: a worker is alive with an
  * accepted share in the last alive_s seconds. */

@@ -118,7 +118,9 @@ var hf = (function () {
           tr.appendChild(el("td", fmtTime(b.time)));
           tr.appendChild(el("td", b.finder));
           tr.appendChild(el("td", b.hash.slice(0, 16) + "…"));
+          tr.appendChild(el("td", b.height === null ? "-" : String(b.height)));
           tr.appendChild(el("td", b.status));
+          tr.appendChild(el("td", b.confirmations === null ? "-" : String(b.confirmations)));
           tb.appendChild(tr);
         });
         updated(p);

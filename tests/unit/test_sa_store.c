@@ -4,7 +4,8 @@
  * load's old minutes, last share / first seen / alive, the pool and user
  * JSON (pyasic names, reject and stale percent, blocks newest first,
  * expected time to a block), Redis key names split into user and worker,
- * URL decoding, series bucketing, and statsapi --help keys == the example
+ * URL decoding, series bucketing, the orphan check (which blocks are due,
+ * the node's answers -> accepted / orphaned / unknown), and statsapi --help keys == the example
  * config's keys. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 #include "statsapi/sa_redis.h"
 #include "statsapi/sa_series.h"
 #include "statsapi/sa_store.h"
+#include "utils/ut_node.h"
 
 #define T0 1700000000LL                   /* a unix time; T0 % 3600 == 800 */
 #define CUR (T0 / 60 * 60)                /* its minute: 1699999980 */
@@ -159,6 +161,9 @@ static void test_user_and_pool_json(void **state)
     st.blocks[0].height = st.blocks[0].reward = -1;    /* an older sender's event */
     st.blocks[1].height = 100;
     st.blocks[1].reward = 5000001234;
+    st.blocks[1].confirmations = 7;                     /* the node said: accepted, 7 */
+    st.blocks[0].status = SA_BLOCK_ORPHANED;
+    st.blocks[0].confirmations = -1;
 
     json_t *o = sa_user_json(&st, u, now, 600, "stratum+tcp://pool:3333");
     assert_string_equal(json_string_value(jget(o, "user")), "alice");
@@ -205,6 +210,9 @@ static void test_user_and_pool_json(void **state)
     assert_int_equal(json_integer_value(jget(o, "blocks.recent.0.height")), 100);
     assert_int_equal(json_integer_value(jget(o, "blocks.recent.0.reward")), 5000001234);
     assert_string_equal(json_string_value(jget(o, "blocks.recent.0.status")), "accepted");
+    assert_int_equal(json_integer_value(jget(o, "blocks.recent.0.confirmations")), 7);
+    assert_string_equal(json_string_value(jget(o, "blocks.recent.1.status")), "orphaned");
+    assert_true(json_is_null(jget(o, "blocks.recent.1.confirmations")));
     assert_true(json_is_null(jget(o, "blocks.recent.1.height")));
     assert_true(json_is_null(jget(o, "blocks.recent.1.reward")));
     json_decref(o);
@@ -258,6 +266,87 @@ static void test_series_bucket(void **state)
     assert_true(p[0] == 3 && p[1] == 4 && p[2] == 0);
 }
 
+#define HASH "00000000a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"
+
+#define HASH2 "11000000a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c"
+
+/* The node's answers -> a block's status. */
+static void test_block_judge(void **state)
+{
+    int64_t conf = 99;
+    json_t *h = json_pack("{s:I, s:I}", "confirmations", (json_int_t)3, "height", (json_int_t)120);
+
+    /* in the main chain: getblockhash <height> is the block itself */
+    assert_int_equal(sa_block_judge(HASH, 0, h, "", HASH, &conf), SA_BLOCK_ACCEPTED);
+    assert_int_equal(conf, 3);
+    /* bcoin counts confirmations for a side-chain block too: the main
+     * chain's block at its height is another one */
+    assert_int_equal(sa_block_judge(HASH, 0, h, "", HASH2, &conf), SA_BLOCK_ORPHANED);
+    assert_int_equal(conf, -1);
+    /* the main chain is shorter than its height now (a node error there) */
+    assert_int_equal(sa_block_judge(HASH, 0, h, "", "", &conf), SA_BLOCK_ORPHANED);
+    /* getblockhash failed in transport: nothing known */
+    assert_int_equal(sa_block_judge(HASH, 0, h, "", NULL, &conf), -1);
+    json_decref(h);
+    /* Bitcoin Core: confirmations -1 = not in the main chain */
+    h = json_pack("{s:I, s:I}", "confirmations", (json_int_t)-1, "height", (json_int_t)120);
+    assert_int_equal(sa_block_judge(HASH, 0, h, "", NULL, &conf), SA_BLOCK_ORPHANED);
+    json_decref(h);
+    /* a header without confirmations says nothing */
+    h = json_pack("{s:I}", "height", (json_int_t)120);
+    assert_int_equal(sa_block_judge(HASH, 0, h, "", HASH, &conf), -1);
+    json_decref(h);
+    /* not found (bcoin "Block not found", Core -5 "Block not found"), or null */
+    assert_int_equal(sa_block_judge(HASH, UT_NODE_ERR_NODE, NULL,
+                                     "node 127.0.0.1:1: -1: Block not found", NULL, &conf),
+                     SA_BLOCK_UNKNOWN);
+    assert_int_equal(sa_block_judge(HASH, 0, json_null(), "", NULL, &conf), SA_BLOCK_UNKNOWN);
+    /* another node error, or no answer: keep the old status */
+    assert_int_equal(sa_block_judge(HASH, UT_NODE_ERR_NODE, NULL, "-8: Invalid block hash",
+                                    NULL, &conf), -1);
+    assert_int_equal(sa_block_judge(HASH, UT_NODE_ERR_TRANSPORT, NULL, "connection refused",
+                                    NULL, &conf), -1);
+    /* case of the hex does not matter */
+    h = json_pack("{s:I, s:I}", "confirmations", (json_int_t)1, "height", (json_int_t)5);
+    assert_int_equal(sa_block_judge("ABCD", 0, h, "", "abcd", &conf), SA_BLOCK_ACCEPTED);
+    assert_int_equal(conf, 1);
+    json_decref(h);
+}
+
+/* Which blocks the checker asks about: the last SA_BLOCK_RECENT, younger
+ * than a day, each every interval, until SA_BLOCK_FINAL confirmations. */
+static void test_block_due(void **state)
+{
+    sa_block b;
+
+    memset(&b, 0, sizeof(b));
+    strcpy(b.hash, "aa");
+    b.time = T0 - 600;
+    b.confirmations = -1;
+    assert_true(sa_block_due(&b, 0, 1, T0, 30));                  /* never checked */
+    b.checked = T0 - 29;
+    assert_false(sa_block_due(&b, 0, 1, T0, 30));                 /* checked 29 s ago */
+    b.checked = T0 - 30;
+    assert_true(sa_block_due(&b, 0, 1, T0, 30));
+    assert_true(sa_block_due(&b, 200 - SA_BLOCK_RECENT, 200, T0, 30));     /* 100th newest */
+    assert_false(sa_block_due(&b, 199 - SA_BLOCK_RECENT, 200, T0, 30));    /* 101st */
+    b.confirmations = SA_BLOCK_FINAL - 1;
+    assert_true(sa_block_due(&b, 0, 1, T0, 30));
+    b.confirmations = SA_BLOCK_FINAL;                            /* final: never again */
+    assert_false(sa_block_due(&b, 0, 1, T0, 30));
+    b.status = SA_BLOCK_ORPHANED;                                 /* may come back */
+    assert_true(sa_block_due(&b, 0, 1, T0, 30));
+    b.status = SA_BLOCK_ACCEPTED;
+    b.confirmations = 1;
+    b.time = T0 - SA_BLOCK_MAX_AGE - 1;                           /* older than a day */
+    assert_false(sa_block_due(&b, 0, 1, T0, 30));
+    b.time = 0;                                                   /* minute not known: */
+    b.seen = T0 - 100;                                            /* when it was read */
+    assert_true(sa_block_due(&b, 0, 1, T0, 30));
+    b.hash[0] = 0;                                                /* an event without hash */
+    assert_false(sa_block_due(&b, 0, 1, T0, 30));
+}
+
 static void test_help_keys(void **state)
 {
     cfgk_keys_match(sa_config_keys, "deploy/conf/statsapi.json", NULL);
@@ -274,6 +363,8 @@ int main(void)
         cmocka_unit_test(test_key_split),
         cmocka_unit_test(test_url_decode),
         cmocka_unit_test(test_series_bucket),
+        cmocka_unit_test(test_block_judge),
+        cmocka_unit_test(test_block_due),
         cmocka_unit_test(test_help_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
