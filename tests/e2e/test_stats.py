@@ -24,7 +24,9 @@ Redis <coin>:st:late:w0 and the API say exactly 3 stale of 3 rejected; every
 worker's stale equals its <coin>:st: key, the pool's <coin>:m:stale.
 Blocks: every newblock event carries the height and reward (coinbase value,
 satoshis) of the node's block of that hash; the API's newest block says the
-same, status "accepted".
+same, status "accepted" with confirmations = tip - height + 1 (statsapi
+asks the node: its "node" section), and the dashboard's blocks table shows
+that row.
 
 test_2_promtool_every_module: `promtool check metrics` (Debian's prometheus
 package) passes on the /metrics of jobmaster, gateway, metarelay,
@@ -40,6 +42,13 @@ window) of the pool page and of a user's page, after the page's JavaScript
 ran: the cards show the API's numbers, the worker table has the demo's
 workers with the API's accepted counts, and Chart.js (libjs-chart.js,
 served by statsapi) drew the chart canvas.
+
+test_4_orphaned_block: the pool's newest block leaves the main chain (a
+second bcoin node mines a longer branch from its parent, the pool's node
+takes it through submitblock and reorgs): within the check interval
+(statsapi's node section, interval 1 s) the API says "orphaned" for it and
+"accepted" with confirmations = new tip - height + 1 for the others; the
+log says "accepted -> orphaned".
 
 Run: HF_BIN=build-asan/bin python3 tests/e2e/test_stats.py
 """
@@ -65,6 +74,8 @@ TWO32 = 2.0 ** 32
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SECRET = "farm1-secret-0123456789abcdef"
 STALE_USER, STALE = "late", 3     # a user of its own: 1 accepted share, then STALE stale ones
+NODE_INTERVAL = 1                 # statsapi's orphan check: seconds between checks of a block
+FINAL = 100                       # confirmations after which a block is not checked again
 CL = None
 
 
@@ -110,6 +121,8 @@ class Cluster:
             "stratum_url": "stratum+tcp://127.0.0.1:%d" % self.gw.st_port,
             "web_dir": os.path.join(ROOT, "statsapi", "web"),
             "max_worker_metrics": 3,
+            "node": {"url": self.node.url, "user": "x", "password": self.node.key,
+                     "interval": NODE_INTERVAL},
             "log": {"level": "info"},
         }, lambda s: hflib.http_ok(self.sa_port))
         self.sa.start()
@@ -272,6 +285,8 @@ class StatsTest(unittest.TestCase):
         got = pool["blocks"]["recent"][0]
         self.assertEqual((got["hash"], got["height"], got["reward"], got["status"]),
                          (last["hash"], last["height"], last["reward"], "accepted"))
+        tip = CL.node.rpc("getblockcount")
+        self.assertEqual(got["confirmations"], tip - last["height"] + 1)
         # every newblock event's height and reward are the node's block's
         for b in newblock[-5:]:
             hdr = CL.node.rpc("getblockheader", b["hash"], True)
@@ -353,6 +368,9 @@ class StatsTest(unittest.TestCase):
         self.assertEqual(self.card(dom, "network_difficulty"),
                          re.sub(r"\.0$", "", str(pool["network"]["difficulty"])))
         self.assertRegex(dom, r'<canvas id="chart"[^>]*style="[^"]*height')   # Chart.js drew
+        b = pool["blocks"]["recent"][0]                 # the newest block's row
+        self.assertRegex(dom, r'<td>%s…</td><td>%d</td><td>accepted</td><td>%d</td>'
+                         % (b["hash"][:16], b["height"], b["confirmations"]))
         user = CL.api("/api/v1/users/u1")
         dom = self.chromium("/user/u1")
         self.assertEqual(self.card(dom, "accepted"), str(user["accepted"]), dom[:3000])
@@ -368,6 +386,61 @@ class StatsTest(unittest.TestCase):
         self.chromium("/user/u1", ["--screenshot=" + shot])
         self.assertGreater(os.path.getsize(shot), 10000)
         print("dashboard screenshot: %s" % shot)
+
+    def test_4_orphaned_block(self):
+        """The pool's newest block leaves the main chain: a second node B
+        gets the chain below it, mines a longer branch from its parent, and
+        the pool's node takes B's blocks (submitblock) and reorgs. bcoin's
+        invalidateblock would not do: it deletes the block's entry (the
+        node then answers "Block not found": status "unknown")."""
+        node = CL.node
+        newblock = [json.loads(x) for x in CL.redis.cmd("LRANGE", "newblock", 0, -1)]
+        gone = max(newblock, key=lambda b: b["height"])
+        tip = node.rpc("getblockcount")
+        b = hflib.Node(os.path.join(CL.dir, "b"))
+        try:
+            for h in range(1, gone["height"]):
+                raw = node.rpc("getblock", node.rpc("getblockhash", h), False)
+                self.assertIsNone(b.rpc("submitblock", raw), h)
+            self.assertEqual(b.rpc("getblockcount"), gone["height"] - 1)
+            branch = b.rpc("generatetoaddress", tip - gone["height"] + 2,
+                           hflib.new_key()["p2pkh"])
+            for h in branch:
+                node.rpc("submitblock", b.rpc("getblock", h, False))
+        finally:
+            b.stop()
+        new_tip = node.rpc("getblockcount")
+        self.assertEqual(new_tip, tip + 1)
+        self.assertEqual(node.rpc("getblockhash", new_tip), branch[-1])
+        self.assertNotEqual(node.rpc("getblockhash", gone["height"]), gone["hash"])
+
+        def want(blk):
+            if blk["hash"] == gone["hash"]:
+                return ("orphaned", None)
+            return ("accepted", new_tip - blk["height"] + 1)
+
+        def seen():
+            recent = CL.api("/api/v1/pool")["blocks"]["recent"]
+            return all((r["status"], r["confirmations"]) == want(r) or
+                       (want(r)[1] is not None and want(r)[1] >= FINAL and
+                        r["status"] == "accepted" and r["confirmations"] >= FINAL)
+                       for r in recent)
+        t0 = time.time()
+        hflib.wait_for(seen, 10 * NODE_INTERVAL + 10, step=0.2,
+                       what="statsapi to see the orphan and the new confirmations")
+        print("orphan seen %.1f s after the reorg (interval %d s)"
+              % (time.time() - t0, NODE_INTERVAL))
+        recent = CL.api("/api/v1/pool")["blocks"]["recent"]
+        self.assertEqual(recent[0]["hash"], newblock[-1]["hash"])
+        mine = [r for r in recent if r["hash"] == gone["hash"]]
+        self.assertEqual([(r["status"], r["confirmations"]) for r in mine], [("orphaned", None)])
+        others = [r for r in recent if r["hash"] != gone["hash"]]
+        self.assertGreater(len(others), 0)
+        for r in others:        # one checked at FINAL confirmations is not asked again
+            if want(r)[1] < FINAL:
+                self.assertEqual((r["status"], r["confirmations"]), want(r), r)
+        self.assertIn("%s height %d: accepted -> orphaned" % (gone["hash"], gone["height"]),
+                      CL.sa.log())
 
 
 if __name__ == "__main__":
