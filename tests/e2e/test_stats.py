@@ -285,8 +285,10 @@ class StatsTest(unittest.TestCase):
         got = pool["blocks"]["recent"][0]
         self.assertEqual((got["hash"], got["height"], got["reward"], got["status"]),
                          (last["hash"], last["height"], last["reward"], "accepted"))
-        tip = CL.node.rpc("getblockcount")
-        self.assertEqual(got["confirmations"], tip - last["height"] + 1)
+        tip = CL.node.rpc("getblockcount")       # checked every NODE_INTERVAL: wait for one
+        hflib.wait_for(lambda: CL.api("/api/v1/pool")["blocks"]["recent"][0]["confirmations"]
+                       == tip - last["height"] + 1, 10 * NODE_INTERVAL + 10, step=0.2,
+                       what="statsapi to count the newest block's confirmations")
         # every newblock event's height and reward are the node's block's
         for b in newblock[-5:]:
             hdr = CL.node.rpc("getblockheader", b["hash"], True)
