@@ -409,6 +409,7 @@ class StatsTest(unittest.TestCase):
                            hflib.new_key()["p2pkh"])
             for h in branch:
                 node.rpc("submitblock", b.rpc("getblock", h, False))
+            t0 = time.time()                        # the reorg is done
         finally:
             b.stop()
         new_tip = node.rpc("getblockcount")
@@ -427,7 +428,6 @@ class StatsTest(unittest.TestCase):
                        (want(r)[1] is not None and want(r)[1] >= FINAL and
                         r["status"] == "accepted" and r["confirmations"] >= FINAL)
                        for r in recent)
-        t0 = time.time()
         hflib.wait_for(seen, 10 * NODE_INTERVAL + 10, step=0.2,
                        what="statsapi to see the orphan and the new confirmations")
         print("orphan seen %.1f s after the reorg (interval %d s)"
