@@ -14,25 +14,14 @@ static char *ac_dup(const char *s)
 
 static int ac_cfg_redis(ac_config *cfg, ut_cfg *uc)
 {
-    json_t *r = ut_cfg_object(uc, uc->root, "redis", true);
-    const char *host = "127.0.0.1", *password = NULL, *list = "alert:list";
-    const char *counts = "alert:count";
-    int64_t port = 6379, db = 0;
-    cfg->redis_timeout = 5;
+    json_t *r = ut_cfg_redis_read(uc, &cfg->redis, 5, 600);
+    const char *list = "alert:list", *counts = "alert:count";
+
     cfg->redis_list_max = 10000;
-    if (!r || ut_cfg_str(uc, r, "host", &host, false) < 0 ||
-        ut_cfg_int(uc, r, "port", &port, 1, 65535, false) < 0 ||
-        ut_cfg_int(uc, r, "db", &db, 0, 1000000, false) < 0 ||
-        ut_cfg_str(uc, r, "password", &password, false) < 0 ||
-        ut_cfg_double(uc, r, "timeout", &cfg->redis_timeout, 0.1, 600, false) < 0 ||
-        ut_cfg_str(uc, r, "list", &list, false) < 0 ||
+    if (!r || ut_cfg_str(uc, r, "list", &list, false) < 0 ||
         ut_cfg_size(uc, r, "list_max", &cfg->redis_list_max, 1, 100000000, false) < 0 ||
         ut_cfg_str(uc, r, "counts", &counts, false) < 0)
         return -1;
-    cfg->redis_host = ac_dup(host);
-    cfg->redis_password = password && *password ? strdup(password) : NULL;
-    cfg->redis_port = (int)port;
-    cfg->redis_db = (int)db;
     cfg->redis_list = ac_dup(list);
     cfg->redis_counts = ac_dup(counts);
     return 0;
@@ -244,8 +233,7 @@ void ac_config_free(ac_config *cfg)
     free(cfg->file);
     free(cfg->log_path);
     free(cfg->coin);
-    free(cfg->redis_host);
-    free(cfg->redis_password);
+    ut_cfg_redis_free(&cfg->redis);
     free(cfg->redis_list);
     free(cfg->redis_counts);
     free(cfg->mail_url);

@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "utils/ut_cfg_redis.h"
 #include "utils/ut_alert.h"
 #include "utils/ut_cfg_listen.h"
 #include "utils/ut_log.h"
@@ -53,10 +54,7 @@ typedef struct ac_config {
     ut_cfg_listen http;
     char *coin;
 
-    char *redis_host;
-    int redis_port, redis_db;
-    char *redis_password;
-    double redis_timeout;
+    ut_cfg_redis redis;
     char *redis_list;
     size_t redis_list_max;
     char *redis_counts;

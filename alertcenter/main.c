@@ -74,8 +74,8 @@ void ac_app_emit(const ac_item *it, void *arg)
 
 static int ac_app_start(ac_app *a, struct ev_loop *loop, const ac_config *cfg)
 {
-    ac_store_cfg sc = {.host = cfg->redis_host, .port = cfg->redis_port, .db = cfg->redis_db,
-                       .password = cfg->redis_password, .timeout = cfg->redis_timeout,
+    ac_store_cfg sc = {.host = cfg->redis.host, .port = cfg->redis.port, .db = cfg->redis.db,
+                       .password = cfg->redis.password, .timeout = cfg->redis.timeout,
                        .list = cfg->redis_list, .list_max = cfg->redis_list_max,
                        .counts = cfg->redis_counts};
     ac_group_cfg gc = {.gather = cfg->gather, .interval = cfg->interval,
@@ -154,7 +154,7 @@ static int ac_run(struct ev_loop *loop, const ac_config *cfg)
     if (ac_app_start(&app, loop, cfg) == 0) {
         log_notice("alertcenter: started, config %s, alerts on %s, http %s, redis %s:%d, "
                    "mail %s to %s%s", cfg->file, cfg->recv.bind,
-                   cfg->http.bind ? cfg->http.bind : "off", cfg->redis_host, cfg->redis_port,
+                   cfg->http.bind ? cfg->http.bind : "off", cfg->redis.host, cfg->redis.port,
                    cfg->mail_url, cfg->mail_to[0], cfg->mail_to[1] ? " and more" : "");
         ev_run(loop, 0);
         ac_drain(&app);

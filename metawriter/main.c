@@ -27,8 +27,8 @@ typedef struct mw_app {
 
 static int mw_app_start(mw_app *a, struct ev_loop *loop, const mw_config *cfg)
 {
-    mw_redis_cfg rc = {.host = cfg->redis_host, .port = cfg->redis_port, .db = cfg->redis_db,
-                       .password = cfg->redis_password, .timeout = cfg->redis_timeout};
+    mw_redis_cfg rc = {.host = cfg->redis.host, .port = cfg->redis.port, .db = cfg->redis.db,
+                       .password = cfg->redis.password, .timeout = cfg->redis.timeout};
     mw_server_cfg sc = {.listen = cfg->rpc.bind, .allow = (const char **)cfg->rpc.allow,
                         .coin = cfg->coin, .dedup_ttl = (long)cfg->dedup_days * 86400,
                         .max_pending = cfg->max_pending,
@@ -65,7 +65,7 @@ static int mw_run(struct ev_loop *loop, const mw_config *cfg)
     int rc = 1;
     if (mw_app_start(&app, loop, cfg) == 0) {
         log_notice("metawriter: started, config %s, listening on %s, redis %s:%d db %d, coin %s",
-                   cfg->file, cfg->rpc.bind, cfg->redis_host, cfg->redis_port, cfg->redis_db,
+                   cfg->file, cfg->rpc.bind, cfg->redis.host, cfg->redis.port, cfg->redis.db,
                    cfg->coin);
         ev_run(loop, 0);
         log_notice("metawriter: stopped");

@@ -16,28 +16,10 @@ static const ut_cfg_rename mw_renamed[] = {
     {NULL, NULL, false},
 };
 
-static char *mw_strdup_or_null(const char *s)
-{
-    return s && *s ? strdup(s) : NULL;
-}
 
 static int mw_cfg_redis(mw_config *cfg, ut_cfg *uc)
 {
-    json_t *r = ut_cfg_object(uc, uc->root, "redis", true);
-    const char *host = "127.0.0.1", *password = NULL;
-    int64_t port = 6379, db = 0;
-    cfg->redis_timeout = 10.0;
-    if (!r || ut_cfg_str(uc, r, "host", &host, false) < 0 ||
-        ut_cfg_int(uc, r, "port", &port, 1, 65535, false) < 0 ||
-        ut_cfg_int(uc, r, "db", &db, 0, 1000000, false) < 0 ||
-        ut_cfg_str(uc, r, "password", &password, false) < 0 ||
-        ut_cfg_double(uc, r, "timeout", &cfg->redis_timeout, 0.1, 3600, false) < 0)
-        return -1;
-    cfg->redis_host = strdup(host);
-    cfg->redis_password = mw_strdup_or_null(password);
-    cfg->redis_port = (int)port;
-    cfg->redis_db = (int)db;
-    return 0;
+    return ut_cfg_redis_read(uc, &cfg->redis, 10.0, 3600) ? 0 : -1;
 }
 
 static int mw_cfg_limits(mw_config *cfg, ut_cfg *uc)
@@ -115,7 +97,6 @@ void mw_config_free(mw_config *cfg)
     free(cfg->log_path);
     ut_alert_cfg_free(&cfg->alert);
     free(cfg->coin);
-    free(cfg->redis_host);
-    free(cfg->redis_password);
+    ut_cfg_redis_free(&cfg->redis);
     memset(cfg, 0, sizeof(*cfg));
 }

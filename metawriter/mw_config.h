@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "utils/ut_cfg_redis.h"
 #include "utils/ut_cfg_listen.h"
 #include "utils/ut_alert.h"
 #include "utils/ut_log.h"
@@ -38,11 +39,7 @@ typedef struct mw_config {
     ut_cfg_listen http;        /* http.bind NULL: no HTTP endpoint */
     char *coin;
 
-    char *redis_host;
-    int redis_port;
-    int redis_db;
-    char *redis_password;
-    double redis_timeout;
+    ut_cfg_redis redis;
 
     int64_t retention_days;
     double sweep_interval;

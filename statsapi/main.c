@@ -39,8 +39,8 @@ static int sa_run(struct ev_loop *loop, const sa_config *cfg)
         nd = sa_node_start(&st, cfg, &node_failed);
     if (http && rd && !node_failed) {
         log_notice("statsapi: started, config %s, http %s (port %d), redis %s:%d db %d, "
-                   "coin %s", cfg->file, cfg->http.bind, sa_http_port(http), cfg->redis_host,
-                   cfg->redis_port, cfg->redis_db, cfg->coin);
+                   "coin %s", cfg->file, cfg->http.bind, sa_http_port(http), cfg->redis.host,
+                   cfg->redis.port, cfg->redis.db, cfg->coin);
         ev_run(loop, 0);
         log_notice("statsapi: stopped");
     }

@@ -13,22 +13,7 @@ static char *sa_dup(const char *s)
 
 static int sa_cfg_redis(sa_config *cfg, ut_cfg *uc)
 {
-    json_t *r = ut_cfg_object(uc, uc->root, "redis", true);
-    const char *host = "127.0.0.1", *password = NULL;
-    int64_t port = 6379, db = 0;
-
-    cfg->redis_timeout = 5.0;
-    if (!r || ut_cfg_str(uc, r, "host", &host, false) < 0 ||
-        ut_cfg_int(uc, r, "port", &port, 1, 65535, false) < 0 ||
-        ut_cfg_int(uc, r, "db", &db, 0, 1000000, false) < 0 ||
-        ut_cfg_str(uc, r, "password", &password, false) < 0 ||
-        ut_cfg_double(uc, r, "timeout", &cfg->redis_timeout, 0.1, 3600, false) < 0)
-        return -1;
-    cfg->redis_host = strdup(host);
-    cfg->redis_password = sa_dup(password);
-    cfg->redis_port = (int)port;
-    cfg->redis_db = (int)db;
-    return 0;
+    return ut_cfg_redis_read(uc, &cfg->redis, 5.0, 3600) ? 0 : -1;
 }
 
 /* The optional node to ask about found blocks (one, like one entry of the
@@ -148,8 +133,7 @@ void sa_config_free(sa_config *cfg)
     free(cfg->file);
     free(cfg->log_path);
     free(cfg->coin);
-    free(cfg->redis_host);
-    free(cfg->redis_password);
+    ut_cfg_redis_free(&cfg->redis);
     free(cfg->jobmaster_status);
     free(cfg->stratum_url);
     free(cfg->web_dir);

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "utils/ut_cfg_listen.h"
+#include "utils/ut_cfg_redis.h"
 #include "utils/ut_config.h"
 #include "utils/ut_log.h"
 #include "utils/ut_node.h"
@@ -39,11 +40,7 @@ typedef struct sa_config {
     char *log_path;
     ut_cfg_listen http;
     char *coin;
-    char *redis_host;
-    int redis_port;
-    int redis_db;
-    char *redis_password;
-    double redis_timeout;
+    ut_cfg_redis redis;
     char *jobmaster_status;     /* NULL: none */
     double refresh, idle_refresh, rescan;
     int64_t alive_minutes;

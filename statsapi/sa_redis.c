@@ -71,39 +71,51 @@ int sa_key_split(const char *rest, char *user, char *worker, size_t cap)
     return colon ? 1 : 0;
 }
 
+redisContext *sa_redis_open(const ut_cfg_redis *rc, char *err, size_t errlen)
+{
+    struct timeval tv = {(time_t)rc->timeout,
+                         (suseconds_t)((rc->timeout - (time_t)rc->timeout) * 1e6)};
+    redisContext *c = redisConnectWithTimeout(rc->host, rc->port, tv);
+    redisReply *rep;
+    bool ok;
+
+    if (!c || c->err) {
+        snprintf(err, errlen, "redis %s:%d: %s", rc->host, rc->port,
+                 c ? c->errstr : "out of memory");
+        if (c)
+            redisFree(c);
+        return NULL;
+    }
+    redisSetTimeout(c, tv);
+    if (rc->password)
+        freeReplyObject(redisCommand(c, "AUTH %s", rc->password));
+    rep = redisCommand(c, "SELECT %d", rc->db);
+    ok = rep && rep->type != REDIS_REPLY_ERROR;
+    freeReplyObject(rep);
+    if (!ok) {
+        snprintf(err, errlen, "redis SELECT %d failed", rc->db);
+        redisFree(c);
+        return NULL;
+    }
+    return c;
+}
+
 static int sa_connect(sa_redis *r)
 {
     const sa_config *cfg = r->cfg;
-    struct timeval tv = {(time_t)cfg->redis_timeout,
-                         (suseconds_t)((cfg->redis_timeout - (time_t)cfg->redis_timeout) * 1e6)};
-    redisReply *rep;
+    char err[256];
 
     if (r->c && !r->c->err)
         return 0;
     if (r->c)
         redisFree(r->c);
-    r->c = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
-    if (!r->c || r->c->err) {
-        log_error("statsapi: redis %s:%d: %s", cfg->redis_host, cfg->redis_port,
-                  r->c ? r->c->errstr : "out of memory");
+    r->c = sa_redis_open(&cfg->redis, err, sizeof(err));
+    if (!r->c) {
+        log_error("statsapi: %s", err);
         return -1;
     }
-    redisSetTimeout(r->c, tv);
-    if (cfg->redis_password) {
-        rep = redisCommand(r->c, "AUTH %s", cfg->redis_password);
-        freeReplyObject(rep);
-    }
-    rep = redisCommand(r->c, "SELECT %d", cfg->redis_db);
-    bool ok = rep && rep->type != REDIS_REPLY_ERROR;
-    freeReplyObject(rep);
-    if (!ok) {
-        log_error("statsapi: redis SELECT %d failed", cfg->redis_db);
-        redisFree(r->c);
-        r->c = NULL;
-        return -1;
-    }
-    log_info("statsapi: connected to redis %s:%d db %d", cfg->redis_host, cfg->redis_port,
-             cfg->redis_db);
+    log_info("statsapi: connected to redis %s:%d db %d", cfg->redis.host, cfg->redis.port,
+             cfg->redis.db);
     return 0;
 }
 

@@ -21,6 +21,7 @@
 #ifndef SA_REDIS_H
 #define SA_REDIS_H
 
+#include <hiredis/hiredis.h>
 #include "statsapi/sa_config.h"
 #include "statsapi/sa_store.h"
 
@@ -28,6 +29,10 @@ typedef struct sa_redis sa_redis;
 
 /* Starts the thread (the store must outlive it). NULL when it cannot. */
 sa_redis *sa_redis_start(sa_store *st, const sa_config *cfg);
+/* A blocking connection to the configured Redis (timeouts set, AUTH and
+ * SELECT done); NULL with the reason in err. Shared by the refresh thread
+ * and the series reader. */
+redisContext *sa_redis_open(const ut_cfg_redis *rc, char *err, size_t errlen);
 /* Stops the thread (within a second or the Redis timeout) and frees r. */
 void sa_redis_stop(sa_redis *r);
 

@@ -1,5 +1,6 @@
 /* sa_series: chart series from Redis with a small cache (see sa_series.h). */
 #include "statsapi/sa_series.h"
+#include "statsapi/sa_redis.h"
 
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
@@ -56,24 +57,12 @@ void sa_series_bucket(double *points, size_t n, int64_t start, int64_t step, int
 
 static int sa_series_connect(sa_series *s, char *err, size_t errlen)
 {
-    const sa_config *cfg = s->cfg;
-    struct timeval tv = {(time_t)cfg->redis_timeout,
-                         (suseconds_t)((cfg->redis_timeout - (time_t)cfg->redis_timeout) * 1e6)};
-
     if (s->c && !s->c->err)
         return 0;
     if (s->c)
         redisFree(s->c);
-    s->c = redisConnectWithTimeout(cfg->redis_host, cfg->redis_port, tv);
-    if (!s->c || s->c->err) {
-        snprintf(err, errlen, "redis: %s", s->c ? s->c->errstr : "out of memory");
-        return -1;
-    }
-    redisSetTimeout(s->c, tv);
-    if (cfg->redis_password)
-        freeReplyObject(redisCommand(s->c, "AUTH %s", cfg->redis_password));
-    freeReplyObject(redisCommand(s->c, "SELECT %d", cfg->redis_db));
-    return 0;
+    s->c = sa_redis_open(&s->cfg->redis, err, errlen);
+    return s->c ? 0 : -1;
 }
 
 /* Reads one key's minutes into points (n of step seconds from start). */

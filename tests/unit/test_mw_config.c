@@ -40,8 +40,8 @@ static void test_shapes(void **state)
     assert_string_equal(cfg.http.bind, "tcp@127.0.0.1:7612");
     assert_string_equal(cfg.http.allow[1], "::1");
     assert_null(cfg.http.allow[2]);
-    assert_string_equal(cfg.redis_host, "127.0.0.1");
-    assert_int_equal(cfg.redis_port, 6379);
+    assert_string_equal(cfg.redis.host, "127.0.0.1");
+    assert_int_equal(cfg.redis.port, 6379);
     mw_config_free(&cfg);
 }
 
